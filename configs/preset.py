@@ -1,0 +1,157 @@
+"""The `Preset`: everything one training run of an example needs, as frozen, strict data."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    field_validator,
+    model_validator,
+)
+
+INSTANCE_TYPE_PATTERN = re.compile(r"^ml\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$")
+PARAMETER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+S3_URI_PATTERN = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?$")
+ENV_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+# Names the pipeline itself uses; a hyperparameter may not shadow them.
+RESERVED_PARAMETER_NAMES = frozenset({"InstanceType", "InstanceCount", "OutputPath", "ExtraArgs"})
+
+HyperparameterValue = StrictBool | StrictInt | StrictFloat | StrictStr
+
+
+def _relative_path(value: str) -> str:
+    if not value or value.startswith("/") or ".." in value.split("/"):
+        raise ValueError(f"path {value!r} must be relative to the example folder, without '..'")
+    return value
+
+
+RelativePath = Annotated[str, AfterValidator(_relative_path)]
+
+
+class Frozen(BaseModel):
+    """Base for config models: immutable, unknown keys rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Prepare(Frozen):
+    """A command run before training, skipped when `creates` already exists (e.g. data preparation)."""
+
+    command: list[str] = Field(min_length=1)
+    creates: RelativePath
+
+
+class Checkpoint(Frozen):
+    """The folder the training code writes checkpoints to and resumes from.
+
+    On SageMaker this folder is `/opt/ml/checkpoints` (synced to S3 by `CheckpointConfig`), so a spot
+    interruption resumes; `resume_args` are added to the command only when `resume_marker` exists in it.
+    """
+
+    dir: RelativePath
+    resume_marker: RelativePath = "*"
+    resume_args: list[str] = []
+
+
+class Preset(Frozen):
+    """What one training run of an example needs.
+
+    `hyperparameters`, `environment`, `channels`, the instance type and count and the output path become
+    pipeline parameters (their values here are the defaults); the other fields are fixed when the
+    pipeline is upserted because SageMaker does not accept pipeline variables for them.
+    """
+
+    description: str = ""
+    command: list[str] = Field(min_length=1)
+    prepare: list[Prepare] = []
+    hyperparameters: dict[str, HyperparameterValue] = {}
+    argument_style: Literal["--key=value", "--key value"] = "--key=value"
+    environment: dict[str, StrictStr] = {}
+    instance_type: str = "ml.m5.xlarge"
+    instance_count: int = Field(default=1, ge=1, le=100)
+    volume_size_gb: int = Field(default=30, ge=1, le=16384)
+    max_run_minutes: int = Field(default=60, ge=1, le=28 * 24 * 60)
+    spot: bool = False
+    max_wait_minutes: int | None = Field(default=None, ge=1, le=28 * 24 * 60)
+    checkpoint: Checkpoint | None = None
+    keep: list[RelativePath] = []
+    channels: dict[str, str] = {}
+    output_path: str | None = None
+    keep_alive_minutes: int = Field(default=0, ge=0, le=60)
+    tags: dict[str, str] = {}
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type_shape(cls, value: str) -> str:
+        if not INSTANCE_TYPE_PATTERN.match(value):
+            raise ValueError(f"instance type {value!r} is not of the form ml.<family>.<size>, e.g. ml.g5.xlarge")
+        return value
+
+    @field_validator("hyperparameters")
+    @classmethod
+    def _hyperparameter_names(cls, value: dict[str, HyperparameterValue]) -> dict[str, HyperparameterValue]:
+        for name in value:
+            if not PARAMETER_NAME_PATTERN.match(name):
+                raise ValueError(
+                    f"hyperparameter name {name!r} is not a valid pipeline parameter name: "
+                    "use 1-64 letters, digits, '-' or '_'"
+                )
+            if name in RESERVED_PARAMETER_NAMES or name.startswith(("Env_", "Input_", "cvl_")):
+                raise ValueError(f"hyperparameter name {name!r} is reserved by cvl-pipelines: rename it")
+        return value
+
+    @field_validator("environment")
+    @classmethod
+    def _environment_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not ENV_NAME_PATTERN.match(name):
+                raise ValueError(f"environment variable name {name!r} must match [A-Za-z_][A-Za-z0-9_]*")
+        return value
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_uris(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, uri in value.items():
+            if not re.match(r"^[A-Za-z0-9_-]{1,48}$", name):
+                raise ValueError(f"channel name {name!r} must be 1-48 letters, digits, '-' or '_'")
+            _check_s3_uri(uri, f"channel {name!r}")
+        return value
+
+    @field_validator("output_path")
+    @classmethod
+    def _output_uri(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_s3_uri(value, "output_path")
+        return value
+
+    @model_validator(mode="after")
+    def _spot_needs_max_wait(self) -> Preset:
+        if self.spot:
+            if self.max_wait_minutes is None:
+                raise ValueError(
+                    "spot training needs max_wait_minutes (>= max_run_minutes): "
+                    f"set max_wait_minutes={self.max_run_minutes * 2}"
+                )
+            if self.max_wait_minutes < self.max_run_minutes:
+                raise ValueError(
+                    f"max_wait_minutes ({self.max_wait_minutes}) must be >= max_run_minutes "
+                    f"({self.max_run_minutes}): a spot job waits for capacity and then runs"
+                )
+        elif self.max_wait_minutes is not None:
+            raise ValueError("max_wait_minutes applies only to spot training: set spot=True or remove it")
+        return self
+
+
+def _check_s3_uri(uri: str, what: str) -> None:
+    if not S3_URI_PATTERN.match(uri):
+        raise ValueError(f"{what} {uri!r} is not an S3 URI: use s3://<bucket>/<prefix>")

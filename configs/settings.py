@@ -1,0 +1,122 @@
+"""Where pipelines go: region, role, bucket and account, from flags over environment variables."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from configs.errors import BadInput
+from configs.preset import Frozen
+
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+ROLE_ARN_PATTERN = re.compile(r"^arn:aws(-[a-z]+)*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+PLACEHOLDER_ACCOUNT = "000000000000"
+PLACEHOLDER_ROLE_ARN = f"arn:aws:iam::{PLACEHOLDER_ACCOUNT}:role/CVL-PLACEHOLDER-set-SAGEMAKER_ROLE_ARN"
+PLACEHOLDER_BUCKET = "cvl-placeholder-set-sagemaker-output-bucket"
+DEFAULT_REGION = "us-east-1"
+
+BUNDLED_EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+class DeployTarget(Frozen):
+    """The account, region, role and bucket a pipeline is compiled for.
+
+    `placeholders` names the settings that were missing and replaced by clearly marked stand-ins
+    (only a dry run allows that).
+    """
+
+    region: str
+    role_arn: str
+    bucket: str
+    account: str
+    placeholders: tuple[str, ...] = ()
+
+    @property
+    def partition(self) -> str:
+        """The ARN partition of the role (aws, aws-cn, aws-us-gov)."""
+        return self.role_arn.split(":")[1]
+
+
+def examples_root(flag: str | None, environ: Mapping[str, str] = os.environ) -> Path:
+    """The examples root: `--examples-root`, else `CVL_EXAMPLES_ROOT`, else the bundled `examples/`."""
+    chosen = flag or environ.get("CVL_EXAMPLES_ROOT")
+    root = Path(chosen).expanduser() if chosen else BUNDLED_EXAMPLES
+    if not root.is_dir():
+        raise BadInput(f"examples root {root} is not a folder: pass --examples-root or set CVL_EXAMPLES_ROOT")
+    return root
+
+
+def region_from(flag: str | None, environ: Mapping[str, str] = os.environ) -> str | None:
+    """The region from `--region`, `AWS_DEFAULT_REGION` or `AWS_REGION`, validated; None when unset."""
+    region = flag or environ.get("AWS_DEFAULT_REGION") or environ.get("AWS_REGION")
+    if region is not None and not REGION_PATTERN.match(region):
+        raise BadInput(f"region {region!r} is not an AWS region name: use e.g. --region us-east-1")
+    return region
+
+
+def resolve_target(
+    *,
+    region: str | None = None,
+    role_arn: str | None = None,
+    bucket: str | None = None,
+    allow_placeholders: bool = False,
+    environ: Mapping[str, str] = os.environ,
+) -> DeployTarget:
+    """Build a `DeployTarget` from flags, falling back to the documented environment variables.
+
+    Without `allow_placeholders` a missing role or bucket is `BadInput`; with it (dry runs) they become
+    marked placeholders. Malformed values are always `BadInput`.
+    """
+    placeholders: list[str] = []
+    resolved_region = region_from(region, environ)
+    if resolved_region is None:
+        if not allow_placeholders:
+            raise BadInput("no region: pass --region or set AWS_DEFAULT_REGION (e.g. us-east-1)")
+        resolved_region = DEFAULT_REGION
+        placeholders.append("region")
+
+    resolved_role = role_arn or environ.get("SAGEMAKER_ROLE_ARN")
+    if not resolved_role:
+        if not allow_placeholders:
+            raise BadInput(
+                "no SageMaker execution role: pass --role-arn or set SAGEMAKER_ROLE_ARN "
+                "(python -m pipelines.bootstrap creates one)"
+            )
+        resolved_role = PLACEHOLDER_ROLE_ARN
+        placeholders.append("role")
+    match = ROLE_ARN_PATTERN.match(resolved_role)
+    if not match:
+        raise BadInput(
+            f"role {resolved_role!r} is not an IAM role ARN: use arn:aws:iam::<account>:role/<name>"
+        )
+
+    resolved_bucket = bucket or environ.get("SAGEMAKER_OUTPUT_BUCKET")
+    if not resolved_bucket:
+        if not allow_placeholders:
+            raise BadInput(
+                "no output bucket: pass --bucket or set SAGEMAKER_OUTPUT_BUCKET "
+                "(python -m pipelines.bootstrap creates one)"
+            )
+        resolved_bucket = PLACEHOLDER_BUCKET
+        placeholders.append("bucket")
+    resolved_bucket = resolved_bucket.removeprefix("s3://").rstrip("/")
+    if not BUCKET_PATTERN.match(resolved_bucket) or ".." in resolved_bucket:
+        raise BadInput(
+            f"bucket name {resolved_bucket!r} is not a valid S3 bucket name: "
+            "3-63 lowercase letters, digits, '.' or '-'"
+        )
+
+    account = match.group(2)
+    if "role" in placeholders:
+        placeholders.append("account")
+    return DeployTarget(
+        region=resolved_region,
+        role_arn=resolved_role,
+        bucket=resolved_bucket,
+        account=account,
+        placeholders=tuple(placeholders),
+    )

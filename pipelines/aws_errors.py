@@ -1,0 +1,46 @@
+"""Turn the AWS errors users of the old runner met into one line that says what to do."""
+
+from __future__ import annotations
+
+import os
+
+from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
+
+_ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
+_WRONG_REGION = {"PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"}
+_BAD_CREDENTIALS = {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException"}
+
+
+def explain(error: Exception) -> str:
+    """One line naming what failed and how to fix it, for AWS errors a user can act on."""
+    if isinstance(error, NoCredentialsError):
+        return "no AWS credentials: set AWS_PROFILE (aws configure sso / aws configure) or AWS_ACCESS_KEY_ID"
+    if isinstance(error, NoRegionError):
+        return "no region: pass --region or set AWS_DEFAULT_REGION"
+    if not isinstance(error, ClientError):
+        return str(error)
+    details = error.response.get("Error", {})
+    code = str(details.get("Code", "Unknown"))
+    message = str(details.get("Message", "")).strip()
+    operation = error.operation_name
+    if code in _ACCESS_DENIED:
+        profile = os.environ.get("AWS_PROFILE", "the default profile")
+        return (
+            f"AccessDenied on {operation}: {message} — the credentials of {profile} may not call it; "
+            "grant the action (scoped to the cvl-* resources) or use a profile that can"
+        )
+    if code == "ResourceLimitExceeded":
+        return (
+            f"ResourceLimitExceeded on {operation}: {message} — run `python -m pipelines.preflight` "
+            "for the quota code and the exact `aws service-quotas request-service-quota-increase` command"
+        )
+    if code in _WRONG_REGION:
+        return (
+            f"{code} on {operation}: the bucket is in another region than the pipeline — pass --region "
+            "with the bucket's region, or use a bucket in this region (python -m pipelines.bootstrap)"
+        )
+    if code in ("NoSuchBucket", "404") and operation in ("HeadBucket", "PutObject", "HeadObject"):
+        return f"{code} on {operation}: the output bucket does not exist — create it with python -m pipelines.bootstrap"
+    if code in _BAD_CREDENTIALS:
+        return f"{code} on {operation}: the AWS credentials are expired or invalid — log in again (aws sso login)"
+    return f"{code} on {operation}: {message}"

@@ -1,0 +1,123 @@
+"""`python -m pipelines.build --example E --preset P [--json]`: build (or find) the example's image from here.
+
+The same BuildImage logic the pipeline runs, with the user's credentials, which also create the
+CodeBuild project, its role and the ECR repository when missing. No Docker needed, no SageMaker SDK
+loaded. Exit 0 with the image, 1 when the build (or an AWS call) failed, 2 on bad input (nothing
+created), 130 when interrupted (the build is stopped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from boto3.exceptions import S3UploadFailedError
+from botocore.exceptions import ClientError
+
+from configs import BadInput, DeployTarget, examples_root, resolve_target
+from pipelines.catalog import resolve
+from pipelines.compile import ENTRY_POINT
+from steps.build_image.codebuild import BuildFailed, BuildRefused, ensure_project
+from steps.build_image.context import BadContext, pack_context
+from steps.build_image.ecr import ensure_repository
+from steps.build_image.facts import BuildFacts, repository_name
+from steps.build_image.logic import BuildResult, build_image
+from steps.common.aws import aws_session, client
+
+
+def build_facts(target: DeployTarget, example_name: str) -> BuildFacts:
+    """Where `example_name`'s images are built and pushed for `target`; BadInput for an unusable name."""
+    try:
+        repository = repository_name(example_name)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    return BuildFacts(
+        region=target.region, account=target.account, bucket=target.bucket, repository=repository
+    )
+
+
+def ensure_build_infrastructure(session: Any, target: DeployTarget, example_name: str) -> list[str]:
+    """Create what builds of `example_name` need and is missing; return what was created or updated.
+
+    The CodeBuild project and its service role (IAM: the user's credentials) and the ECR repository
+    `cvl-<example>` (scan on push, lifecycle policy). Idempotent; `pipelines.upsert` calls it too.
+    """
+    facts = build_facts(target, example_name)
+    changed = ensure_project(session, facts)
+    if ensure_repository(client(session, "ecr"), facts.repository, configure_existing=True):
+        changed.append(f"ECR repository {facts.repository}")
+    return changed
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines.build",
+        description="Build the example's training image in CodeBuild (no local Docker), unless it exists.",
+    )
+    parser.add_argument("--example", required=True, help="example name (from its example.yaml)")
+    parser.add_argument("--preset", required=True, help="preset name, e.g. train")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--region", help="AWS region (default: AWS_DEFAULT_REGION)")
+    parser.add_argument("--role-arn", help="SageMaker execution role (default: SAGEMAKER_ROLE_ARN)")
+    parser.add_argument("--bucket", help="bucket for the build context (default: SAGEMAKER_OUTPUT_BUCKET)")
+    parser.add_argument(
+        "--examples-root", help="folder of examples (default: CVL_EXAMPLES_ROOT, else bundled)"
+    )
+    parser.add_argument("--poll-seconds", type=float, default=10.0, help="how often to check the build")
+    return parser
+
+
+def _print_result(result: BuildResult, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result._asdict(), indent=2))
+        return
+    print(f"image   {result.image_uri}")
+    print(f"cached  {'yes: nothing to build' if result.cached else 'no: built now'}")
+    if result.build_id:
+        print(f"build   {result.build_id}")
+        print(f"logs    {result.log_link}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Build or find the image of one example and print it; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        example, _preset = resolve(examples_root(args.examples_root), args.example, args.preset)
+        target = resolve_target(region=args.region, role_arn=args.role_arn, bucket=args.bucket)
+        facts = build_facts(target, example.name)
+        context = pack_context(example.path, ENTRY_POINT)
+    except (BadInput, BadContext) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    session = aws_session(target.region)
+    try:
+        for created in ensure_build_infrastructure(session, target, example.name):
+            progress(f"created {created}")
+        result = build_image(session, facts, context, poll_seconds=args.poll_seconds, on_event=progress)
+    except BuildFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        if args.json:
+            failure = {"error": str(error), "build_id": error.build_id, "phase": error.phase}
+            print(json.dumps(failure | {"log_link": error.log_link}, indent=2))
+        return 1
+    except BuildRefused as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except (ClientError, S3UploadFailedError) as error:
+        print(f"error: AWS refused a call: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: the build, if one was running, was stopped", file=sys.stderr)
+        return 130
+    _print_result(result, args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Follow a SageMaker pipeline execution from the terminal: step states, every host's training log, stop.
+
+Polls `ListPipelineExecutionSteps` and `DescribePipelineExecution`; once the Train step names its
+training job, reads the job's CloudWatch streams (`/aws/sagemaker/TrainingJobs`, one stream per host:
+`<job>/algo-1-...`, `<job>/algo-2-...`). Ctrl-C stops the execution and the running training job.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from pipelines.progress import Progress
+
+LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+TERMINAL = frozenset({"Succeeded", "Failed", "Stopped"})
+
+
+def execution_steps(sagemaker: Any, arn: str) -> list[dict[str, Any]]:
+    """Every step of an execution (all pages of ListPipelineExecutionSteps)."""
+    steps: list[dict[str, Any]] = []
+    request: dict[str, Any] = {"PipelineExecutionArn": arn}
+    while True:
+        page = sagemaker.list_pipeline_execution_steps(**request)
+        steps += page.get("PipelineExecutionSteps", [])
+        if not page.get("NextToken"):
+            return steps
+        request["NextToken"] = page["NextToken"]
+
+
+def training_job_of(steps: list[dict[str, Any]]) -> str | None:
+    """The name of the training job of the (last started) training step, once SageMaker names it."""
+    for step in steps:
+        arn = (step.get("Metadata") or {}).get("TrainingJob", {}).get("Arn")
+        if arn:
+            return str(arn).rsplit("/", 1)[-1]
+    return None
+
+
+class LogFollower:
+    """Prints the new events of every CloudWatch stream of one training job, marked with its host."""
+
+    def __init__(self, logs: Any, job: str, progress: Progress) -> None:
+        self.logs, self.job, self.progress = logs, job, progress
+        self.tokens: dict[str, str | None] = {}
+
+    def poll(self) -> None:
+        """Print what each host logged since the last poll."""
+        try:
+            streams = self.logs.describe_log_streams(logGroupName=LOG_GROUP, logStreamNamePrefix=f"{self.job}/")
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return  # the job has not logged yet
+            raise
+        for stream in sorted(s["logStreamName"] for s in streams.get("logStreams", [])):
+            host = stream.split("/", 1)[1].rsplit("-", 1)[0]
+            while True:
+                request: dict[str, Any] = {"logGroupName": LOG_GROUP, "logStreamName": stream, "startFromHead": True}
+                if self.tokens.get(stream):
+                    request["nextToken"] = self.tokens[stream]
+                page = self.logs.get_log_events(**request)
+                for event in page.get("events", []):
+                    self.progress.log(event["message"].rstrip("\n"), host)
+                if page.get("nextForwardToken") in (None, self.tokens.get(stream)):
+                    break
+                self.tokens[stream] = page["nextForwardToken"]
+                if not page.get("events"):
+                    break
+
+
+def stop_execution(sagemaker: Any, arn: str, job: str | None) -> None:
+    """Stop the execution and its running training job (stopping a job that already ended is a no-op)."""
+    sagemaker.stop_pipeline_execution(PipelineExecutionArn=arn, ClientRequestToken=str(uuid.uuid4()))
+    if job is not None:
+        try:
+            sagemaker.stop_training_job(TrainingJobName=job)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ValidationException":
+                raise
+
+
+def follow(
+    sagemaker: Any,
+    logs: Any,
+    arn: str,
+    progress: Progress,
+    *,
+    poll_seconds: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
+    """Print the execution's progress until it ends; returns its description, steps and training job.
+
+    A KeyboardInterrupt stops the execution (and its training job) and propagates.
+    """
+    job: str | None = None
+    follower: LogFollower | None = None
+    try:
+        while True:
+            described = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)
+            steps = execution_steps(sagemaker, arn)
+            progress.steps(steps)
+            job = training_job_of(steps) or job
+            if job is not None and follower is None:
+                follower = LogFollower(logs, job, progress)
+            if follower is not None:
+                follower.poll()
+            if described["PipelineExecutionStatus"] in TERMINAL:
+                return described, steps, job
+            sleep(poll_seconds)
+    except KeyboardInterrupt:
+        progress.say(f"interrupted: stopping the execution {arn}" + (f" and training job {job}" if job else ""))
+        stop_execution(sagemaker, arn, job)
+        raise

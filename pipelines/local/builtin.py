@@ -1,0 +1,124 @@
+"""Local stand-ins for our own processing containers, which talk to AWS when they run on SageMaker.
+
+Preflight re-validates the preset it was given and reports the AWS checks as skipped. BuildImage takes
+the build context from the local S3 folder (as CodeBuild would), checks its digest, and reports the
+image it would build: `local/<repository>:<tag>`, built with Docker when an engine answers, and in any
+case registered with the client so the training job runs on that context.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from pipelines.local.jobs import Job, JobFailed
+from pipelines.local.processes import run_streamed
+from pipelines.local.processing import Handler, argument, outputs_of
+from pipelines.local.store import split_uri
+
+DOCKER_TIMEOUT_SECONDS = 15
+
+
+def _bundle(job: Job, command: list[str]) -> tuple[Path, dict[str, Any]]:
+    bundle = job.local(argument(command, "--bundle"))
+    try:
+        return bundle, json.loads((bundle / "run.json").read_text())
+    except (OSError, ValueError) as error:
+        raise JobFailed(f"the step bundle has no readable run.json: {error}") from None
+
+
+def local_preflight(job: Job, command: list[str], host: Any) -> None:
+    """Check what needs no AWS (the preset, re-validated as the container would); skip the rest."""
+    from pydantic import ValidationError
+
+    from configs import Preset
+    from steps.preflight.checks import CHECKS
+
+    bundle, facts = _bundle(job, command)
+    say = lambda text: host.events.job_log(job.name, text)  # noqa: E731
+    try:
+        preset = Preset.model_validate_json((bundle / "preset.json").read_text())
+    except (OSError, ValidationError) as error:
+        raise JobFailed(f"Preflight failed: [preset] {str(error).splitlines()[0]}") from None
+    checkpoint = f"checkpoints in {preset.checkpoint.dir}" if preset.checkpoint else "no checkpoint folder"
+    say(f"preset    PASS     {preset.instance_type} x{preset.instance_count}, {checkpoint}")
+    if preset.spot:
+        say("spot      NOTE     a local run is never interrupted; rerun with the same --output-dir to resume")
+    skipped = ", ".join(name for name, _, _ in CHECKS)
+    say(f"aws       SKIPPED  {skipped}: need an AWS account")
+    say(f"          run them: python -m pipelines.preflight --example {facts.get('example')} --preset {facts.get('preset')}")
+
+
+def docker_engine() -> str | None:
+    """The docker CLI when an engine answers `docker info`, else None."""
+    docker = shutil.which("docker")
+    if docker is None:
+        return None
+    try:
+        answered = subprocess.run([docker, "info"], capture_output=True, timeout=DOCKER_TIMEOUT_SECONDS)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return docker if answered.returncode == 0 else None
+
+
+def _docker_build(job: Job, docker: str, image: str, context: Path, host: Any) -> tuple[bool, str]:
+    inspect = subprocess.run([docker, "image", "inspect", "--format", "{{.Id}}", image], capture_output=True, text=True)
+    if inspect.returncode == 0:
+        return True, inspect.stdout.strip()
+    with zipfile.ZipFile(context) as archive:
+        archive.extractall(job.root / "context")
+    finished = run_streamed(
+        [docker, "build", "-t", image, str(job.root / "context")],
+        cwd=job.root,
+        env=dict(host.base_env),
+        on_line=lambda line: host.events.job_log(job.name, line),
+    )
+    if finished.code != 0:
+        raise JobFailed(f"docker build of {image} failed (exit code {finished.code}): " + "\n".join(finished.tail[-5:]))
+    built = subprocess.run([docker, "image", "inspect", "--format", "{{.Id}}", image], capture_output=True, text=True)
+    return False, built.stdout.strip()
+
+
+def local_build_image(job: Job, command: list[str], host: Any) -> None:
+    """Fetch and verify the context, report (and with Docker, build) the image, write `build.json`."""
+    from steps.build_image.factory import RESULT_FILE, RESULT_OUTPUT
+
+    _, facts = _bundle(job, command)
+    context_uri, digest = argument(command, "--context-uri"), argument(command, "--context-digest")
+    try:
+        data = host.s3.read(*split_uri(context_uri))
+    except FileNotFoundError as error:
+        raise JobFailed(str(error)) from None
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise JobFailed(f"build context {context_uri} does not have digest {digest}")
+    context = job.root / "context.zip"
+    context.write_bytes(data)
+    with zipfile.ZipFile(context) as archive:
+        files = len(archive.namelist())
+    image = f"local/{facts['repository']}:{facts['image_tag']}"
+    say = lambda text: host.events.job_log(job.name, text)  # noqa: E731
+    say(f"context   {files} files, {len(data) / 1e6:.1f} MB zipped, sha256 {digest[:12]}")
+    docker = docker_engine()
+    if docker is None:
+        cached, build_id = False, None
+        say(f"image     {image} (not built: no Docker engine; the local run uses the context itself)")
+    else:
+        cached, build_id = _docker_build(job, docker, image, context, host)
+        say(f"image     {image} ({'cached' if cached else 'built'} with Docker)")
+    result = next((o for o in outputs_of(job) if o["OutputName"] == RESULT_OUTPUT), None)
+    if result is None:
+        raise JobFailed(f"the BuildImage job has no {RESULT_OUTPUT!r} output")
+    target = job.local(result["S3Output"]["LocalPath"]) / RESULT_FILE
+    target.write_text(json.dumps({"image_uri": image, "cached": cached, "build_id": build_id}))
+    host.register_image(image, context)
+
+
+HANDLERS: dict[str, Handler] = {
+    "steps.preflight.container": local_preflight,
+    "steps.build_image.container": local_build_image,
+}

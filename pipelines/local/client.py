@@ -1,0 +1,124 @@
+"""The `sagemaker_client` of a local run: the job API the SDK's `LocalPipelineExecutor` calls, served by
+running each job on this machine.
+
+The executor (sagemaker.mlops.local.pipeline, SDK 3.27) calls, per step type:
+`create_processing_job(name, **args)` then `describe_processing_job(name)` (ProcessingStep), and
+`create_training_job(name, **args)` then `describe_training_job(name)` (TrainingStep). `create_*` runs
+the job to completion and raises `JobFailed` when it fails, which the executor records as the step's
+FailureReason. Any other call raises NotImplementedError naming it, rather than reaching AWS.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pipelines.local.builtin import HANDLERS
+from pipelines.local.jobs import Job, JobEvents, JobFailed, SilentEvents
+from pipelines.local.processing import Handler, run_processing_job
+from pipelines.local.store import LocalS3
+from pipelines.local.training import run_training_job
+
+_CREATE_NAME_KEYS = ("TrainingJobName", "ProcessingJobName")
+
+
+class LocalJobClient:
+    """Runs training and processing jobs as local processes in `<work>/jobs/<job>/opt/ml/...`.
+
+    `output_dir` receives the training job's model dir (`model/`) and output data (`output/`);
+    `checkpoint_dir` is the folder behind every job's CheckpointConfig.
+    """
+
+    def __init__(
+        self,
+        *,
+        work_dir: Path,
+        s3: LocalS3,
+        output_dir: Path,
+        checkpoint_dir: Path,
+        base_env: Mapping[str, str],
+        events: JobEvents | None = None,
+        python: str = sys.executable,
+        handlers: Mapping[str, Handler] = HANDLERS,
+    ) -> None:
+        self.work_dir = work_dir
+        self.s3 = s3
+        self.output_dir = output_dir
+        self.checkpoint_dir = checkpoint_dir
+        self.base_env = dict(base_env)
+        self.events: JobEvents = events or SilentEvents()
+        self.python = python
+        self.handlers = dict(handlers)
+        self.images: dict[str, Path] = {}
+        self.jobs: dict[str, Job] = {}
+
+    def register_image(self, image_uri: str, context_zip: Path) -> None:
+        """Record the build context a local image stands for (called by the local BuildImage)."""
+        self.images[image_uri] = context_zip
+
+    def _start(self, kind: str, name: str, request: dict[str, Any]) -> Job:
+        if name in self.jobs:
+            raise JobFailed(f"a {kind.lower()} job named {name} already ran in this run")
+        job = Job(name=name, kind=kind, request=request, root=self.work_dir / "jobs" / name)
+        job.root.mkdir(parents=True)
+        self.jobs[name] = job
+        self.events.job_started(name)
+        return job
+
+    def _run(self, job: Job, run: Any) -> None:
+        try:
+            run()
+        except JobFailed as error:
+            job.finish("Failed", str(error)[:1024], job.exit_code)
+            raise
+        except KeyboardInterrupt:
+            job.finish("Stopped", "stopped by the user (Ctrl-C)", job.exit_code)
+            raise
+        except Exception as error:
+            job.finish("Failed", f"{type(error).__name__}: {error}"[:1024], job.exit_code)
+            raise JobFailed(job.failure_reason) from error
+        job.finish("Completed", exit_code=job.exit_code)
+
+    def create_processing_job(self, ProcessingJobName: str, **request: Any) -> dict[str, Any]:  # noqa: N803
+        """Run a processing job to completion; JobFailed when it fails."""
+        job = self._start("Processing", ProcessingJobName, request)
+        self._run(job, lambda: run_processing_job(job, self, self.handlers))
+        return {"ProcessingJobArn": job.describe()["ProcessingJobArn"]}
+
+    def describe_processing_job(self, ProcessingJobName: str) -> dict[str, Any]:  # noqa: N803
+        """DescribeProcessingJob of a job this client ran."""
+        return self._job(ProcessingJobName, "Processing").describe()
+
+    def create_training_job(self, TrainingJobName: str, **request: Any) -> dict[str, Any]:  # noqa: N803
+        """Run a training job to completion; JobFailed (with the command's FailureReason) when it fails."""
+        job = self._start("Training", TrainingJobName, request)
+        self._run(job, lambda: run_training_job(job, self))
+        return {"TrainingJobArn": job.describe()["TrainingJobArn"]}
+
+    def describe_training_job(self, TrainingJobName: str) -> dict[str, Any]:  # noqa: N803
+        """DescribeTrainingJob of a job this client ran; ModelArtifacts is the local model folder."""
+        job = self._job(TrainingJobName, "Training")
+        response = job.describe()
+        response["SecondaryStatus"] = job.status
+        if "model_dir" in job.extra:
+            response["ModelArtifacts"] = {"S3ModelArtifacts": Path(job.extra["model_dir"]).as_uri()}
+        return response
+
+    def training_jobs(self) -> list[Job]:
+        """The training jobs this client ran, in start order."""
+        return [job for job in self.jobs.values() if job.kind == "Training"]
+
+    def _job(self, name: str, kind: str) -> Job:
+        job = self.jobs.get(name)
+        if job is None or job.kind != kind:
+            raise JobFailed(f"no local {kind.lower()} job named {name}")
+        return job
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise NotImplementedError(
+            f"a local run supports training and processing jobs only; the pipeline called {name}"
+        )

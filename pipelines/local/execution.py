@@ -1,0 +1,135 @@
+"""Run the compiled pipeline on this machine with the SDK's own local executor and our job client.
+
+The pipeline is compiled exactly as for SageMaker, but on a `LocalPipelineSession`; the bundle and
+build context go to the run's local S3 folder (where `upsert` would upload them); then the SDK's
+`_LocalPipeline(...).start()` walks the DAG (step order, property files, `JsonGet`, conditions) and
+hands each job to `LocalJobClient`. `_LocalPipeline` is private SDK API: the SDK is pinned and
+tests/pipelines/test_run_local.py covers it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from configs import DeployTarget, Example, Preset
+from configs.settings import PLACEHOLDER_ACCOUNT, PLACEHOLDER_ROLE_ARN
+from pipelines.local.client import LocalJobClient
+from pipelines.local.session import local_pipeline_session, offline_guard
+from pipelines.local.store import LocalS3
+from pipelines.progress import Progress
+
+LOCAL_BUCKET = "cvl-local"
+
+
+@dataclass
+class LocalOutcome:
+    """How a local execution ended: status, the failing step's reason, the training command's exit
+    code and last log lines, where the model went, and every step's final state."""
+
+    pipeline: str
+    execution_id: str
+    status: str
+    failure_reason: str | None = None
+    exit_code: int = 0
+    tail: list[str] = field(default_factory=list)
+    model_dir: Path | None = None
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+
+def local_target(region: str) -> DeployTarget:
+    """The deploy target a local run compiles for: the region, and stand-ins for role and bucket."""
+    return DeployTarget(region=region, role_arn=PLACEHOLDER_ROLE_ARN, bucket=LOCAL_BUCKET, account=PLACEHOLDER_ACCOUNT)
+
+
+class _Watch:
+    """JobEvents that print the execution's step states before each job and the jobs' log lines."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.pipeline: Any = None
+
+    def poll(self) -> None:
+        for execution in list(getattr(self.pipeline, "_executions", {}).values()):
+            self.progress.steps(execution.list_steps()["PipelineExecutionSteps"])
+
+    def job_started(self, name: str) -> None:
+        self.poll()
+
+    def job_log(self, name: str, line: str) -> None:
+        self.progress.log(line)
+
+
+def publish(compiled: Any, s3: LocalS3) -> None:
+    """Put the step bundle and the build context where the pipeline reads them (what `upsert` uploads)."""
+    prefix = compiled.bundle.s3_prefix(compiled.target.bucket)
+    for name, data in compiled.bundle.files.items():
+        s3.put(prefix + name, data)
+    s3.put(compiled.context_uri, compiled.context.data)
+
+
+def run_local(
+    example: Example,
+    preset_name: str,
+    preset: Preset,
+    *,
+    parameters: Mapping[str, Any],
+    output_dir: Path,
+    checkpoint_dir: Path,
+    region: str,
+    progress: Progress,
+) -> LocalOutcome:
+    """Compile and execute the pipeline here; the model dir ends up in `output_dir/model`.
+
+    A KeyboardInterrupt stops the running job and propagates.
+    """
+    import warnings
+
+    from steps.common.sdk import sdk_environment
+
+    warnings.filterwarnings("ignore", message="Running within a PipelineSession")
+    # Importing the SDK sets the root logger to INFO; botocore would then announce where it found credentials.
+    logging.getLogger("botocore").setLevel(logging.WARNING)
+    base_env = dict(os.environ)
+    watch = _Watch(progress)
+    with tempfile.TemporaryDirectory(prefix="cvl-local-") as work, offline_guard():
+        with sdk_environment(region, offline=True):
+            from sagemaker.mlops.local.pipeline_entities import _LocalPipeline
+
+            from pipelines.compile import compile_pipeline
+
+            s3 = LocalS3(Path(work) / "s3")
+            client = LocalJobClient(
+                work_dir=Path(work),
+                s3=s3,
+                output_dir=output_dir,
+                checkpoint_dir=checkpoint_dir,
+                base_env=base_env,
+                events=watch,
+            )
+            session = local_pipeline_session(region, LOCAL_BUCKET, s3, client)
+            compiled = compile_pipeline(example, preset_name, preset, local_target(region), session=session)
+            publish(compiled, s3)
+            watch.pipeline = _LocalPipeline(pipeline=compiled.pipeline, local_session=session)
+            execution = watch.pipeline.start(PipelineParameters=dict(parameters))
+        watch.poll()
+        outcome = LocalOutcome(
+            pipeline=compiled.name,
+            execution_id=execution.pipeline_execution_name,
+            status=execution.status,
+            failure_reason=execution.failure_reason,
+            steps=execution.list_steps()["PipelineExecutionSteps"],
+        )
+        for job in client.training_jobs():
+            outcome.tail = job.tail
+            if job.status == "Failed" and job.exit_code:
+                outcome.exit_code = job.exit_code
+            outcome.model_dir = job.extra.get("model_dir", outcome.model_dir)
+        if outcome.status != "Succeeded" and outcome.exit_code == 0:
+            outcome.exit_code = 1
+    return outcome

@@ -1,0 +1,78 @@
+"""The example's ECR repository: created on demand with scanning and a lifecycle policy; tag lookups."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+KEEP_TAGGED_IMAGES = 20
+EXPIRE_UNTAGGED_DAYS = 7
+
+
+def lifecycle_policy(keep_tagged: int = KEEP_TAGGED_IMAGES, untagged_days: int = EXPIRE_UNTAGGED_DAYS) -> str:
+    """The repository's lifecycle policy: expire untagged images after some days, keep the last N tagged."""
+    rules = [
+        {
+            "rulePriority": 1,
+            "description": f"expire untagged images after {untagged_days} days",
+            "selection": {
+                "tagStatus": "untagged",
+                "countType": "sinceImagePushed",
+                "countUnit": "days",
+                "countNumber": untagged_days,
+            },
+            "action": {"type": "expire"},
+        },
+        {
+            "rulePriority": 2,
+            "description": f"keep the {keep_tagged} most recent tagged images",
+            # ECR wants a tag filter on a `tagged` rule; `*` matches every tag.
+            "selection": {
+                "tagStatus": "tagged",
+                "tagPatternList": ["*"],
+                "countType": "imageCountMoreThan",
+                "countNumber": keep_tagged,
+            },
+            "action": {"type": "expire"},
+        },
+    ]
+    return json.dumps({"rules": rules}, sort_keys=True)
+
+
+def ensure_repository(ecr: Any, name: str, *, configure_existing: bool = False) -> bool:
+    """Make sure repository `name` exists; True when this call created it.
+
+    A new repository gets scan on push and the lifecycle policy. An existing one is left alone
+    unless `configure_existing` (the user's own machine): then scan on push is switched on and the
+    lifecycle policy is added when it has none (a policy the user wrote is kept).
+    """
+    try:
+        found = ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
+    except ecr.exceptions.RepositoryNotFoundException:
+        found = None
+    if found is None:
+        try:
+            ecr.create_repository(repositoryName=name, imageScanningConfiguration={"scanOnPush": True})
+        except ecr.exceptions.RepositoryAlreadyExistsException:
+            return False  # created concurrently by another build: that one configures it
+        ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=lifecycle_policy())
+        return True
+    if configure_existing:
+        if not found.get("imageScanningConfiguration", {}).get("scanOnPush"):
+            ecr.put_image_scanning_configuration(
+                repositoryName=name, imageScanningConfiguration={"scanOnPush": True}
+            )
+        try:
+            ecr.get_lifecycle_policy(repositoryName=name)
+        except ecr.exceptions.LifecyclePolicyNotFoundException:
+            ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=lifecycle_policy())
+    return False
+
+
+def image_exists(ecr: Any, repository: str, tag: str) -> bool:
+    """Whether `repository:tag` is in ECR (False when the repository itself is missing)."""
+    try:
+        ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])
+    except (ecr.exceptions.ImageNotFoundException, ecr.exceptions.RepositoryNotFoundException):
+        return False
+    return True

@@ -1,0 +1,45 @@
+"""The BuildImage ProcessingStep: build and push the training image with CodeBuild unless it exists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from configs import DeployTarget
+from steps.common.processing import container_step
+
+STEP_NAME = "BuildImage"
+PROPERTY_FILE = "BuildResult"
+RESULT_OUTPUT = "result"
+RESULT_FILE = "build.json"
+# A cached BuildImage step reuses the image of an identical build context; the context digest is in
+# its arguments, so any source change misses the cache.
+CACHE_DAYS = 7
+
+
+def build_image_step(
+    *, bundle_uri: str, context_uri: str, context_digest: str, target: DeployTarget, session: Any
+) -> tuple[Any, Any]:
+    """The BuildImage step and the PropertyFile (`image_uri`, `cached`, `build_id`) that Train reads."""
+    from sagemaker.core.workflow.execution_variables import ExecutionVariables
+    from sagemaker.core.workflow.functions import Join
+    from sagemaker.core.workflow.properties import PropertyFile
+
+    property_file = PropertyFile(name=PROPERTY_FILE, output_name=RESULT_OUTPUT, path=RESULT_FILE)
+    result_uri = Join(
+        on="/",
+        values=[f"s3://{target.bucket}/cvl-pipelines/executions", ExecutionVariables.PIPELINE_EXECUTION_ID, "build"],
+    )
+    step = container_step(
+        name=STEP_NAME,
+        display_name="Build training image",
+        description="Build the example's image in CodeBuild, tagged by the build context's content hash",
+        module="steps.build_image.container",
+        arguments=["--context-uri", context_uri, "--context-digest", context_digest],
+        bundle_uri=bundle_uri,
+        target=target,
+        session=session,
+        outputs={RESULT_OUTPUT: result_uri},
+        property_files=[property_file],
+        cache_days=CACHE_DAYS,
+    )
+    return step, property_file

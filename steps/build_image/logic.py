@@ -1,0 +1,126 @@
+"""BuildImage: the image for a packed context, from ECR when its tag exists, else built by CodeBuild.
+
+Used by `python -m pipelines.build` on the user's machine and by the BuildImage job in the pipeline.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from botocore.exceptions import ClientError
+
+from steps.build_image import codebuild, ecr
+from steps.build_image.context import PackedContext, image_tag
+from steps.build_image.facts import BuildFacts
+from steps.common.aws import client
+
+
+class ContextRef(NamedTuple):
+    """A build context already in S3 (the pipeline's case): its URI and sha256."""
+
+    uri: str
+    digest: str
+
+
+class BuildResult(NamedTuple):
+    """The image to train with; `build_id` and `log_link` are None when it came from the cache."""
+
+    image_uri: str
+    cached: bool
+    build_id: str | None
+    log_link: str | None = None
+
+
+class ContextMissing(RuntimeError):
+    """The context the pipeline was compiled with is not in S3 (deleted since the upsert)."""
+
+
+def upload_context(session: Any, facts: BuildFacts, context: PackedContext) -> str:
+    """Put the context zip at its content-addressed key unless it is there already; return its S3 URI."""
+    s3 = client(session, "s3")
+    key = facts.context_key(context.digest)
+    if not _object_exists(s3, facts.bucket, key):
+        # Managed transfer: multipart above 8 MB, so a retry resends a part, not the whole context.
+        s3.upload_fileobj(
+            io.BytesIO(context.data),
+            facts.bucket,
+            key,
+            ExtraArgs={"ContentType": "application/zip", "Metadata": {"sha256": context.digest}},
+        )
+    return facts.context_uri(context.digest)
+
+
+def _object_exists(s3: Any, bucket: str, key: str) -> bool:
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return False
+        raise
+    return True
+
+
+def _check_context(session: Any, facts: BuildFacts, context: ContextRef) -> None:
+    expected = facts.context_uri(context.digest)
+    if context.uri != expected:
+        raise ContextMissing(
+            f"context {context.uri} is not where digest {context.digest[:12]}... belongs ({expected}): "
+            "the pipeline definition is inconsistent; run `python -m pipelines.upsert` again"
+        )
+    if not _object_exists(client(session, "s3"), facts.bucket, facts.context_key(context.digest)):
+        raise ContextMissing(
+            f"build context {context.uri} is missing: run `python -m pipelines.upsert` again to upload it"
+        )
+
+
+def build_image(
+    session: Any,
+    facts: BuildFacts,
+    context: PackedContext | ContextRef,
+    *,
+    poll_seconds: float = 10.0,
+    on_event: Callable[[str], None] | None = None,
+    attempt: str | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> BuildResult:
+    """Return the image for `context`: cached when `<repository>:<tag>` exists, else build it and wait.
+
+    A PackedContext is uploaded first (unless already in S3); a ContextRef must already be there.
+    The repository is created when missing. Raises BuildFailed, ProjectMissing or ContextMissing.
+    Interrupted while waiting (Ctrl-C, or SIGTERM turned into an exception), it stops the build.
+    """
+    say = on_event or (lambda _message: None)
+    tag = image_tag(context.digest)
+    image_uri = facts.image_uri(tag)
+    ecr_client = client(session, "ecr")
+    if ecr.ensure_repository(ecr_client, facts.repository):
+        say(f"created ECR repository {facts.repository}")
+    if ecr.image_exists(ecr_client, facts.repository, tag):
+        say(f"{image_uri} exists: no build needed")
+        return BuildResult(image_uri, True, None)
+
+    if isinstance(context, PackedContext):
+        uploaded = upload_context(session, facts, context)
+        say(f"context in {uploaded} ({len(context.data)} bytes, {context.files} files)")
+    else:
+        _check_context(session, facts, context)
+
+    codebuild_client = client(session, "codebuild")
+    build_id = codebuild.start_build(codebuild_client, facts, digest=context.digest, tag=tag, attempt=attempt)
+    say(f"CodeBuild build {build_id} started for {image_uri}")
+    try:
+        build = codebuild.wait_for_build(
+            codebuild_client,
+            build_id,
+            facts.region,
+            poll_seconds=poll_seconds,
+            on_phase=lambda phase: say(f"build phase {phase}"),
+            sleep=sleep,
+        )
+    except (KeyboardInterrupt, SystemExit):
+        codebuild.stop_build(codebuild_client, build_id)
+        raise
+    return BuildResult(image_uri, False, build_id, codebuild.log_link(build, facts.region))

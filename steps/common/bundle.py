@@ -1,0 +1,53 @@
+"""The step bundle: the container code and the run's facts, content-addressed in S3.
+
+Processing jobs receive it as their `bundle` input. Its S3 prefix holds the digest of every file in it,
+so an unchanged bundle is never uploaded twice and a changed one never overwrites a pipeline's old one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import NamedTuple
+
+STEPS_ROOT = Path(__file__).resolve().parent.parent
+BUNDLE_PREFIX = "cvl-pipelines/bundles"
+MANIFEST = "manifest.json"
+# What the containers import: their own step's modules and the shared AWS factory, not the modules that
+# build SDK objects (they need the SDK and `configs`, which the processing image lacks).
+_CONTAINER_PACKAGES = ("common", "preflight", "build_image")
+_SDK_SIDE = frozenset({"factory.py", "processing.py", "sdk.py", "bundle.py"})
+
+
+class Bundle(NamedTuple):
+    """Files (relative path -> bytes) and the digest that names their S3 prefix."""
+
+    files: dict[str, bytes]
+    digest: str
+
+    def s3_prefix(self, bucket: str) -> str:
+        """The S3 URI (ending in `/`) where this bundle lives in `bucket`."""
+        return f"s3://{bucket}/{BUNDLE_PREFIX}/{self.digest[:32]}/"
+
+
+def container_sources() -> dict[str, bytes]:
+    """The `steps` package's container-side sources, keyed by path relative to the bundle root."""
+    sources = {"steps/__init__.py": (STEPS_ROOT / "__init__.py").read_bytes()}
+    for package in _CONTAINER_PACKAGES:
+        for path in sorted((STEPS_ROOT / package).glob("*.py")):
+            if path.name not in _SDK_SIDE:
+                sources[f"steps/{package}/{path.name}"] = path.read_bytes()
+    return sources
+
+
+def make_bundle(preset_json: str, run_facts: dict[str, object]) -> Bundle:
+    """Bundle the container code with `preset.json` and `run.json`; deterministic for equal inputs."""
+    files = dict(container_sources())
+    files["preset.json"] = preset_json.encode()
+    files["run.json"] = json.dumps(run_facts, sort_keys=True, indent=1).encode()
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    files[MANIFEST] = json.dumps(sorted(files), indent=1).encode()
+    return Bundle(files=files, digest=digest.hexdigest())

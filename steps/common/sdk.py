@@ -1,0 +1,76 @@
+"""Loading and configuring the SageMaker SDK: offline-safe, quiet, telemetry off.
+
+The SDK is imported only inside these functions: it costs seconds and hundreds of MB, and commands
+that only check or build must not pay for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+_OFFLINE_ENV = {
+    # The SDK builds default boto3 sessions of its own (at import and in ProcessingStep); without
+    # credentials botocore would ask the EC2 metadata endpoint for them.
+    "AWS_EC2_METADATA_DISABLED": "true",
+    # ModelTrainer and Pipeline.upsert call IAM to validate the role; our preflight checks it instead.
+    "SAGEMAKER_VALIDATE_ROLE": "false",
+}
+
+
+@contextmanager
+def sdk_environment(region: str, offline: bool) -> Iterator[None]:
+    """Environment for importing and using the SDK: a region (its import fails without one) and,
+    when `offline`, no metadata lookups or IAM validation. Restores the environment afterwards."""
+    wanted = {"AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or region}
+    if offline:
+        wanted |= _OFFLINE_ENV
+    else:
+        wanted["SAGEMAKER_VALIDATE_ROLE"] = os.environ.get("SAGEMAKER_VALIDATE_ROLE", "false")
+    saved = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
+    quiet_sdk_logging()
+    disable_sdk_telemetry()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def quiet_sdk_logging(level: int = logging.ERROR) -> None:
+    """Silence the SDK's INFO/WARNING chatter (config file lookups, popped job names)."""
+    for name in ("sagemaker", "sagemaker.config", "sagemaker.core", "sagemaker.mlops", "sagemaker.train"):
+        logging.getLogger(name).setLevel(level)
+
+
+def disable_sdk_telemetry() -> None:
+    """Stop the SDK from sending usage telemetry (an HTTPS GET per traced call, plus an STS lookup).
+
+    The SDK's switch is `TelemetryOptOut` in its defaults config, but with any defaults config present
+    it re-validates the whole config schema on every lookup (about 0.25 s each, 40+ per compile, so
+    about 10 s per pipeline). Its one sending function is replaced instead; pinned SDK, covered by a test.
+    """
+    from sagemaker.core.telemetry import telemetry_logging
+
+    telemetry_logging._send_telemetry_request = _no_telemetry
+
+
+def _no_telemetry(*args: Any, **kwargs: Any) -> None:
+    return None
+
+
+def pipeline_session(boto_session: Any, bucket: str) -> Any:
+    """A `PipelineSession` on `boto_session`; creating it calls no AWS API."""
+    import warnings
+
+    from sagemaker.core.workflow.pipeline_context import PipelineSession
+
+    warnings.filterwarnings("ignore", message="Running within a PipelineSession")
+    return PipelineSession(boto_session=boto_session, default_bucket=bucket)

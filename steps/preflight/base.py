@@ -1,0 +1,218 @@
+"""What every preflight check shares: its input, its result, the AWS clients and the error rules.
+
+Stdlib and boto3 only: this runs inside SageMaker's sklearn processing image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+Status = Literal["pass", "warn", "fail"]
+T = TypeVar("T")
+
+ACCESS_DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "AuthorizationError",
+        "403",
+        "Forbidden",
+    }
+)
+NOT_FOUND_CODES = frozenset({"404", "NoSuchBucket", "NotFound", "NoSuchEntity"})
+RETRY_FIX = "check the credentials, region and network, then run preflight again"
+MAX_THREADS = 16
+
+# The IAM action behind each API a check calls, so an AccessDenied warn can name what to grant.
+PERMISSION_OF_OPERATION = {
+    "HeadBucket": "s3:ListBucket",
+    "GetBucketLocation": "s3:GetBucketLocation",
+    "ListServiceQuotas": "servicequotas:ListServiceQuotas",
+    "ListAWSDefaultServiceQuotas": "servicequotas:ListAWSDefaultServiceQuotas",
+    "ListTrainingJobs": "sagemaker:ListTrainingJobs",
+    "DescribeTrainingJob": "sagemaker:DescribeTrainingJob",
+    "GetRole": "iam:GetRole",
+    "SimulatePrincipalPolicy": "iam:SimulatePrincipalPolicy",
+    "GetCallerIdentity": "sts:GetCallerIdentity",
+}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's verdict: `status` is pass, warn or fail; `fix` says what to do (empty on pass)."""
+
+    name: str
+    status: Status
+    detail: str
+    fix: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        """The result as a JSON-ready dict."""
+        return {"name": self.name, "status": self.status, "detail": self.detail, "fix": self.fix}
+
+
+@dataclass(frozen=True)
+class PreflightInput:
+    """The preset fields and run facts the checks read (plain data: no pydantic in the container)."""
+
+    region: str
+    account: str
+    bucket: str
+    role_arn: str
+    repository: str
+    codebuild_project: str
+    output_prefix: str
+    instance_type: str
+    instance_count: int = 1
+    spot: bool = False
+    max_run_minutes: int = 60
+    max_wait_minutes: int | None = None
+    output_path: str | None = None
+    channels: Mapping[str, str] = field(default_factory=dict)
+    has_checkpoint: bool = False
+
+    @classmethod
+    def from_dicts(cls, preset: Mapping[str, Any], facts: Mapping[str, Any]) -> PreflightInput:
+        """Build from a preset dict (`Preset.model_dump()` shape) and the run facts (`run.json`).
+
+        Raises ValueError naming the missing keys.
+        """
+        needed = ("region", "account", "bucket", "role_arn", "repository", "codebuild_project")
+        missing = [key for key in needed if not facts.get(key)]
+        if "instance_type" not in preset:
+            missing.append("preset.instance_type")
+        if missing:
+            raise ValueError(f"run facts lack {', '.join(missing)}")
+        return cls(
+            region=str(facts["region"]),
+            account=str(facts["account"]),
+            bucket=str(facts["bucket"]),
+            role_arn=str(facts["role_arn"]),
+            repository=str(facts["repository"]),
+            codebuild_project=str(facts["codebuild_project"]),
+            output_prefix=str(facts.get("output_prefix") or f"s3://{facts['bucket']}/"),
+            instance_type=str(preset["instance_type"]),
+            instance_count=int(preset.get("instance_count", 1)),
+            spot=bool(preset.get("spot", False)),
+            max_run_minutes=int(preset.get("max_run_minutes", 60)),
+            max_wait_minutes=preset.get("max_wait_minutes"),
+            output_path=preset.get("output_path"),
+            channels=dict(preset.get("channels") or {}),
+            has_checkpoint=preset.get("checkpoint") is not None,
+        )
+
+    @property
+    def partition(self) -> str:
+        """The ARN partition of the role (aws, aws-cn, aws-us-gov)."""
+        parts = self.role_arn.split(":")
+        return parts[1] if len(parts) > 1 and parts[1] else "aws"
+
+
+class Parallel:
+    """Runs independent AWS calls together (threads: they wait on the network), or one after another."""
+
+    def __init__(self, concurrent: bool = True) -> None:
+        self.concurrent = concurrent
+
+    def all(self, calls: list[Callable[[], T]]) -> list[T]:
+        """Results of `calls` in their order; the first exception raised by a call is re-raised."""
+        if not self.concurrent or len(calls) < 2:
+            return [call() for call in calls]
+        # A pool per fan-out, sized to it: nested fan-outs never wait on a full shared pool.
+        with ThreadPoolExecutor(max_workers=min(len(calls), MAX_THREADS)) as pool:
+            futures = [pool.submit(call) for call in calls]
+            return [future.result() for future in futures]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A call's value, or the botocore error it raised (so one failed call does not hide the others)."""
+
+    value: Any = None
+    error: ClientError | BotoCoreError | None = None
+
+
+def attempt(call: Callable[[], Any]) -> Callable[[], Outcome]:
+    """`call` made to return an `Outcome` instead of raising a botocore error."""
+
+    def run() -> Outcome:
+        try:
+            return Outcome(value=call())
+        except (ClientError, BotoCoreError) as error:
+            return Outcome(error=error)
+
+    return run
+
+
+@dataclass
+class Context:
+    """What a check gets: the input, boto3 clients made up front (clients are thread-safe, sessions are
+    not), how to fan out calls, and whether the principal is the role (in the step) or the caller."""
+
+    input: PreflightInput
+    clients: Mapping[str, Any]
+    parallel: Parallel
+    in_step: bool = False
+
+    def client(self, service: str) -> Any:
+        """The boto3 client for `service`."""
+        return self.clients[service]
+
+
+def error_code(error: ClientError) -> str:
+    """The AWS error code of a ClientError (the HTTP status for body-less S3 HEAD errors)."""
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def is_access_denied(error: BaseException) -> bool:
+    """Whether `error` is AWS refusing the caller permission."""
+    return isinstance(error, ClientError) and error_code(error) in ACCESS_DENIED_CODES
+
+
+def permission_of(error: ClientError) -> str:
+    """The IAM action that would have allowed the refused call."""
+    operation = error.operation_name
+    return PERMISSION_OF_OPERATION.get(operation, operation)
+
+
+def error_text(error: BaseException) -> str:
+    """A one-line description of a botocore error, without a traceback."""
+    if isinstance(error, ClientError):
+        message = error.response.get("Error", {}).get("Message") or error_code(error)
+        return f"{error.operation_name}: {error_code(error)}: {message}"
+    return str(error) or type(error).__name__
+
+
+def denied_result(name: str, error: ClientError, what: str) -> CheckResult:
+    """The warn for a check that AWS would not let run: says which permission would let it `what`."""
+    permission = permission_of(error)
+    return CheckResult(
+        name,
+        "warn",
+        f"could not check {what}: {permission} was denied",
+        f"allow {permission} to the identity running preflight so it can check {what}",
+    )
+
+
+def guarded(
+    name: str, check: Callable[[Context], CheckResult], what: str
+) -> Callable[[Context], CheckResult]:
+    """Wrap `check` so AccessDenied becomes a warn and any other botocore error a fail with its message."""
+
+    def run(context: Context) -> CheckResult:
+        try:
+            return check(context)
+        except ClientError as error:
+            if is_access_denied(error):
+                return denied_result(name, error, what)
+            return CheckResult(name, "fail", f"could not check {what}: {error_text(error)}", RETRY_FIX)
+        except BotoCoreError as error:
+            return CheckResult(name, "fail", f"could not check {what}: {error_text(error)}", RETRY_FIX)
+
+    return run

@@ -1,0 +1,117 @@
+"""The Train TrainingStep: `ModelTrainer` (SDK v3) from a preset, its image read from BuildImage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from configs import BadInput, DeployTarget, Preset
+from steps.train.parameters import ParameterSpec
+
+STEP_NAME = "Train"
+CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
+# CreateTrainingJob limits each hyperparameter value to 2500 characters.
+MAX_HYPERPARAMETER_LENGTH = 2500
+
+
+def sdk_parameters(specs: list[ParameterSpec]) -> dict[str, Any]:
+    """SDK pipeline parameter objects for the specs, by name."""
+    from sagemaker.core.workflow.parameters import (
+        ParameterBoolean,
+        ParameterFloat,
+        ParameterInteger,
+        ParameterString,
+    )
+
+    classes = {
+        "String": ParameterString,
+        "Integer": ParameterInteger,
+        "Float": ParameterFloat,
+        "Boolean": ParameterBoolean,
+    }
+    return {spec.name: classes[spec.type](name=spec.name, default_value=spec.default) for spec in specs}
+
+
+def container_preset_json(preset: Preset) -> str:
+    """The preset as the training entry point receives it (compact JSON), within SageMaker's limit."""
+    text = preset.model_dump_json(exclude={"description", "tags"})
+    if len(text) > MAX_HYPERPARAMETER_LENGTH:
+        raise BadInput(
+            f"the preset is {len(text)} characters as JSON; SageMaker allows {MAX_HYPERPARAMETER_LENGTH} "
+            "per hyperparameter: shorten its command, prepare steps or hyperparameters"
+        )
+    return text
+
+
+def train_step(
+    *,
+    pipeline_name: str,
+    preset: Preset,
+    parameters: dict[str, Any],
+    image_uri: Any,
+    target: DeployTarget,
+    session: Any,
+    depends_on: list[Any],
+) -> Any:
+    """The TrainingStep for a preset: instance, spot, checkpoints, output, hyperparameters, tags."""
+    from sagemaker.core.shapes import Tag
+    from sagemaker.core.training.configs import (
+        CheckpointConfig,
+        Compute,
+        InputData,
+        OutputDataConfig,
+        StoppingCondition,
+    )
+    from sagemaker.core.workflow.execution_variables import ExecutionVariables
+    from sagemaker.core.workflow.functions import Join
+    from sagemaker.mlops.workflow import TrainingStep
+    from sagemaker.train import ModelTrainer
+
+    output_path = parameters["OutputPath"]
+    # CreateTrainingJob takes hyperparameters as strings; Std:Join renders a typed parameter as one.
+    hyperparameters: dict[str, Any] = {
+        name: Join(on="", values=[parameters[name]]) for name in preset.hyperparameters
+    }
+    hyperparameters["cvl_preset"] = container_preset_json(preset)
+    hyperparameters["cvl_extra_args"] = parameters["ExtraArgs"]
+    checkpoint = None
+    if preset.checkpoint is not None:
+        checkpoint = CheckpointConfig(
+            s3_uri=Join(on="/", values=[output_path, "checkpoints", ExecutionVariables.PIPELINE_EXECUTION_ID]),
+            local_path=CHECKPOINT_LOCAL_PATH,
+        )
+    stopping = StoppingCondition(
+        max_runtime_in_seconds=preset.max_run_minutes * 60,
+        max_wait_time_in_seconds=preset.max_wait_minutes * 60 if preset.spot and preset.max_wait_minutes else None,
+    )
+    compute = Compute(
+        instance_type=parameters["InstanceType"],
+        instance_count=parameters["InstanceCount"],
+        volume_size_in_gb=preset.volume_size_gb,
+        enable_managed_spot_training=preset.spot or None,
+        keep_alive_period_in_seconds=preset.keep_alive_minutes * 60 or None,
+    )
+    tags = [Tag(key=key, value=value) for key, value in sorted(({"cvl:pipeline": pipeline_name} | preset.tags).items())]
+    trainer = ModelTrainer(
+        training_image=image_uri,
+        role=target.role_arn,
+        sagemaker_session=session,
+        base_job_name=pipeline_name[:39],
+        compute=compute,
+        stopping_condition=stopping,
+        checkpoint_config=checkpoint,
+        output_data_config=OutputDataConfig(s3_output_path=output_path),
+        input_data_config=[
+            InputData(channel_name=name, data_source=parameters[f"Input_{name}"]) for name in preset.channels
+        ]
+        or None,
+        hyperparameters=hyperparameters,
+        environment={name: parameters[f"Env_{name}"] for name in preset.environment},
+        tags=tags,
+    )
+    return TrainingStep(
+        name=STEP_NAME,
+        step_args=trainer.train(),
+        display_name="Train",
+        description=f"{preset.instance_type} x{preset.instance_count}" + (" (spot)" if preset.spot else ""),
+        depends_on=depends_on,
+    )

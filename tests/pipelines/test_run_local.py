@@ -1,0 +1,161 @@
+"""`python -m pipelines.run --local` end to end on the bundled nanogpt `smoke` preset (subprocesses)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipelines import run
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+ITER = re.compile(r"^\s*iter (\d+): loss", re.M)
+
+
+def local_run(output_dir: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "pipelines.run", "--example", "nanogpt", "--preset", "smoke", "--local"]
+    return subprocess.run(
+        [*command, "--output-dir", str(output_dir), *args],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["OMP_NUM_THREADS"] = "1"  # two cores: keep torch from oversubscribing them
+    return env
+
+
+def kill_session(session_id: int) -> None:
+    """SIGKILL every process of a session: the runner, the entry point and the training command, at once,
+    as a spot interruption takes the whole instance away."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session_id:
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    output_dir = tmp_path_factory.mktemp("smoke") / "out"
+    return output_dir, local_run(output_dir)
+
+
+def test_smoke_trains_and_leaves_model_and_checkpoint(smoke: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    output_dir, done = smoke
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (output_dir / "model" / "logs" / "ckpt.pt").is_file()
+    assert (output_dir / "model" / "logs" / "train_log.txt").is_file()
+    assert (output_dir / "checkpoints" / "ckpt.pt").is_file()
+    assert f"model: {output_dir / 'model'}" in done.stdout
+    assert ITER.findall(done.stdout)[-1] == "40"
+
+    import torch
+
+    checkpoint = torch.load(output_dir / "model" / "logs" / "ckpt.pt", map_location="cpu", weights_only=True)
+    assert checkpoint["iter_num"] == 40
+
+
+def test_smoke_runs_preflight_and_build_before_train(smoke: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    states = re.findall(r"^==> (\w+): (\w+)", smoke[1].stdout, re.M)
+    # Preflight and BuildImage are independent (either may go first); Train depends on both.
+    assert sorted(states[:4]) == sorted(
+        [("Preflight", "Executing"), ("Preflight", "Succeeded"), ("BuildImage", "Executing"), ("BuildImage", "Succeeded")]
+    )
+    assert states[4:] == [("Train", "Executing"), ("Train", "Succeeded")]
+    for step in ("Preflight", "BuildImage"):
+        assert states.index((step, "Executing")) + 1 == states.index((step, "Succeeded"))
+    assert re.search(r"^==> Train: Succeeded in [\d.]+ s|^==> Train: Succeeded in \d+ min", smoke[1].stdout, re.M)
+    assert "local/cvl-nanogpt:" in smoke[1].stdout
+
+
+def test_wrongly_typed_or_unknown_parameter_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["--example", "nanogpt", "--preset", "smoke", "--local"]
+    assert run.main([*base, "--set", "max_iters=abc"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "max_iters='abc': not a Integer" in err
+    assert "InstanceCount (Integer)" in err and "device (String)" in err and "compile (Boolean)" in err
+
+    assert run.main([*base, "--set", "max_iter=3"]) == 2
+    assert "max_iter: no such parameter" in capsys.readouterr().err
+
+
+def test_failing_command_fails_the_run_with_its_exit_code(tmp_path: Path) -> None:
+    done = local_run(tmp_path / "out", "--", "--bogus_key=1")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "==> Train: Failed" in done.stdout
+    assert "exited with code 2" in done.stderr
+    assert "last lines of the training log:" in done.stderr
+    assert "unknown config key 'bogus_key'" in done.stderr
+    assert not (tmp_path / "out" / "model").exists()
+
+
+def test_killed_run_resumes_from_the_checkpoint_folder(tmp_path: Path) -> None:
+    output_dir = tmp_path / "out"
+    command = [sys.executable, "-m", "pipelines.run", "--example", "nanogpt", "--preset", "smoke", "--local"]
+    first = subprocess.Popen(
+        [*command, "--output-dir", str(output_dir)],
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    assert first.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + 600
+    try:
+        while time.monotonic() < deadline:
+            line = first.stdout.readline()
+            seen.append(line)
+            if "saved checkpoint at iteration 20" in line or not line:
+                break
+    finally:
+        kill_session(first.pid)
+        first.wait(timeout=60)
+    assert any("saved checkpoint at iteration 20" in line for line in seen), "".join(seen)
+    assert not any("iter 40:" in line for line in seen)
+
+    second = local_run(output_dir)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "checkpoint folder" in second.stdout and "training resumes from it" in second.stdout
+    assert "--init_from=resume" in second.stdout
+    assert "resuming from iteration 20" in second.stdout
+    assert "starting at iteration 21" in second.stdout
+    iterations = [int(n) for n in ITER.findall(second.stdout)]
+    assert iterations[0] > 20 and iterations[-1] == 40
+
+
+def test_instance_count_2_trains_with_two_processes(tmp_path: Path) -> None:
+    done = local_run(
+        tmp_path / "out", "--set", "InstanceCount=2", "--set", "max_iters=10", "--set", "eval_interval=5"
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 host(s) x 2 process(es)" in done.stdout
+    assert "torch.distributed.run --nnodes=1 --node_rank=0 --nproc_per_node=2" in done.stdout
+    # Rank 0 logs; the gloo all-reduce of every iteration needs rank 1 too.
+    assert "DDP: world_size=2, backend=gloo" in done.stdout
+    assert ITER.findall(done.stdout)[-1] == "10"
+    assert (tmp_path / "out" / "model" / "logs" / "ckpt.pt").is_file()

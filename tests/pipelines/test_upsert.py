@@ -1,0 +1,158 @@
+"""`python -m pipelines.upsert` against the moto server over real HTTP: create, update, unchanged, --all."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+
+from pipelines import upsert
+from tests.conftest import BUCKET, REGION, ROLE_ARN
+from tests.harness import preflight_world, quotas
+from tests.harness.network import no_network
+from tests.harness.transient import flaky_sagemaker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def account(aws):
+    """An account where preflight passes for the nanogpt presets."""
+    preflight_world.ready_account(ROLE_ARN, BUCKET, REGION)
+    for instance in ("ml.m5.xlarge", "ml.g5.xlarge"):
+        quotas.set_sagemaker_quota(f"{instance} for training job usage", 2)
+        quotas.set_sagemaker_quota(f"{instance} for spot training job usage", 2)
+    return aws
+
+
+def _sagemaker():
+    return boto3.client("sagemaker", region_name=REGION)
+
+
+def _pipelines() -> list[str]:
+    return sorted(p["PipelineName"] for p in _sagemaker().list_pipelines()["PipelineSummaries"])
+
+
+def test_create_then_unchanged_then_updated(account, tmp_path, capsys):
+    examples = tmp_path / "examples"
+    shutil.copytree(ROOT / "examples" / "nanogpt", examples / "nanogpt", ignore=shutil.ignore_patterns("*.bin", "*.pkl"))
+    argv = ["--example", "nanogpt", "--preset", "smoke", "--examples-root", str(examples)]
+
+    assert upsert.main(argv) == 0
+    assert "cvl-nanogpt-smoke: created" in capsys.readouterr().out
+    described = _sagemaker().describe_pipeline(PipelineName="cvl-nanogpt-smoke")
+    definition = json.loads(described["PipelineDefinition"])
+    assert [step["Name"] for step in definition["Steps"]] == ["Preflight", "BuildImage", "Train"]
+    assert described["RoleArn"] == ROLE_ARN
+
+    assert upsert.main(argv) == 0
+    assert "cvl-nanogpt-smoke: unchanged" in capsys.readouterr().out
+    again = _sagemaker().describe_pipeline(PipelineName="cvl-nanogpt-smoke")
+    assert again["LastModifiedTime"] == described["LastModifiedTime"]
+
+    model = examples / "nanogpt" / "model.py"
+    model.write_text(model.read_text() + "\n# a source change\n")
+    assert upsert.main(argv) == 0
+    assert "cvl-nanogpt-smoke: updated" in capsys.readouterr().out
+    updated = json.loads(_sagemaker().describe_pipeline(PipelineName="cvl-nanogpt-smoke")["PipelineDefinition"])
+    assert updated != definition
+
+
+def test_upsert_puts_what_the_steps_read_in_s3_and_the_build_infrastructure_in_place(account):
+    assert upsert.main(["--example", "nanogpt", "--preset", "smoke"]) == 0
+    definition = json.loads(_sagemaker().describe_pipeline(PipelineName="cvl-nanogpt-smoke")["PipelineDefinition"])
+    steps = {step["Name"]: step for step in definition["Steps"]}
+    bundle_uri = steps["Preflight"]["Arguments"]["ProcessingInputs"][0]["S3Input"]["S3Uri"]
+    context_uri = steps["BuildImage"]["Arguments"]["AppSpecification"]["ContainerArguments"][1]
+    s3 = boto3.client("s3", region_name=REGION)
+    bundle_prefix = bundle_uri.removeprefix(f"s3://{BUCKET}/")
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=bundle_prefix)["Contents"]}
+    assert {f"{bundle_prefix}preset.json", f"{bundle_prefix}run.json", f"{bundle_prefix}steps/preflight/container.py"} <= keys
+    s3.head_object(Bucket=BUCKET, Key=context_uri.removeprefix(f"s3://{BUCKET}/"))
+    assert boto3.client("ecr", region_name=REGION).describe_repositories(repositoryNames=["cvl-nanogpt"])
+    assert boto3.client("codebuild", region_name=REGION).batch_get_projects(names=["cvl-pipelines-image-build"])["projects"]
+
+
+def test_all_upserts_every_preset_and_reports_json(account, capsys):
+    assert upsert.main(["--all", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [(p["pipeline"], p["action"]) for p in report["pipelines"]] == [
+        ("cvl-nanogpt-smoke", "created"),
+        ("cvl-nanogpt-train", "created"),
+    ]
+    assert _pipelines() == ["cvl-nanogpt-smoke", "cvl-nanogpt-train"]
+    assert upsert.main(["--all", "--json"]) == 0
+    assert {p["action"] for p in json.loads(capsys.readouterr().out)["pipelines"]} == {"unchanged"}
+
+
+def test_throttled_create_is_retried_and_creates_one_pipeline(account, capsys):
+    with flaky_sagemaker("CreatePipeline", failures=2) as calls:
+        assert upsert.main(["--example", "nanogpt", "--preset", "smoke"]) == 0
+    assert (calls.total, calls.failed) == (3, 2)
+    assert _pipelines() == ["cvl-nanogpt-smoke"]
+
+
+def test_a_failed_preflight_sends_nothing(account, monkeypatch, capsys):
+    quotas.set_sagemaker_quota("ml.m5.xlarge for training job usage", 0)
+    assert upsert.main(["--example", "nanogpt", "--preset", "smoke"]) == 1
+    captured = capsys.readouterr()
+    assert "failed" in captured.out and "request-service-quota-increase" in captured.out + captured.err
+    assert _pipelines() == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "unset", "message"),
+    [
+        (["--example", "nanogpt", "--preset", "nope"], None, "unknown preset 'nope' for nanogpt (known: smoke, train)"),
+        (["--example", "nope", "--preset", "train"], None, "unknown example 'nope'"),
+        (["--example", "nanogpt", "--preset", "smoke"], "SAGEMAKER_ROLE_ARN", "no SageMaker execution role"),
+        (["--example", "nanogpt", "--preset", "smoke"], "SAGEMAKER_OUTPUT_BUCKET", "no output bucket"),
+        (["--example", "nanogpt", "--preset", "smoke", "--bucket", "Bad_Bucket"], None, "not a valid S3 bucket name"),
+        (["--example", "nanogpt", "--preset", "smoke", "--region", "mars-1"], None, "not an AWS region"),
+        (["--example", "nanogpt"], None, "say which pipeline"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_creates_nothing(account, monkeypatch, capsys, argv, unset, message):
+    if unset:
+        monkeypatch.delenv(unset)
+    assert upsert.main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert _pipelines() == []
+    assert "Contents" not in boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=BUCKET)
+
+
+def test_dry_run_makes_no_network_call_and_works_without_aws_settings(tmp_path, monkeypatch, capsys):
+    for name in ("AWS_DEFAULT_REGION", "SAGEMAKER_ROLE_ARN", "SAGEMAKER_OUTPUT_BUCKET", "AWS_ACCESS_KEY_ID"):
+        monkeypatch.delenv(name, raising=False)
+    with no_network() as attempted:
+        code = upsert.main(["--example", "nanogpt", "--preset", "train", "--dry-run", "--out", str(tmp_path)])
+    assert (code, attempted) == (0, [])
+    out = capsys.readouterr().out
+    assert "cvl-nanogpt-train: written" in out and "placeholders stand in for region, role, bucket" in out
+    definition = json.loads((tmp_path / "cvl-nanogpt-train.json").read_text())
+    assert definition["Steps"][2]["Arguments"]["RoleArn"].endswith("CVL-PLACEHOLDER-set-SAGEMAKER_ROLE_ARN")
+
+
+def test_dry_run_writes_exactly_what_upsert_sends(account, tmp_path, capsys):
+    assert upsert.main(["--example", "nanogpt", "--preset", "smoke", "--dry-run", "--out", str(tmp_path)]) == 0
+    assert upsert.main(["--example", "nanogpt", "--preset", "smoke"]) == 0
+    sent = json.loads(_sagemaker().describe_pipeline(PipelineName="cvl-nanogpt-smoke")["PipelineDefinition"])
+    assert sent == json.loads((tmp_path / "cvl-nanogpt-smoke.json").read_text())
+
+
+def test_command_line_bad_input_has_no_traceback(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "pipelines.upsert", "--example", "nanogpt", "--preset", "smoke", "--role-arn", "nope", "--dry-run"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: role 'nope' is not an IAM role ARN: use arn:aws:iam::<account>:role/<name>"
+    ]

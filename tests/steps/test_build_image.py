@@ -1,0 +1,396 @@
+"""BuildImage against the moto server over HTTP, with CodeBuild builds from tests/harness/codebuild.py."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from steps.build_image.codebuild import BuildFailed, BuildRefused, ProjectMissing, ensure_project, start_build
+from steps.build_image.context import image_tag, pack_context
+from steps.build_image.ecr import ensure_repository, image_exists
+from steps.build_image.facts import BuildFacts
+from steps.build_image.iam import ROLE_NAME
+from steps.build_image.logic import BuildResult, ContextMissing, ContextRef, build_image, upload_context
+from steps.common.aws import aws_session, client
+from steps.common.bundle import make_bundle
+from tests.conftest import BUCKET, REGION, ROOT
+from tests.harness.codebuild import FakeCodeBuild, Outcome, patched_codebuild
+from tests.harness.moto_server import ACCOUNT, MotoServer
+from tests.steps.test_build_context import make_example
+
+FACTS = BuildFacts(region=REGION, account=ACCOUNT, bucket=BUCKET, repository="cvl-demo")
+REGISTRY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com"
+
+
+@pytest.fixture
+def session(aws: MotoServer) -> Any:
+    session = aws_session(REGION)
+    client(session, "s3").create_bucket(Bucket=BUCKET)
+    return session
+
+
+@pytest.fixture
+def codebuild(session: Any) -> Iterator[FakeCodeBuild]:
+    with patched_codebuild() as fake:
+        ensure_project(session, FACTS, sleep=lambda _: None)
+        yield fake
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    return make_example(tmp_path)
+
+
+@pytest.fixture
+def entry(tmp_path: Path) -> Path:
+    path = tmp_path / "entry.py"
+    path.write_text("print('entry')\n")
+    return path
+
+
+def build(session: Any, example: Path, entry: Path, events: list[str] | None = None) -> BuildResult:
+    sink = events.append if events is not None else None
+    packed = pack_context(example, entry)
+    return build_image(session, FACTS, packed, poll_seconds=0, on_event=sink, sleep=lambda _: None)
+
+
+def test_project_and_role_are_created_once(session: Any) -> None:
+    created = ensure_project(session, FACTS, sleep=lambda _: None)
+    assert created == [
+        f"IAM role {ROLE_NAME}",
+        f"IAM policy cvl-pipelines-build-{REGION} on {ROLE_NAME}",
+        f"IAM policy cvl-pipelines-contexts-{BUCKET} on {ROLE_NAME}",
+        "CodeBuild project cvl-pipelines-image-build",
+    ]
+    assert ensure_project(session, FACTS, sleep=lambda _: None) == []
+
+    project = client(session, "codebuild").batch_get_projects(names=["cvl-pipelines-image-build"])[
+        "projects"
+    ][0]
+    assert project["environment"]["privilegedMode"] is True
+    assert project["environment"]["image"] == "aws/codebuild/standard:7.0"
+    assert project["environment"]["computeType"] == "BUILD_GENERAL1_MEDIUM"
+    assert project["source"]["type"] == "S3" and project["artifacts"]["type"] == "NO_ARTIFACTS"
+    assert project["logsConfig"]["cloudWatchLogs"]["groupName"] == "/aws/codebuild/cvl-pipelines-image-build"
+    assert project["serviceRole"] == f"arn:aws:iam::{ACCOUNT}:role/{ROLE_NAME}"
+
+    iam = client(session, "iam")
+    trust = iam.get_role(RoleName=ROLE_NAME)["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"][0]["Principal"] == {"Service": "codebuild.amazonaws.com"}
+    base = iam.get_role_policy(RoleName=ROLE_NAME, PolicyName=f"cvl-pipelines-build-{REGION}")[
+        "PolicyDocument"
+    ]
+    resources = {s["Sid"]: s["Resource"] for s in base["Statement"]}
+    assert resources["EcrPushPull"] == f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/cvl-*"
+    assert resources["BuildLogs"][0].endswith(":log-group:/aws/codebuild/cvl-pipelines-image-build")
+    contexts = iam.get_role_policy(RoleName=ROLE_NAME, PolicyName=f"cvl-pipelines-contexts-{BUCKET}")
+    assert contexts["PolicyDocument"]["Statement"][0]["Resource"] == (
+        f"arn:aws:s3:::{BUCKET}/cvl-pipelines/contexts/*"
+    )
+
+
+def test_a_second_bucket_adds_access_without_removing_the_first(session: Any) -> None:
+    ensure_project(session, FACTS, sleep=lambda _: None)
+    other = BuildFacts(region=REGION, account=ACCOUNT, bucket="cvl-other-bucket", repository="cvl-demo")
+    assert ensure_project(session, other, sleep=lambda _: None) == [
+        f"IAM policy cvl-pipelines-contexts-cvl-other-bucket on {ROLE_NAME}"
+    ]
+    names = client(session, "iam").list_role_policies(RoleName=ROLE_NAME)["PolicyNames"]
+    assert f"cvl-pipelines-contexts-{BUCKET}" in names and "cvl-pipelines-contexts-cvl-other-bucket" in names
+
+
+def test_repository_is_created_once_with_scanning_and_lifecycle(session: Any) -> None:
+    ecr = client(session, "ecr")
+    assert ensure_repository(ecr, "cvl-demo") is True
+    assert ensure_repository(ecr, "cvl-demo") is False
+    repositories = ecr.describe_repositories()["repositories"]
+    assert [r["repositoryName"] for r in repositories] == ["cvl-demo"]
+    assert repositories[0]["imageScanningConfiguration"] == {"scanOnPush": True}
+    rules = json.loads(ecr.get_lifecycle_policy(repositoryName="cvl-demo")["lifecyclePolicyText"])["rules"]
+    selections = [rule["selection"] for rule in rules]
+    assert {
+        "tagStatus": "untagged",
+        "countType": "sinceImagePushed",
+        "countUnit": "days",
+        "countNumber": 7,
+    } in (selections)
+    assert any(s["tagStatus"] == "tagged" and s["countNumber"] == 20 for s in selections)
+
+
+def test_an_existing_bare_repository_is_configured_from_the_users_machine(session: Any) -> None:
+    ecr = client(session, "ecr")
+    ecr.create_repository(repositoryName="cvl-demo")  # as the old runner left it
+    assert ensure_repository(ecr, "cvl-demo", configure_existing=True) is False
+    assert ecr.describe_repositories()["repositories"][0]["imageScanningConfiguration"] == {
+        "scanOnPush": True
+    }
+    assert ecr.get_lifecycle_policy(repositoryName="cvl-demo")["lifecyclePolicyText"]
+
+
+def test_build_starts_from_the_uploaded_context_with_our_buildspec(
+    session: Any, codebuild: FakeCodeBuild, example: Path, entry: Path
+) -> None:
+    events: list[str] = []
+    result = build(session, example, entry, events)
+    digest = pack_context(example, entry).digest
+
+    assert result.cached is False
+    assert result.image_uri == f"{REGISTRY}/cvl-demo:{image_tag(digest)}"
+    [started] = codebuild.started
+    assert result.build_id == started.build_id
+    request = started.request
+    assert request["projectName"] == "cvl-pipelines-image-build"
+    assert request["sourceTypeOverride"] == "S3"
+    assert request["sourceLocationOverride"] == f"{BUCKET}/cvl-pipelines/contexts/cvl-demo/{digest}.zip"
+    assert request["idempotencyToken"].startswith(digest[:40])
+    variables = {v["name"]: v["value"] for v in request["environmentVariablesOverride"]}
+    assert variables["IMAGE_URI"] == result.image_uri and variables["REPOSITORY"] == "cvl-demo"
+    assert all(v["type"] == "PLAINTEXT" for v in request["environmentVariablesOverride"])
+
+    commands = [
+        command
+        for phase in yaml.safe_load(request["buildspecOverride"])["phases"].values()
+        for command in phase["commands"]
+    ]
+    assert "docker login" in commands[0] and "aws ecr get-login-password" in commands[0]
+    assert any("docker pull" in command for command in commands)
+    assert any(command.startswith("docker build $CACHE_FROM") for command in commands)
+    assert commands[-1] == 'docker push "$IMAGE_URI"'
+
+    # The build downloads exactly the packed context: the rendered Dockerfile and our entry point in it.
+    assert "cvl_entry.py" in started.context_files and "data/big.bin" not in started.context_files
+    assert 'ENTRYPOINT ["python3", "/opt/cvl/entry.py"]' in started.dockerfile
+    assert "build phase BUILD" in events and events[-1] == "build phase COMPLETED"
+    assert result.log_link and started.build_id.split(":")[1] in result.log_link
+    assert image_exists(client(session, "ecr"), "cvl-demo", image_tag(digest))
+
+
+def test_unchanged_sources_start_no_build(
+    session: Any, codebuild: FakeCodeBuild, example: Path, entry: Path
+) -> None:
+    first = build(session, example, entry)
+    events: list[str] = []
+    second = build(session, example, entry, events)
+    assert second == BuildResult(first.image_uri, True, None, None)
+    assert len(codebuild.requests) == 1
+    assert not any("created ECR repository" in event for event in events)
+
+
+def test_a_changed_file_gives_a_new_tag_and_a_new_build(
+    session: Any, codebuild: FakeCodeBuild, example: Path, entry: Path
+) -> None:
+    first = build(session, example, entry)
+    (example / "train.py").write_text("print('training v2')\n")
+    second = build(session, example, entry)
+    assert second.cached is False and second.image_uri != first.image_uri
+    assert len(codebuild.started) == 2
+    tags = {i["imageTag"] for i in client(session, "ecr").list_images(repositoryName="cvl-demo")["imageIds"]}
+    assert tags == {first.image_uri.rsplit(":", 1)[1], second.image_uri.rsplit(":", 1)[1]}
+
+
+def test_a_file_excluded_by_dockerignore_changes_nothing(
+    session: Any, codebuild: FakeCodeBuild, example: Path, entry: Path
+) -> None:
+    first = build(session, example, entry)
+    (example / "data" / "big.bin").write_bytes(os.urandom(1024))
+    (example / "debug.log").write_text("ignored\n")
+    second = build(session, example, entry)
+    assert second.cached is True and second.image_uri == first.image_uri
+    assert len(codebuild.started) == 1
+
+
+def test_a_failed_build_names_its_phase_and_log_link(
+    session: Any, codebuild: FakeCodeBuild, example: Path, entry: Path
+) -> None:
+    codebuild.fail_next("BUILD", message="Error while executing command: docker build. Reason: exit status 1")
+    with pytest.raises(BuildFailed) as failure:
+        build(session, example, entry)
+    build_id = codebuild.started[0].build_id
+    message = str(failure.value)
+    assert build_id in message and "FAILED in phase BUILD" in message
+    assert "docker build. Reason: exit status 1" in message
+    assert "https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#logEvent:group=" in message
+    assert failure.value.phase == "BUILD" and failure.value.log_link in message
+    # Nothing was pushed, so the next call builds again instead of reporting a cached image.
+    assert build(session, example, entry).cached is False
+
+
+def test_without_a_deep_link_the_log_link_is_built_from_the_stream(
+    session: Any, codebuild: FakeCodeBuild, example: Path, entry: Path
+) -> None:
+    codebuild.will_end(
+        Outcome(status="FAULT", phase="PRE_BUILD", message="ecr login failed", deep_link=False)
+    )
+    with pytest.raises(BuildFailed) as failure:
+        build(session, example, entry)
+    stream = codebuild.started[0].build_id.split(":")[1]
+    assert failure.value.phase == "PRE_BUILD" and "FAULT in phase PRE_BUILD: ecr login failed" in str(
+        failure.value
+    )
+    assert failure.value.log_link == (
+        "https://console.aws.amazon.com/cloudwatch/home?region=us-east-1"
+        f"#logEvent:group=/aws/codebuild/cvl-pipelines-image-build;stream={stream}"
+    )
+
+
+def test_interrupting_the_wait_stops_the_build(
+    session: Any, codebuild: FakeCodeBuild, example: Path, entry: Path
+) -> None:
+    def interrupt(event: str) -> None:
+        if event == "build phase BUILD":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build_image(session, FACTS, pack_context(example, entry), poll_seconds=0, on_event=interrupt)
+    assert codebuild.stopped == [codebuild.started[0].build_id]
+
+
+def test_a_retried_start_build_does_not_start_a_second_build(
+    session: Any, codebuild: FakeCodeBuild, example: Path, entry: Path
+) -> None:
+    packed = pack_context(example, entry)
+    upload_context(session, FACTS, packed)
+    cb = client(session, "codebuild")
+    tag = image_tag(packed.digest)
+    first = start_build(cb, FACTS, digest=packed.digest, tag=tag, attempt="a1")
+    assert start_build(cb, FACTS, digest=packed.digest, tag=tag, attempt="a1") == first
+    assert start_build(cb, FACTS, digest=packed.digest, tag=tag, attempt="a2") != first
+    assert len(codebuild.started) == 2
+
+
+def test_a_build_quota_of_zero_says_which_quota_to_raise(
+    session: Any, codebuild: FakeCodeBuild, example: Path, entry: Path
+) -> None:
+    codebuild.refuse_next()
+    with pytest.raises(BuildRefused) as refused:
+        build(session, example, entry)
+    assert "Cannot have more than 0 builds in queue" in str(refused.value)
+    assert "Concurrently running builds for Linux/Medium environment" in str(refused.value)
+
+
+def test_without_the_project_the_error_says_how_to_create_it(
+    session: Any, example: Path, entry: Path
+) -> None:
+    with patched_codebuild(), pytest.raises(ProjectMissing, match="python -m pipelines.build"):
+        build(session, example, entry)
+
+
+def test_a_context_missing_from_s3_starts_no_build(session: Any, codebuild: FakeCodeBuild) -> None:
+    digest = "ab" * 32
+    with pytest.raises(ContextMissing, match="pipelines.upsert"):
+        build_image(session, FACTS, ContextRef(FACTS.context_uri(digest), digest), poll_seconds=0)
+    assert codebuild.requests == []
+
+
+# --- the BuildImage job, run as the processing job runs it ---
+
+BLOCKED = ("sagemaker", "pydantic", "configs", "pipelines", "yaml")
+JOB = f"""
+import runpy, sys
+
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {BLOCKED!r}:
+            raise ImportError("not in the processing image: " + name)
+
+sys.meta_path.insert(0, Block())
+sys.argv[0] = "steps.build_image.container"
+runpy.run_module("steps.build_image.container", run_name="__main__", alter_sys=True)
+"""
+
+
+def run_job(
+    tmp_path: Path, example: Path, entry: Path, upload: bool = True
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """Lay out the bundle as the job sees it and run the container module with the factory's arguments."""
+    packed = pack_context(example, entry)
+    session = aws_session(REGION)
+    uri = upload_context(session, FACTS, packed) if upload else FACTS.context_uri(packed.digest)
+    run = {
+        "example": "demo",
+        "preset": "smoke",
+        "region": REGION,
+        "account": ACCOUNT,
+        "bucket": BUCKET,
+        "repository": "cvl-demo",
+        "codebuild_project": "cvl-pipelines-image-build",
+        "context_uri": uri,
+        "context_digest": packed.digest,
+        "image_tag": image_tag(packed.digest),
+    }
+    bundle_dir = tmp_path / "bundle"
+    for name, data in make_bundle("{}", run).files.items():
+        (bundle_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (bundle_dir / name).write_bytes(data)
+    output = tmp_path / "out"
+    args = ["--bundle", str(bundle_dir), "--context-uri", uri, "--context-digest", packed.digest]
+    args += [
+        "--result-dir",
+        str(output / "result"),
+        "--message-file",
+        str(output / "message"),
+        "--poll-seconds",
+        "0",
+    ]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(bundle_dir)}
+    job = subprocess.run(
+        [sys.executable, "-c", JOB, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    return job, output
+
+
+@pytest.mark.slow
+def test_the_job_writes_build_json_and_is_cached_the_second_time(
+    tmp_path: Path, session: Any, codebuild: FakeCodeBuild, example: Path, entry: Path
+) -> None:
+    job, output = run_job(tmp_path, example, entry)
+    assert job.returncode == 0, job.stderr
+    result = json.loads((output / "result" / "build.json").read_text())
+    assert result == {
+        "image_uri": f"{REGISTRY}/cvl-demo:{image_tag(pack_context(example, entry).digest)}",
+        "cached": False,
+        "build_id": codebuild.started[0].build_id,
+    }
+    job, output = run_job(tmp_path, example, entry)
+    assert job.returncode == 0, job.stderr
+    assert json.loads((output / "result" / "build.json").read_text())["cached"] is True
+    assert len(codebuild.started) == 1
+
+
+@pytest.mark.slow
+def test_the_job_reports_a_failed_build_as_its_failure_reason(
+    tmp_path: Path, session: Any, codebuild: FakeCodeBuild, example: Path, entry: Path
+) -> None:
+    codebuild.fail_next("BUILD", message="COPY failed: file not found in build context")
+    job, output = run_job(tmp_path, example, entry)
+    assert job.returncode == 1
+    reason = (output / "message").read_text()
+    assert "phase BUILD: COPY failed" in reason and codebuild.started[0].build_id in reason
+    assert "#logEvent:group=/aws/codebuild/cvl-pipelines-image-build" in reason
+    assert not (output / "result" / "build.json").exists()
+
+
+@pytest.mark.slow
+def test_the_job_never_creates_the_project(tmp_path: Path, session: Any, example: Path, entry: Path) -> None:
+    job, output = run_job(tmp_path, example, entry)
+    assert job.returncode == 1
+    assert "python -m pipelines.upsert" in (output / "message").read_text()
+    assert not client(session, "codebuild").list_projects()["projects"]
+    assert not client(session, "iam").list_roles()["Roles"]
+
+
+def test_job_modules_parse_as_python_3_9() -> None:
+    """SageMaker's sklearn 1.2-1 processing image runs Python 3.9."""
+    sources = [ROOT / "steps" / "common" / "aws.py", *(ROOT / "steps" / "build_image").glob("*.py")]
+    for path in sources:
+        if path.name != "factory.py":
+            ast.parse(path.read_text(), filename=str(path), feature_version=(3, 9))

@@ -1,0 +1,225 @@
+"""The training entry point in a temporary /opt/ml-shaped tree, with a tiny Python command."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from steps.train import entry
+
+ENTRY = Path(entry.__file__)
+
+TRAIN_PY = """\
+import json, os, sys, time
+args = sys.argv[1:]
+print("ARGS " + json.dumps(args), flush=True)
+print("ENV " + json.dumps({k: v for k, v in os.environ.items() if k.startswith(("SM_", "CVL_"))}), flush=True)
+if "--sleep" in args:
+    print("sleeping", flush=True)
+    time.sleep(60)
+if "--fail" in args:
+    for i in range(200):
+        print(f"noise line {i} " + "x" * 30)
+    print("boom: the command failed", file=sys.stderr)
+    sys.exit(3)
+os.makedirs("logs", exist_ok=True)
+with open("logs/ckpt.pt", "w") as f:
+    f.write("checkpoint")
+with open(os.path.join(os.environ["SM_MODEL_DIR"], "weights.bin"), "w") as f:
+    f.write("weights")
+"""
+
+PREPARE_PY = """\
+import os
+os.makedirs("data", exist_ok=True)
+open("data/ready.txt", "w").write("ok")
+print("prepared")
+"""
+
+
+def preset(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "command": ["python", "train.py"],
+        "prepare": [{"command": ["python", "prepare.py"], "creates": "data/ready.txt"}],
+        "hyperparameters": {"lr": 0.1, "compile": False, "name": "tiny", "epochs": 2},
+        "argument_style": "--key=value",
+        "checkpoint": {"dir": "logs", "resume_marker": "ckpt.pt", "resume_args": ["--resume"]},
+        "keep": ["logs"],
+        "environment": {"FROM_PRESET": "1"},
+    }
+    base.update(overrides)
+    return base
+
+
+class Tree:
+    """An /opt/ml-shaped tree plus a code dir, and a way to run the entry point in it."""
+
+    def __init__(self, root: Path) -> None:
+        self.ml = root / "opt" / "ml"
+        self.code = root / "code"
+        self.code.mkdir(parents=True)
+        (self.code / "train.py").write_text(TRAIN_PY)
+        (self.code / "prepare.py").write_text(PREPARE_PY)
+        (self.ml / "input" / "config").mkdir(parents=True)
+        (self.ml / "model").mkdir()
+
+    def configure(self, values: dict[str, str], the_preset: dict[str, Any], extra: list[str] | None = None) -> None:
+        hyperparameters = dict(values, cvl_preset=json.dumps(the_preset), cvl_extra_args=json.dumps(extra or []))
+        (self.ml / "input" / "config" / "hyperparameters.json").write_text(json.dumps(hyperparameters))
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(CVL_ML_ROOT=str(self.ml), CVL_CODE_DIR=str(self.code), CVL_NUM_GPUS="0")
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        env.pop("CVL_NUM_PROCESSES", None)
+        return env
+
+    def run(self) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(ENTRY), "train"], env=self.env(), capture_output=True, text=True, timeout=60
+        )
+
+
+def command_args(stdout: str) -> list[str]:
+    line = next(line for line in stdout.splitlines() if line.startswith("ARGS "))
+    return json.loads(line[len("ARGS ") :])
+
+
+def command_env(stdout: str) -> dict[str, str]:
+    line = next(line for line in stdout.splitlines() if line.startswith("ENV "))
+    return json.loads(line[len("ENV ") :])
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Tree:
+    return Tree(tmp_path)
+
+
+def test_command_gets_hyperparameters_in_preset_order_with_python_bools(tree: Tree) -> None:
+    tree.configure({"epochs": "5", "compile": "true", "lr": "0.01", "name": "big"}, preset(), extra=["--x=1"])
+    done = tree.run()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert command_args(done.stdout) == ["--lr=0.01", "--compile=True", "--name=big", "--epochs=5", "--x=1"]
+
+    tree.configure({"compile": "False"}, preset(argument_style="--key value", prepare=[]))
+    done = tree.run()
+    assert command_args(done.stdout)[:4] == ["--lr", "0.1", "--compile", "False"]
+    assert "--resume" in command_args(done.stdout)  # the first run left a checkpoint
+
+
+def test_render_value_converts_bools_only_for_bool_defaults() -> None:
+    assert [entry.render_value(v, False) for v in ("true", "True", "false", "FALSE")] == ["True"] * 2 + ["False"] * 2
+    assert entry.render_value("true", "text") == "true"
+    assert entry.render_value("3", 1) == "3"
+    assert entry.render_value(True, False) == "True"
+
+
+def test_success_keeps_folder_in_model_dir_and_checkpoints_land_in_ml_checkpoints(tree: Tree) -> None:
+    tree.configure({}, preset())
+    done = tree.run()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tree.ml / "model" / "logs" / "ckpt.pt").read_text() == "checkpoint"
+    assert (tree.ml / "model" / "weights.bin").read_text() == "weights"
+    assert (tree.code / "logs").is_symlink()
+    assert (tree.ml / "checkpoints" / "ckpt.pt").is_file()
+    assert not (tree.ml / "output" / "failure").exists()
+    assert "prepared" in done.stdout
+
+
+def test_resume_args_only_when_the_marker_exists(tree: Tree) -> None:
+    tree.configure({}, preset())
+    first = tree.run()
+    assert "--resume" not in command_args(first.stdout)
+    second = tree.run()
+    assert command_args(second.stdout)[-1] == "--resume"
+    assert "prepared" not in second.stdout  # `creates` exists now: prepare skipped
+
+
+def test_failure_writes_reason_and_passes_exit_code_through(tree: Tree) -> None:
+    tree.configure({}, preset(), extra=["--fail"])
+    done = tree.run()
+    assert done.returncode == 3
+    reason = (tree.ml / "output" / "failure").read_text()
+    assert len(reason) < 1024
+    assert reason.startswith("`python train.py` exited with code 3")
+    assert "boom: the command failed" in reason
+    assert not (tree.ml / "model" / "logs").exists()
+
+
+def test_unreadable_config_fails_with_exit_1(tree: Tree) -> None:
+    (tree.ml / "input" / "config" / "hyperparameters.json").write_text(json.dumps({"lr": "1"}))
+    done = tree.run()
+    assert done.returncode == 1
+    assert "cvl_preset" in (tree.ml / "output" / "failure").read_text()
+
+
+def test_sagemaker_environment(tree: Tree) -> None:
+    (tree.ml / "input" / "data" / "train").mkdir(parents=True)
+    resources = {"current_host": "algo-1", "hosts": ["algo-1"], "current_instance_type": "ml.m5.xlarge"}
+    (tree.ml / "input" / "config" / "resourceconfig.json").write_text(json.dumps(resources))
+    tree.configure({"lr": "0.5"}, preset())
+    done = tree.run()
+    env = command_env(done.stdout)
+    assert env["SM_MODEL_DIR"] == str(tree.ml / "model")
+    assert env["SM_OUTPUT_DATA_DIR"] == str(tree.ml / "output" / "data")
+    assert env["SM_CHANNEL_TRAIN"] == str(tree.ml / "input" / "data" / "train")
+    assert env["SM_CHECKPOINT_DIR"] == str(tree.ml / "checkpoints")
+    assert json.loads(env["SM_HOSTS"]) == ["algo-1"]
+    assert env["SM_CURRENT_HOST"] == "algo-1"
+    assert env["SM_NUM_GPUS"] == "0"
+    assert json.loads(env["SM_HPS"])["lr"] == "0.5"
+
+
+def test_distributed_command_wraps_python_in_torchrun() -> None:
+    two_hosts = {"hosts": ["algo-1", "algo-2"], "current_host": "algo-2"}
+    wrapped = entry.distributed_command(["python", "train.py", "--a=1"], two_hosts, 4, "29500")
+    assert wrapped == [
+        "python",
+        "-m",
+        "torch.distributed.run",
+        "--nnodes=2",
+        "--node_rank=1",
+        "--nproc_per_node=4",
+        "--master_addr=algo-1",
+        "--master_port=29500",
+        "train.py",
+        "--a=1",
+    ]
+    one_host = {"hosts": ["algo-1"], "current_host": "algo-1"}
+    assert entry.distributed_command(["python", "t.py"], one_host, 1, "1") == ["python", "t.py"]
+    local = entry.distributed_command(["bash", "run.sh"], one_host, 2, "1")
+    assert "--master_addr=127.0.0.1" in local and local[-3:] == ["--no-python", "bash", "run.sh"]
+
+
+def test_sigterm_is_forwarded_and_reported(tree: Tree) -> None:
+    tree.configure({}, preset(prepare=[]), extra=["--sleep"])
+    process = subprocess.Popen(
+        [sys.executable, str(ENTRY)], env=tree.env(), stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and "sleeping" not in process.stdout.readline():
+        pass
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 128 + signal.SIGTERM
+    assert "stopped by SIGTERM" in (tree.ml / "output" / "failure").read_text()
+
+
+def test_entry_point_is_python38_syntax() -> None:
+    ast.parse(ENTRY.read_text(), feature_version=(3, 8))
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(ast.parse(ENTRY.read_text()))
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])
+    }
+    assert imported <= set(sys.stdlib_module_names) | {"__future__"}
