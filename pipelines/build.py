@@ -8,34 +8,20 @@ created), 130 when interrupted (the build is stopped).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from typing import Any
 
 from boto3.exceptions import S3UploadFailedError
-from botocore.exceptions import ClientError
 
-from configs import BadInput, DeployTarget, examples_root, resolve_target
+from configs import DeployTarget, examples_root, resolve_target
 from pipelines.catalog import resolve
-from pipelines.compile import ENTRY_POINT
+from pipelines.cli import command, command_parser
+from pipelines.compile import build_facts, stage
 from steps.build_image.codebuild import BuildFailed, BuildRefused, ensure_project
-from steps.build_image.context import BadContext, pack_context
 from steps.build_image.ecr import ensure_repository
-from steps.build_image.facts import BuildFacts, repository_name
 from steps.build_image.logic import BuildResult, build_image
 from steps.common.aws import aws_session, client
-
-
-def build_facts(target: DeployTarget, example_name: str) -> BuildFacts:
-    """Where `example_name`'s images are built and pushed for `target`; BadInput for an unusable name."""
-    try:
-        repository = repository_name(example_name)
-    except ValueError as error:
-        raise BadInput(str(error)) from None
-    return BuildFacts(
-        region=target.region, account=target.account, bucket=target.bucket, repository=repository
-    )
 
 
 def ensure_build_infrastructure(session: Any, target: DeployTarget, example_name: str) -> list[str]:
@@ -51,24 +37,6 @@ def ensure_build_infrastructure(session: Any, target: DeployTarget, example_name
     return changed
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m pipelines.build",
-        description="Build the example's training image in CodeBuild (no local Docker), unless it exists.",
-    )
-    parser.add_argument("--example", required=True, help="example name (from its example.yaml)")
-    parser.add_argument("--preset", required=True, help="preset name, e.g. train")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.add_argument("--region", help="AWS region (default: AWS_DEFAULT_REGION)")
-    parser.add_argument("--role-arn", help="SageMaker execution role (default: SAGEMAKER_ROLE_ARN)")
-    parser.add_argument("--bucket", help="bucket for the build context (default: SAGEMAKER_OUTPUT_BUCKET)")
-    parser.add_argument(
-        "--examples-root", help="folder of examples (default: CVL_EXAMPLES_ROOT, else bundled)"
-    )
-    parser.add_argument("--poll-seconds", type=float, default=10.0, help="how often to check the build")
-    return parser
-
-
 def _print_result(result: BuildResult, as_json: bool) -> None:
     if as_json:
         print(json.dumps(result._asdict(), indent=2))
@@ -80,17 +48,16 @@ def _print_result(result: BuildResult, as_json: bool) -> None:
         print(f"logs    {result.log_link}")
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     """Build or find the image of one example and print it; returns the exit code."""
-    args = _parser().parse_args(argv)
-    try:
-        example, _preset = resolve(examples_root(args.examples_root), args.example, args.preset)
-        target = resolve_target(region=args.region, role_arn=args.role_arn, bucket=args.bucket)
-        facts = build_facts(target, example.name)
-        context = pack_context(example.path, ENTRY_POINT)
-    except (BadInput, BadContext) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    parser = command_parser("build", "Build the example's training image in CodeBuild (no local Docker), unless it exists.")
+    parser.add_argument("--poll-seconds", type=float, default=10.0, help="how often to check the build")
+    args = parser.parse_args(argv)
+    example, preset = resolve(examples_root(args.examples_root), args.example, args.preset)
+    target = resolve_target(region=args.region, role_arn=args.role_arn, bucket=args.bucket)
+    staged = stage(example, args.preset, preset, target)
+    facts, context = staged.build, staged.context
 
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -109,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     except BuildRefused as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except (ClientError, S3UploadFailedError) as error:
-        print(f"error: AWS refused a call: {error}", file=sys.stderr)
+    except S3UploadFailedError as error:
+        print(f"error: the build context upload failed: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: the build, if one was running, was stopped", file=sys.stderr)

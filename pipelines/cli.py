@@ -17,7 +17,7 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 def command_parser(prog: str, description: str, *, all_examples: bool = False) -> argparse.ArgumentParser:
     """A parser with `--example/--preset` (or `--all`), the deploy-target flags and `--json`."""
-    parser = _Parser(prog=f"python -m pipelines.{prog}", description=description)
+    parser = Parser(prog=f"python -m pipelines.{prog}", description=description)
     if all_examples:
         parser.add_argument("--example", help="example name (from its example.yaml)")
         parser.add_argument("--preset", help="preset name, e.g. train")
@@ -33,7 +33,7 @@ def command_parser(prog: str, description: str, *, all_examples: bool = False) -
     return parser
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit 2, like every other bad input."""
 
     def error(self, message: str) -> None:  # type: ignore[override]

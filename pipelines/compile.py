@@ -13,14 +13,32 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from configs import BadInput, DeployTarget, Example, Preset
-from steps.build_image.context import PackedContext, image_tag, pack_context
+from steps.build_image.context import BadContext, PackedContext, image_tag, pack_context
+from steps.build_image.facts import PROJECT_NAME, BuildFacts, repository_name
 from steps.common.bundle import Bundle, make_bundle
 from steps.train.parameters import ParameterSpec, default_output_path, parameter_specs
 
 ENTRY_POINT = Path(__file__).resolve().parent.parent / "steps" / "train" / "entry.py"
-CODEBUILD_PROJECT = "cvl-pipelines-image-build"
-CONTEXT_PREFIX = "cvl-pipelines/contexts"
 _NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
+
+
+class Staged(NamedTuple):
+    """Everything about a pipeline that needs no SDK: its name, facts, bundle, build context, parameters."""
+
+    name: str
+    example: Example
+    preset_name: str
+    preset: Preset
+    target: DeployTarget
+    build: BuildFacts
+    context: PackedContext
+    bundle: Bundle
+    parameters: list[ParameterSpec]
+
+    @property
+    def context_uri(self) -> str:
+        """Where the build context lives in S3 (content-addressed)."""
+        return self.build.context_uri(self.context.digest)
 
 
 class CompiledPipeline(NamedTuple):
@@ -38,6 +56,7 @@ class CompiledPipeline(NamedTuple):
     context_uri: str
     target: DeployTarget
     description: str
+    staged: Staged
 
 
 def pipeline_name(example: str, preset: str) -> str:
@@ -48,15 +67,13 @@ def pipeline_name(example: str, preset: str) -> str:
     return name
 
 
-def repository_name(example: str) -> str:
-    """The ECR repository of an example's images."""
-    return f"cvl-{example}".lower()
-
-
-def image_uri(target: DeployTarget, example: str, tag: str) -> str:
-    """The ECR image URI of an example's image with `tag` in the target account and region."""
-    suffix = "amazonaws.com.cn" if target.region.startswith("cn-") else "amazonaws.com"
-    return f"{target.account}.dkr.ecr.{target.region}.{suffix}/{repository_name(example)}:{tag}"
+def build_facts(target: DeployTarget, example: str) -> BuildFacts:
+    """Where `example`'s images are built and pushed for `target`; `BadInput` for a name ECR refuses."""
+    try:
+        repository = repository_name(example)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    return BuildFacts(region=target.region, account=target.account, bucket=target.bucket, repository=repository)
 
 
 def canonical_json(definition: str) -> str:
@@ -64,74 +81,96 @@ def canonical_json(definition: str) -> str:
     return json.dumps(json.loads(definition), sort_keys=True, separators=(",", ":"))
 
 
-def run_facts(
-    example: Example, preset_name: str, name: str, target: DeployTarget, context: PackedContext, context_uri: str
-) -> dict[str, object]:
-    """What the Preflight and BuildImage containers need to know about this run (`run.json`)."""
-    tag = image_tag(context.digest)
+def base_facts(example: str, preset_name: str, target: DeployTarget) -> dict[str, object]:
+    """The run facts (`run.json`) that need no build context: enough for the preflight checks."""
     return {
-        "example": example.name,
+        "example": example,
         "preset": preset_name,
-        "pipeline": name,
+        "pipeline": pipeline_name(example, preset_name),
         "region": target.region,
         "account": target.account,
         "bucket": target.bucket,
         "role_arn": target.role_arn,
-        "repository": repository_name(example.name),
-        "codebuild_project": CODEBUILD_PROJECT,
-        "context_uri": context_uri,
+        "repository": build_facts(target, example).repository,
+        "codebuild_project": PROJECT_NAME,
+        "output_prefix": default_output_path(target.bucket, example, preset_name) + "/",
+    }
+
+
+def stage(example: Example, preset_name: str, preset: Preset, target: DeployTarget) -> Staged:
+    """Pack the build context and bundle the step code for one example preset; no SDK, no network."""
+    facts = build_facts(target, example.name)
+    try:
+        context = pack_context(example.path, ENTRY_POINT)
+    except BadContext as error:
+        raise BadInput(str(error)) from None
+    tag = image_tag(context.digest)
+    run = base_facts(example.name, preset_name, target) | {
+        "context_uri": facts.context_uri(context.digest),
         "context_digest": context.digest,
         "image_tag": tag,
-        "image_uri": image_uri(target, example.name, tag),
-        "output_prefix": default_output_path(target.bucket, example.name, preset_name) + "/",
+        "image_uri": facts.image_uri(tag),
     }
+    return Staged(
+        name=pipeline_name(example.name, preset_name),
+        example=example,
+        preset_name=preset_name,
+        preset=preset,
+        target=target,
+        build=facts,
+        context=context,
+        bundle=make_bundle(preset.model_dump_json(), run),
+        parameters=parameter_specs(preset, default_output_path(target.bucket, example.name, preset_name)),
+    )
+
+
+def compile_staged(staged: Staged, session: Any | None = None, boto_session: Any | None = None) -> CompiledPipeline:
+    """Build the SDK pipeline for a staged preset and render its canonical definition; no network call.
+
+    `session` is the SDK session the steps are built on (a `PipelineSession`, or a
+    `LocalPipelineSession` for `run --local`); by default an offline `PipelineSession` on
+    `boto_session` (pass the command's session so botocore's service models are parsed once).
+    """
+    from steps.common.sdk import pipeline_session, sdk_environment
+
+    target = staged.target
+    with sdk_environment(target.region, offline=True):
+        if session is None:
+            import boto3
+
+            session = pipeline_session(boto_session or boto3.Session(region_name=target.region), target.bucket)
+        pipeline = _assemble(staged, session)
+        definition = canonical_json(pipeline.definition())
+    digest = hashlib.sha256(definition.encode()).hexdigest()
+    description = (
+        f"{staged.preset.description or staged.example.description} "
+        f"[cvl {staged.example.name}/{staged.preset_name}; definition sha256:{digest[:16]}]"
+    )
+    return CompiledPipeline(
+        name=staged.name,
+        example=staged.example.name,
+        preset=staged.preset_name,
+        pipeline=pipeline,
+        definition=definition,
+        digest=digest,
+        parameters=staged.parameters,
+        bundle=staged.bundle,
+        context=staged.context,
+        context_uri=staged.context_uri,
+        target=target,
+        description=description[:3072],
+        staged=staged,
+    )
 
 
 def compile_pipeline(
     example: Example, preset_name: str, preset: Preset, target: DeployTarget, session: Any | None = None
 ) -> CompiledPipeline:
-    """Compile one example preset for `target` into a `CompiledPipeline`; makes no network call.
-
-    `session` is the SDK session the steps are built on (a `PipelineSession`, or a
-    `LocalPipelineSession` for `run --local`); by default an offline `PipelineSession`.
-    """
-    from steps.common.sdk import pipeline_session, sdk_environment
-
-    name = pipeline_name(example.name, preset_name)
-    context = pack_context(example.path, ENTRY_POINT)
-    context_uri = f"s3://{target.bucket}/{CONTEXT_PREFIX}/{repository_name(example.name)}/{context.digest}.zip"
-    bundle = make_bundle(
-        preset.model_dump_json(), run_facts(example, preset_name, name, target, context, context_uri)
-    )
-    specs = parameter_specs(preset, default_output_path(target.bucket, example.name, preset_name))
-    with sdk_environment(target.region, offline=True):
-        if session is None:
-            import boto3
-
-            session = pipeline_session(boto3.Session(region_name=target.region), target.bucket)
-        pipeline = _assemble(name, preset, target, specs, bundle, context, context_uri, session)
-        definition = canonical_json(pipeline.definition())
-    digest = hashlib.sha256(definition.encode()).hexdigest()
-    description = (
-        f"{preset.description or example.description} [cvl {example.name}/{preset_name}; "
-        f"definition sha256:{digest[:16]}]"
-    )
-    return CompiledPipeline(
-        name, example.name, preset_name, pipeline, definition, digest, specs, bundle, context, context_uri, target,
-        description[:3072],
-    )
+    """Compile one example preset for `target` into a `CompiledPipeline`; makes no network call."""
+    return compile_staged(stage(example, preset_name, preset, target), session)
 
 
-def _assemble(
-    name: str,
-    preset: Preset,
-    target: DeployTarget,
-    specs: list[ParameterSpec],
-    bundle: Bundle,
-    context: PackedContext,
-    context_uri: str,
-    session: Any,
-) -> Any:
+def _assemble(staged: Staged, session: Any) -> Any:
     from sagemaker.core.workflow.functions import JsonGet
     from sagemaker.mlops.workflow import Pipeline
 
@@ -139,20 +178,21 @@ def _assemble(
     from steps.preflight.factory import preflight_step
     from steps.train.factory import sdk_parameters, train_step
 
-    parameters = sdk_parameters(specs)
-    bundle_uri = bundle.s3_prefix(target.bucket)
+    target = staged.target
+    parameters = sdk_parameters(staged.parameters)
+    bundle_uri = staged.bundle.s3_prefix(target.bucket)
     preflight = preflight_step(bundle_uri=bundle_uri, target=target, session=session)
     build, build_result = build_image_step(
         bundle_uri=bundle_uri,
-        context_uri=context_uri,
-        context_digest=context.digest,
+        context_uri=staged.context_uri,
+        context_digest=staged.context.digest,
         target=target,
         session=session,
     )
     image = JsonGet(step_name=build.name, property_file=build_result, json_path="image_uri")
     train = train_step(
-        pipeline_name=name,
-        preset=preset,
+        pipeline_name=staged.name,
+        preset=staged.preset,
         parameters=parameters,
         image_uri=image,
         target=target,
@@ -160,7 +200,7 @@ def _assemble(
         depends_on=[preflight],
     )
     return Pipeline(
-        name=name,
+        name=staged.name,
         parameters=list(parameters.values()),
         steps=[preflight, build, train],
         sagemaker_session=session,

@@ -17,13 +17,14 @@ from botocore.exceptions import ClientError
 from pipelines.progress import Progress
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
-TERMINAL = frozenset({"Succeeded", "Failed", "Stopped"})
+TERMINAL = frozenset({"Succeeded", "Failed", "Stopped", "CompletedWithFailures"})
 
 
 def execution_steps(sagemaker: Any, arn: str) -> list[dict[str, Any]]:
     """Every step of an execution (all pages of ListPipelineExecutionSteps)."""
     steps: list[dict[str, Any]] = []
-    request: dict[str, Any] = {"PipelineExecutionArn": arn}
+    # Oldest first: steps started in the same second then keep their order.
+    request: dict[str, Any] = {"PipelineExecutionArn": arn, "SortOrder": "Ascending"}
     while True:
         page = sagemaker.list_pipeline_execution_steps(**request)
         steps += page.get("PipelineExecutionSteps", [])
@@ -51,7 +52,9 @@ class LogFollower:
     def poll(self) -> None:
         """Print what each host logged since the last poll."""
         try:
-            streams = self.logs.describe_log_streams(logGroupName=LOG_GROUP, logStreamNamePrefix=f"{self.job}/")
+            streams = self.logs.describe_log_streams(
+                logGroupName=LOG_GROUP, logStreamNamePrefix=f"{self.job}/"
+            )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                 return  # the job has not logged yet
@@ -59,7 +62,11 @@ class LogFollower:
         for stream in sorted(s["logStreamName"] for s in streams.get("logStreams", [])):
             host = stream.split("/", 1)[1].rsplit("-", 1)[0]
             while True:
-                request: dict[str, Any] = {"logGroupName": LOG_GROUP, "logStreamName": stream, "startFromHead": True}
+                request: dict[str, Any] = {
+                    "logGroupName": LOG_GROUP,
+                    "logStreamName": stream,
+                    "startFromHead": True,
+                }
                 if self.tokens.get(stream):
                     request["nextToken"] = self.tokens[stream]
                 page = self.logs.get_log_events(**request)
@@ -74,7 +81,11 @@ class LogFollower:
 
 def stop_execution(sagemaker: Any, arn: str, job: str | None) -> None:
     """Stop the execution and its running training job (stopping a job that already ended is a no-op)."""
-    sagemaker.stop_pipeline_execution(PipelineExecutionArn=arn, ClientRequestToken=str(uuid.uuid4()))
+    try:
+        sagemaker.stop_pipeline_execution(PipelineExecutionArn=arn, ClientRequestToken=str(uuid.uuid4()))
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConflictException":  # it ended meanwhile
+            raise
     if job is not None:
         try:
             sagemaker.stop_training_job(TrainingJobName=job)
@@ -112,6 +123,8 @@ def follow(
                 return described, steps, job
             sleep(poll_seconds)
     except KeyboardInterrupt:
-        progress.say(f"interrupted: stopping the execution {arn}" + (f" and training job {job}" if job else ""))
+        progress.say(
+            f"interrupted: stopping the execution {arn}" + (f" and training job {job}" if job else "")
+        )
         stop_execution(sagemaker, arn, job)
         raise

@@ -31,7 +31,9 @@ def start_execution(sagemaker: Any, pipeline: str, overrides: dict[str, Any], to
     return str(
         sagemaker.start_pipeline_execution(
             PipelineName=pipeline,
-            PipelineParameters=[{"Name": name, "Value": parameter_value(value)} for name, value in overrides.items()],
+            PipelineParameters=[
+                {"Name": name, "Value": parameter_value(value)} for name, value in overrides.items()
+            ],
             ClientRequestToken=token,
         )["PipelineExecutionArn"]
     )
@@ -52,7 +54,8 @@ def download_model(session: Any, sagemaker: Any, job: str, destination: Path) ->
 
 
 def exit_code_of(steps: list[dict[str, Any]]) -> int:
-    """The training command's exit code from a failed step's FailureReason (the entry point names it), else 1."""
+    """The training command's exit code, from a failed step's FailureReason (the entry point names it);
+    else 1."""
     for step in steps:
         found = _EXIT_CODE.search(str(step.get("FailureReason") or ""))
         if step.get("StepStatus") == "Failed" and found:
@@ -75,21 +78,31 @@ def run_remote(
     """Upsert, start, follow to the end and download the model; returns (exit code, model folder)."""
     import uuid
 
-    from pipelines.compile import compile_pipeline
-    from pipelines.upsert import upsert_one
+    from pipelines import sdk_speedups
+    from pipelines.compile import stage
+    from pipelines.upsert import upsert_all
     from steps.common.aws import aws_session, client
+    from steps.common.sdk import sdk_environment
 
-    compiled = compile_pipeline(example, preset_name, preset, target)
-    session = aws_session(target.region)
-    upserted = upsert_one(session, compiled, preflight=preflight)
-    progress.say(f"{compiled.name}: {upserted.action} (sha256:{compiled.digest[:12]})")
+    with sdk_environment(target.region, offline=True):
+        sdk_speedups.apply()
+    # upsert_all runs the preflight checks and uploads while the SDK loads and compiles.
+    upserted = upsert_all([stage(example, preset_name, preset, target)], target.region, preflight=preflight)[
+        0
+    ]
+    progress.say(f"{upserted.pipeline}: {upserted.action} (sha256:{upserted.digest[:12]})")
     if upserted.action == "failed":
         print(f"error: {upserted.detail}", file=sys.stderr)
         return EXIT_FAILED, None
+    session = aws_session(target.region)
     sagemaker = client(session, "sagemaker")
-    arn = start_execution(sagemaker, compiled.name, overrides, str(uuid.uuid4()))
+    arn = start_execution(sagemaker, upserted.pipeline, overrides, str(uuid.uuid4()))
     progress.say(f"execution {arn}")
-    poll = poll_seconds if poll_seconds is not None else float(os.environ.get("CVL_POLL_SECONDS", DEFAULT_POLL_SECONDS))
+    poll = (
+        poll_seconds
+        if poll_seconds is not None
+        else float(os.environ.get("CVL_POLL_SECONDS", DEFAULT_POLL_SECONDS))
+    )
     described, steps, job = follow(sagemaker, client(session, "logs"), arn, progress, poll_seconds=poll)
     status = described["PipelineExecutionStatus"]
     if status != "Succeeded":
@@ -98,14 +111,19 @@ def run_remote(
         return exit_code_of(steps), None
     if job is None:
         return EXIT_OK, None
-    destination = output_dir or Path("outputs") / compiled.name / arn.rsplit("/", 1)[-1]
+    destination = output_dir or Path("outputs") / upserted.pipeline / arn.rsplit("/", 1)[-1]
     model = download_model(session, sagemaker, job, destination.resolve())
     progress.say(f"model: {model}")
     return EXIT_OK, model
 
 
 def run_remote_command(
-    example: Example, preset_name: str, preset: Preset, overrides: dict[str, Any], args: Any, progress: Progress
+    example: Example,
+    preset_name: str,
+    preset: Preset,
+    overrides: dict[str, Any],
+    args: Any,
+    progress: Progress,
 ) -> int:
     """`pipelines.run` without `--local`: the deploy target from flags/env, then `run_remote`."""
     target = resolve_target(region=args.region, role_arn=args.role_arn, bucket=args.bucket)

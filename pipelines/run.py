@@ -1,4 +1,5 @@
-"""`python -m pipelines.run --example E --preset P [--local] [--output-dir DIR] [--set NAME=VALUE ...] [-- ARGS...]`.
+"""`python -m pipelines.run --example E --preset P [--local] [--output-dir DIR] [--set NAME=VALUE ...]
+[-- ARGS...]`.
 
 Starts an execution of the example preset's pipeline and follows it: step states with durations, the
 training log, the model dir in `DIR/model/` at the end (default `outputs/<pipeline>/<run-id>/`).
@@ -22,6 +23,8 @@ from pipelines.cli import EXIT_OK, command, command_parser
 from pipelines.progress import Progress
 from steps.train.parameters import ParameterSpec, parameter_specs, parse_override
 
+TAIL_LINES = 10
+
 
 def split_extra_args(argv: list[str]) -> tuple[list[str], list[str]]:
     """The command's own arguments and the `-- ARGS` passed through to the training command."""
@@ -31,7 +34,9 @@ def split_extra_args(argv: list[str]) -> tuple[list[str], list[str]]:
     return argv, []
 
 
-def parameter_overrides(specs: list[ParameterSpec], assignments: list[str], extra_args: list[str]) -> dict[str, Any]:
+def parameter_overrides(
+    specs: list[ParameterSpec], assignments: list[str], extra_args: list[str]
+) -> dict[str, Any]:
     """`--set NAME=VALUE` values typed by their parameters (and `-- ARGS` as `ExtraArgs`).
 
     An unknown name or a value of the wrong type is `BadInput` listing every parameter and its type.
@@ -48,7 +53,9 @@ def parameter_overrides(specs: list[ParameterSpec], assignments: list[str], extr
         try:
             overrides[name] = parse_override(by_name[name], text)
         except ValueError:
-            raise BadInput(f"--set {name}={text!r}: not a {by_name[name].type}; parameters: {known}") from None
+            raise BadInput(
+                f"--set {name}={text!r}: not a {by_name[name].type}; parameters: {known}"
+            ) from None
     if extra_args:
         overrides["ExtraArgs"] = json.dumps(extra_args)
     return overrides
@@ -64,7 +71,12 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 
 
 def run_local_command(
-    example: Example, preset_name: str, preset: Preset, overrides: dict[str, Any], args: Any, progress: Progress
+    example: Example,
+    preset_name: str,
+    preset: Preset,
+    overrides: dict[str, Any],
+    args: Any,
+    progress: Progress,
 ) -> int:
     """`--local`: execute here, report where the model is, and exit with the command's code on failure."""
     from pipelines.compile import pipeline_name
@@ -90,10 +102,14 @@ def run_local_command(
         progress.say(f"model: {outcome.model_dir}")
         progress.say(f"checkpoints: {checkpoint_dir}")
         return EXIT_OK
-    print(f"error: {outcome.failure_reason}", file=sys.stderr)
+    failed = [step for step in outcome.steps if step.get("FailureReason")]
+    reason = (
+        f"{failed[0]['StepName']} failed: {failed[0]['FailureReason']}" if failed else outcome.failure_reason
+    )
+    print(f"error: {str(reason).splitlines()[0]}", file=sys.stderr)
     if outcome.tail:
         print("last lines of the training log:", file=sys.stderr)
-        print("\n".join(f"    {line}" for line in outcome.tail[-15:]), file=sys.stderr)
+        print("\n".join(f"    {line}" for line in outcome.tail[-TAIL_LINES:]), file=sys.stderr)
     return outcome.exit_code
 
 
@@ -102,27 +118,41 @@ def main(argv: list[str] | None = None) -> int:
     """Run an example preset's pipeline (`--local`: on this machine) and follow it to the end."""
     own, extra_args = split_extra_args(list(sys.argv[1:] if argv is None else argv))
     parser = command_parser("run", "Run an example preset's pipeline and follow it.")
-    parser.add_argument("--local", action="store_true", help="run the DAG on this machine (no Docker, no AWS)")
-    parser.add_argument("--output-dir", type=Path, help="where the model goes (default outputs/<pipeline>/<run-id>)")
+    parser.add_argument(
+        "--local", action="store_true", help="run the DAG on this machine (no Docker, no AWS)"
+    )
+    parser.add_argument(
+        "--output-dir", type=Path, help="where the model goes (default outputs/<pipeline>/<run-id>)"
+    )
     parser.add_argument(
         "--checkpoint-dir", type=Path, help="--local: the checkpoint folder (default OUTPUT_DIR/checkpoints)"
     )
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a pipeline parameter")
-    parser.add_argument("--skip-preflight", action="store_true", help="remote: no preflight checks before upsert")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="a pipeline parameter"
+    )
+    parser.add_argument(
+        "--skip-preflight", action="store_true", help="remote: no preflight checks before upsert"
+    )
     args = parser.parse_args(own)
     if args.checkpoint_dir and not args.local:
-        raise BadInput("--checkpoint-dir applies to --local runs (on SageMaker, CheckpointConfig's S3 URI holds them)")
+        raise BadInput(
+            "--checkpoint-dir applies to --local runs (on SageMaker, CheckpointConfig's S3 URI holds them)"
+        )
 
     example, preset = catalog.resolve(examples_root(args.examples_root), args.example, args.preset)
     specs = parameter_specs(preset, "s3://cvl-local/output")
     overrides = parameter_overrides(specs, args.set, extra_args)
-    signal.signal(signal.SIGTERM, _raise_interrupt)
-    progress = Progress()
-    if args.local:
-        return run_local_command(example, args.preset, preset, overrides, args, progress)
-    from pipelines.remote import run_remote_command
+    # SIGTERM (kill, a CI timeout) stops the run as Ctrl-C does: jobs stopped, then exit 130.
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        progress = Progress()
+        if args.local:
+            return run_local_command(example, args.preset, preset, overrides, args, progress)
+        from pipelines.remote import run_remote_command
 
-    return run_remote_command(example, args.preset, preset, overrides, args, progress)
+        return run_remote_command(example, args.preset, preset, overrides, args, progress)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

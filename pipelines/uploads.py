@@ -35,11 +35,10 @@ def ensure_bundle(session: Any, bundle: Bundle, bucket: str) -> bool:
     return True
 
 
-def ensure_context(session: Any, compiled: Any) -> bool:
-    """Upload the compiled pipeline's build context unless it is there; True when uploaded."""
+def ensure_object(session: Any, bucket: str, key: str, data: bytes) -> bool:
+    """Upload `data` to a content-addressed key unless it is there; True when uploaded."""
     s3 = client(session, "s3")
-    bucket, key = compiled.context_uri.removeprefix("s3://").split("/", 1)
     if object_exists(s3, bucket, key):
         return False
-    s3.put_object(Bucket=bucket, Key=key, Body=compiled.context.data, ContentType="application/zip")
+    s3.put_object(Bucket=bucket, Key=key, Body=data)
     return True

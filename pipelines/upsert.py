@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from configs import BadInput, Example, Preset, examples_root, resolve_target
 from pipelines import catalog
 from pipelines.cli import EXIT_FAILED, EXIT_OK, command, command_parser
-from pipelines.compile import CompiledPipeline, canonical_json, compile_pipeline
+from pipelines.compile import CompiledPipeline, Staged, canonical_json, compile_staged, stage
+from pipelines.schedule import check_expression
 from pipelines.validate import validate_definition
 
 
@@ -55,16 +57,44 @@ def write_definition(compiled: CompiledPipeline, out_dir: Path) -> Path:
     return path
 
 
-def upload_artifacts(session: Any, compiled: CompiledPipeline) -> list[str]:
+def upload_artifacts(session: Any, staged: Staged) -> list[str]:
     """Put the step bundle and the build context in S3 unless they are there; return what was uploaded."""
-    from pipelines.uploads import ensure_bundle, ensure_context
+    from pipelines.uploads import ensure_bundle, ensure_object
 
+    bucket = staged.target.bucket
     uploaded = []
-    if ensure_bundle(session, compiled.bundle, compiled.target.bucket):
-        uploaded.append(compiled.bundle.s3_prefix(compiled.target.bucket))
-    if ensure_context(session, compiled):
-        uploaded.append(compiled.context_uri)
+    if ensure_bundle(session, staged.bundle, bucket):
+        uploaded.append(staged.bundle.s3_prefix(bucket))
+    if ensure_object(session, bucket, staged.build.context_key(staged.context.digest), staged.context.data):
+        uploaded.append(staged.context_uri)
     return uploaded
+
+
+def prepare(session: Any, staged: Staged, *, preflight: bool = True) -> str:
+    """Everything before the pipeline itself, none of it needing the SDK: the preflight checks, then the
+    build infrastructure and the uploads. Returns the failed checks' fixes; nothing is created then."""
+    from pipelines.build import ensure_build_infrastructure
+
+    if preflight:
+        failed = run_preflight_gate(session, staged)
+        if failed:
+            return failed
+    ensure_build_infrastructure(session, staged.target, staged.example.name)
+    upload_artifacts(session, staged)
+    return ""
+
+
+def run_preflight_gate(session: Any, staged: Staged) -> str:
+    """Run the preflight checks; print the table and return the fixes when one failed, else ""."""
+    from steps.preflight.checks import run_preflight
+    from steps.preflight.report import failure_reason, format_table
+
+    facts = json.loads(staged.bundle.files["run.json"])
+    results = run_preflight(staged.preset, facts, session)
+    if any(result.status == "fail" for result in results):
+        print(f"{staged.name}: preflight failed\n{format_table(results)}")
+        return failure_reason(results)
+    return ""
 
 
 def publish(session: Any, compiled: CompiledPipeline) -> str:
@@ -95,31 +125,50 @@ def publish(session: Any, compiled: CompiledPipeline) -> str:
     return "updated"
 
 
+def compile_and_validate(staged: Staged, boto_session: Any | None = None) -> CompiledPipeline:
+    """Compile a staged preset and check every step against the SageMaker API model."""
+    compiled = compile_staged(staged, boto_session=boto_session)
+    client = compiled.pipeline.sagemaker_session.sagemaker_client
+    validate_definition(compiled.definition, client.meta.service_model)
+    return compiled
+
+
 def upsert_one(session: Any, compiled: CompiledPipeline, *, preflight: bool = True) -> Outcome:
     """Preflight, infrastructure, uploads, then create/update/unchanged for one compiled pipeline."""
-    from pipelines.build import ensure_build_infrastructure
-
-    if preflight:
-        failed = run_preflight_gate(session, compiled)
-        if failed:
-            return Outcome(compiled.name, "failed", compiled.digest, failed)
-    ensure_build_infrastructure(session, compiled.target, compiled.example)
-    upload_artifacts(session, compiled)
+    failed = prepare(session, compiled.staged, preflight=preflight)
+    if failed:
+        return Outcome(compiled.name, "failed", compiled.digest, failed)
     return Outcome(compiled.name, publish(session, compiled), compiled.digest)
 
 
-def run_preflight_gate(session: Any, compiled: CompiledPipeline) -> str:
-    """Run the preflight checks; return the failed checks' fixes (empty when nothing failed)."""
-    from steps.preflight.checks import run_preflight
-    from steps.preflight.report import failure_reason, format_table
+def upsert_all(
+    staged: list[Staged], region: str, *, preflight: bool = True, schedule: str | None = None
+) -> list[Outcome]:
+    """Upsert staged pipelines, and put their schedule right when `schedule` is given.
 
-    facts = json.loads(compiled.bundle.files["run.json"])
-    preset = json.loads(compiled.bundle.files["preset.json"])
-    results = run_preflight(preset, facts, session)
-    if any(result.status == "fail" for result in results):
-        print(format_table(results), file=sys.stderr)
-        return failure_reason(results)
-    return ""
+    The AWS preparation (preflight, infrastructure, uploads) runs on threads while this thread loads
+    the SDK and compiles: together they take the longer of the two.
+    """
+    from pipelines.schedule import ensure_schedule
+    from steps.common.aws import aws_session, client
+
+    aws = aws_session(region)  # boto3 sessions are not thread-safe: one for the workers, one for the SDK
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        prepared = {s.name: pool.submit(prepare, aws, s, preflight=preflight) for s in staged}
+        compiled = [compile_and_validate(s, aws_session(region)) for s in staged]
+        failures = {name: future.result() for name, future in prepared.items()}
+    outcomes = []
+    for pipeline in compiled:
+        if failures[pipeline.name]:
+            outcomes.append(Outcome(pipeline.name, "failed", pipeline.digest, failures[pipeline.name]))
+            continue
+        action = publish(aws, pipeline)
+        detail = ""
+        if schedule:
+            arn = client(aws, "sagemaker").describe_pipeline(PipelineName=pipeline.name)["PipelineArn"]
+            detail = ensure_schedule(aws, pipeline.name, arn, schedule, pipeline.target.role_arn)
+        outcomes.append(Outcome(pipeline.name, action, pipeline.digest, detail))
+    return outcomes
 
 
 @command
@@ -129,25 +178,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="no network call: write DIR/<pipeline>.json")
     parser.add_argument("--out", type=Path, default=Path("definitions"), help="folder for --dry-run output")
     parser.add_argument("--skip-preflight", action="store_true", help="do not run the preflight checks first")
+    parser.add_argument(
+        "--schedule", metavar="EXPR", help="run on a schedule: 'rate(1 day)', 'cron(0 3 * * ? *)', or 'off'"
+    )
     args = parser.parse_args(argv)
+    if args.schedule:
+        check_expression(args.schedule)
 
     root = examples_root(args.examples_root)
-    target = resolve_target(region=args.region, role_arn=args.role_arn, bucket=args.bucket, allow_placeholders=args.dry_run)
-    chosen = selected(root, args.example, args.preset, args.all)
-    compiled = [compile_pipeline(example, name, preset, target) for example, name, preset in chosen]
-    for pipeline in compiled:
-        validate_definition(pipeline.definition)
-
-    outcomes: list[Outcome] = []
+    target = resolve_target(
+        region=args.region, role_arn=args.role_arn, bucket=args.bucket, allow_placeholders=args.dry_run
+    )
+    staged = [stage(example, name, preset, target) for example, name, preset in selected(root, args.example, args.preset, args.all)]
     if args.dry_run:
-        for pipeline in compiled:
+        outcomes = []
+        for pipeline in (compile_and_validate(s) for s in staged):
             path = write_definition(pipeline, args.out)
             outcomes.append(Outcome(pipeline.name, "written", pipeline.digest, str(path)))
     else:
-        from steps.common.aws import aws_session
-
-        session = aws_session(target.region)
-        outcomes = [upsert_one(session, pipeline, preflight=not args.skip_preflight) for pipeline in compiled]
+        outcomes = upsert_all(staged, target.region, preflight=not args.skip_preflight, schedule=args.schedule)
     _print(outcomes, target.placeholders, args.json)
     return EXIT_FAILED if any(outcome.action == "failed" for outcome in outcomes) else EXIT_OK
 

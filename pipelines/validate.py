@@ -27,21 +27,27 @@ class DefinitionError(BadInput):
 
 
 @cache
-def _operation_input(operation: str) -> Any:
+def _sagemaker_model() -> Any:
     import botocore.session
 
-    return botocore.session.get_session().get_service_model("sagemaker").operation_model(operation).input_shape
+    return botocore.session.get_session().get_service_model("sagemaker")
 
 
-def validate_definition(definition: str | dict[str, Any]) -> None:
-    """Raise `DefinitionError` for the first step argument that botocore's model rejects."""
+def validate_definition(definition: str | dict[str, Any], service_model: Any | None = None) -> None:
+    """Raise `DefinitionError` for the first step argument that botocore's model rejects.
+
+    `service_model` is botocore's SageMaker model (`client.meta.service_model`); passing the one a
+    client already loaded saves parsing it again.
+    """
+    model = service_model or _sagemaker_model()
     document = json.loads(definition) if isinstance(definition, str) else definition
     parameter_kinds = {p["Name"]: _PARAMETER_KINDS[p["Type"]] for p in document.get("Parameters", [])}
     for step in document.get("Steps", []):
         operation = STEP_OPERATIONS.get(step.get("Type", ""))
         if operation is None:
             continue
-        problems = list(_check(_operation_input(operation), step.get("Arguments", {}), "", parameter_kinds, True))
+        shape = model.operation_model(operation).input_shape
+        problems = list(_check(shape, step.get("Arguments", {}), "", parameter_kinds, True))
         if problems:
             raise DefinitionError(f"step {step['Name']} ({operation}): {problems[0]}")
 

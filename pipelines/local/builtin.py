@@ -51,7 +51,8 @@ def local_preflight(job: Job, command: list[str], host: Any) -> None:
         say("spot      NOTE     a local run is never interrupted; rerun with the same --output-dir to resume")
     skipped = ", ".join(name for name, _, _ in CHECKS)
     say(f"aws       SKIPPED  {skipped}: need an AWS account")
-    say(f"          run them: python -m pipelines.preflight --example {facts.get('example')} --preset {facts.get('preset')}")
+    example, preset_name = facts.get("example"), facts.get("preset")
+    say(f"          run them: python -m pipelines.preflight --example {example} --preset {preset_name}")
 
 
 def docker_engine() -> str | None:
@@ -67,7 +68,9 @@ def docker_engine() -> str | None:
 
 
 def _docker_build(job: Job, docker: str, image: str, context: Path, host: Any) -> tuple[bool, str]:
-    inspect = subprocess.run([docker, "image", "inspect", "--format", "{{.Id}}", image], capture_output=True, text=True)
+    inspect = subprocess.run(
+        [docker, "image", "inspect", "--format", "{{.Id}}", image], capture_output=True, text=True
+    )
     if inspect.returncode == 0:
         return True, inspect.stdout.strip()
     with zipfile.ZipFile(context) as archive:
@@ -79,8 +82,12 @@ def _docker_build(job: Job, docker: str, image: str, context: Path, host: Any) -
         on_line=lambda line: host.events.job_log(job.name, line),
     )
     if finished.code != 0:
-        raise JobFailed(f"docker build of {image} failed (exit code {finished.code}): " + "\n".join(finished.tail[-5:]))
-    built = subprocess.run([docker, "image", "inspect", "--format", "{{.Id}}", image], capture_output=True, text=True)
+        raise JobFailed(
+            f"docker build of {image} failed (exit code {finished.code}): " + "\n".join(finished.tail[-5:])
+        )
+    built = subprocess.run(
+        [docker, "image", "inspect", "--format", "{{.Id}}", image], capture_output=True, text=True
+    )
     return False, built.stdout.strip()
 
 

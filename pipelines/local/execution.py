@@ -44,7 +44,9 @@ class LocalOutcome:
 
 def local_target(region: str) -> DeployTarget:
     """The deploy target a local run compiles for: the region, and stand-ins for role and bucket."""
-    return DeployTarget(region=region, role_arn=PLACEHOLDER_ROLE_ARN, bucket=LOCAL_BUCKET, account=PLACEHOLDER_ACCOUNT)
+    return DeployTarget(
+        region=region, role_arn=PLACEHOLDER_ROLE_ARN, bucket=LOCAL_BUCKET, account=PLACEHOLDER_ACCOUNT
+    )
 
 
 class _Watch:
@@ -101,7 +103,10 @@ def run_local(
         with sdk_environment(region, offline=True):
             from sagemaker.mlops.local.pipeline_entities import _LocalPipeline
 
+            from pipelines import sdk_speedups
             from pipelines.compile import compile_pipeline
+
+            sdk_speedups.apply()
 
             s3 = LocalS3(Path(work) / "s3")
             client = LocalJobClient(

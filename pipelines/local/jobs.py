@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 CONTAINER_ML = "/opt/ml"
+LOCAL_ARN_PREFIX = "arn:aws:sagemaker:local:000000000000"
 
 
 class JobFailed(RuntimeError):
@@ -63,7 +64,9 @@ class Job:
     def local(self, container_path: str) -> Path:
         """The local path of a path inside the job's container (only /opt/... is laid out)."""
         if not container_path.startswith("/opt/"):
-            raise JobFailed(f"{self.name}: {container_path} is outside /opt, which a local job cannot provide")
+            raise JobFailed(
+                f"{self.name}: {container_path} is outside /opt, which a local job cannot provide"
+            )
         return self.root / container_path.lstrip("/")
 
     def localize(self, text: str) -> str:
@@ -81,7 +84,7 @@ class Job:
         response.update(
             {
                 f"{self.kind}JobName": self.name,
-                f"{self.kind}JobArn": f"arn:aws:sagemaker:local:000000000000:{self.kind.lower()}-job/{self.name}",
+                f"{self.kind}JobArn": f"{LOCAL_ARN_PREFIX}:{self.kind.lower()}-job/{self.name}",
                 f"{self.kind}JobStatus": self.status,
                 "CreationTime": self.started,
                 f"{self.kind}StartTime": self.started,

@@ -48,13 +48,18 @@ def run_processing_job(job: Job, host: Any, handlers: dict[str, Handler]) -> Non
         if source is None:
             raise JobFailed(f"input {item.get('InputName')}: only S3 inputs run locally")
         if source.get("S3DataType", "S3Prefix") != "S3Prefix":
-            raise JobFailed(f"input {item.get('InputName')}: {source['S3DataType']} inputs do not run locally")
+            raise JobFailed(
+                f"input {item.get('InputName')}: {source['S3DataType']} inputs do not run locally"
+            )
         host.s3.download(source["S3Uri"], job.local(source["LocalPath"]))
     for output in outputs_of(job):
         job.local(output["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
 
     app = job.request["AppSpecification"]
-    command = [str(part) for part in [*(app.get("ContainerEntrypoint") or []), *(app.get("ContainerArguments") or [])]]
+    command = [
+        str(part)
+        for part in [*(app.get("ContainerEntrypoint") or []), *(app.get("ContainerArguments") or [])]
+    ]
     handler = handlers.get(module_of(command) or "")
     if handler is not None:
         handler(job, command, host)
@@ -72,7 +77,9 @@ def run_processing_job(job: Job, host: Any, handlers: dict[str, Handler]) -> Non
 
 def _run_python(job: Job, command: list[str], host: Any) -> None:
     env = dict(host.base_env)
-    env.update({name: job.localize(str(value)) for name, value in (job.request.get("Environment") or {}).items()})
+    env.update(
+        {name: job.localize(str(value)) for name, value in (job.request.get("Environment") or {}).items()}
+    )
     job.ml.mkdir(parents=True, exist_ok=True)
     finished = run_streamed(
         [host.python, *(job.localize(part) for part in command[1:])],

@@ -16,9 +16,6 @@ from typing import Any
 
 from pipelines.local.store import LocalS3
 
-_real_connect = socket.socket.connect
-_real_connect_ex = socket.socket.connect_ex
-
 
 class OffMachineConnection(RuntimeError):
     """Something in a local run tried to reach a host that is not this machine."""
@@ -44,21 +41,24 @@ def offline_guard() -> Iterator[None]:
     leave the machine, so a stray call fails here instead of reaching AWS.
     """
 
+    # Whatever is installed now (the real methods, or an outer guard) handles what this one allows.
+    outer_connect, outer_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
     def connect(sock: socket.socket, address: Any) -> Any:
         if not _on_machine(address):
             raise OffMachineConnection(f"a local run does not connect off this machine (tried {address!r})")
-        return _real_connect(sock, address)
+        return outer_connect(sock, address)
 
     def connect_ex(sock: socket.socket, address: Any) -> int:
         if not _on_machine(address):
             raise OffMachineConnection(f"a local run does not connect off this machine (tried {address!r})")
-        return _real_connect_ex(sock, address)
+        return outer_connect_ex(sock, address)
 
     socket.socket.connect, socket.socket.connect_ex = connect, connect_ex  # type: ignore[method-assign]
     try:
         yield
     finally:
-        socket.socket.connect, socket.socket.connect_ex = _real_connect, _real_connect_ex  # type: ignore[method-assign]
+        socket.socket.connect, socket.socket.connect_ex = outer_connect, outer_connect_ex  # type: ignore[method-assign]
 
 
 def offline_boto_session(region: str) -> Any:

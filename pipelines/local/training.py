@@ -25,7 +25,15 @@ from steps.train.entry import count_gpus
 HOST = "algo-1"
 ENTRY_NAME = "cvl_entry.py"  # where the build context carries the entry point (see Dockerfile.template)
 # Variables a parent's own distributed run would leak into the job's torchrun.
-_LEAKY = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT", "CVL_NUM_PROCESSES")
+_LEAKY = (
+    "RANK",
+    "LOCAL_RANK",
+    "WORLD_SIZE",
+    "LOCAL_WORLD_SIZE",
+    "MASTER_ADDR",
+    "MASTER_PORT",
+    "CVL_NUM_PROCESSES",
+)
 
 
 def _free_port() -> int:
@@ -59,7 +67,11 @@ def _channels(job: Job, host: Any) -> None:
         target = job.ml / "input" / "data" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.symlink_to(source.resolve(), target_is_directory=source.is_dir())
-        config[name] = {"TrainingInputMode": "File", "S3DistributionType": "FullyReplicated", "RecordWrapperType": "None"}
+        config[name] = {
+            "TrainingInputMode": "File",
+            "S3DistributionType": "FullyReplicated",
+            "RecordWrapperType": "None",
+        }
     _write_config(job, "inputdataconfig.json", config)
 
 
@@ -86,7 +98,11 @@ def prepare_tree(job: Job, host: Any) -> Path:
             "current_group_name": "homogeneousCluster",
             "hosts": [HOST],
             "instance_groups": [
-                {"instance_group_name": "homogeneousCluster", "instance_type": resources["InstanceType"], "hosts": [HOST]}
+                {
+                    "instance_group_name": "homogeneousCluster",
+                    "instance_type": resources["InstanceType"],
+                    "hosts": [HOST],
+                }
             ],
             "network_interface_name": "lo",
         },
@@ -136,7 +152,8 @@ def run_training_job(job: Job, host: Any) -> None:
         failure = job.ml / "output" / "failure"
         reason = failure.read_text()[:1000] if failure.is_file() else f"exit code {finished.code}"
         if finished.timed_out:
-            reason = f"MaxRuntimeExceeded: stopped after {job.request['StoppingCondition']['MaxRuntimeInSeconds']} s"
+            limit = job.request["StoppingCondition"]["MaxRuntimeInSeconds"]
+            reason = f"MaxRuntimeExceeded: stopped after {limit} s"
         raise AlgorithmError(reason)
     model = host.output_dir / "model"
     if model.exists():

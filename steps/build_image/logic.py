@@ -89,7 +89,8 @@ def build_image(
     """Return the image for `context`: cached when `<repository>:<tag>` exists, else build it and wait.
 
     A PackedContext is uploaded first (unless already in S3); a ContextRef must already be there.
-    The repository is created when missing. Raises BuildFailed, ProjectMissing or ContextMissing.
+    The repository is created when missing. Raises BuildFailed, BuildRefused, ProjectMissing or
+    ContextMissing.
     Interrupted while waiting (Ctrl-C, or SIGTERM turned into an exception), it stops the build.
     """
     say = on_event or (lambda _message: None)

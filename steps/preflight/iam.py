@@ -38,6 +38,7 @@ TRUST_POLICY = json.dumps(
     separators=(",", ":"),
 )
 
+LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
 # (actions, resource) pairs; one simulation each, so every decision names its resource.
 Needs = list[tuple[list[str], str]]
 
@@ -63,15 +64,7 @@ def role_needs(spec: PreflightInput) -> Needs:
     ]
     for group in ("TrainingJobs", "ProcessingJobs"):
         needs.append(
-            (
-                [
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "logs:DescribeLogStreams",
-                ],
-                f"arn:{p}:logs:{region}:{account}:log-group:/aws/sagemaker/{group}:log-stream:*",
-            )
+            (LOG_ACTIONS, f"arn:{p}:logs:{region}:{account}:log-group:/aws/sagemaker/{group}:log-stream:*")
         )
     if spec.output_path:
         out = spec.output_path.removeprefix("s3://").rstrip("/")

@@ -133,7 +133,7 @@ def check_quota(context: Context) -> CheckResult:
     elif in_use:
         fix = f"wait for running jobs to finish, or raise quota {code} to {desired}: {command}"
     else:
-        fix = f"raise quota {code} ({name}) to {desired}: {command}"
+        fix = f"raise quota {code} to {desired}: {command}"
     return CheckResult(NAME, "fail", detail, fix)
 
 

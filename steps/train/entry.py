@@ -3,13 +3,12 @@
 Baked into the training image as /opt/cvl/entry.py (its ENTRYPOINT) and run by `pipelines.run --local`.
 Standard library only, Python >= 3.8: it runs with whatever Python the example's image has.
 
-Contract (docs/architecture.md): reads `<ml>/input/config/hyperparameters.json` (`cvl_preset`,
-`cvl_extra_args` and one value per preset hyperparameter) and `resourceconfig.json`; runs the preset's
-prepare commands and its command in the code dir with SageMaker's `SM_*` variables; links the preset's
-checkpoint folder to `<ml>/checkpoints` and adds the resume switch only when a checkpoint is there;
-copies the kept folders into the model dir; on failure writes `<ml>/output/failure` and exits with the
-command's exit code. `<ml>` is `CVL_ML_ROOT` (default /opt/ml); the code dir is `CVL_CODE_DIR`
-(default: the working directory).
+Reads `<ml>/input/config/hyperparameters.json` (`cvl_preset`, `cvl_extra_args`, one value per preset
+hyperparameter) and `resourceconfig.json`; runs the prepare commands and the command in the code dir
+with SageMaker's `SM_*` variables; links the checkpoint folder to `<ml>/checkpoints`, adding the resume
+switch only when a checkpoint is there; copies the kept folders into the model dir; on failure writes
+`<ml>/output/failure` and exits with the command's code. `<ml>` is `CVL_ML_ROOT` (default /opt/ml),
+the code dir `CVL_CODE_DIR` (default: the working directory).
 
 Processes: one per GPU of the host (`CVL_NUM_GPUS`, else `nvidia-smi -L`), at least one;
 `CVL_NUM_PROCESSES` overrides the count (the local runner uses it to play several instances on one
@@ -33,7 +32,6 @@ LOG_PREFIX = "cvl-entry:"
 FAILURE_LIMIT = 1024  # SageMaker truncates FailureReason at 1024 characters
 TAIL_LINES = 40
 DEFAULT_MASTER_PORT = "29500"
-_PYTHON_NAMES = ("python", "python3")
 
 _child: subprocess.Popen | None = None
 _stopped_by: int | None = None
@@ -42,11 +40,6 @@ _stopped_by: int | None = None
 def log(message: str) -> None:
     """Print one line of the entry point's own output, marked so it stands out in the job log."""
     print(f"{LOG_PREFIX} {message}", flush=True)
-
-
-def ml_path(root: str, *parts: str) -> str:
-    """A path inside the `/opt/ml`-shaped tree rooted at `root`."""
-    return os.path.join(root, *parts)
 
 
 def render_value(raw: Any, default: Any) -> str:
@@ -122,7 +115,7 @@ def count_gpus(environ: dict[str, str]) -> int:
 
 def read_resources(root: str) -> dict[str, Any]:
     """`resourceconfig.json` (hosts, current_host), or a single `algo-1` host when it is absent."""
-    path = ml_path(root, "input", "config", "resourceconfig.json")
+    path = os.path.join(root, "input", "config", "resourceconfig.json")
     if os.path.exists(path):
         with open(path) as handle:
             return json.load(handle)
@@ -145,7 +138,7 @@ def distributed_command(command: list[str], resources: dict[str, Any], procs: in
         f"--master_addr={master}",
         f"--master_port={port}",
     ]
-    if os.path.basename(command[0]).startswith(_PYTHON_NAMES):
+    if os.path.basename(command[0]).startswith("python"):
         return [command[0], *launcher, *command[1:]]
     return [sys.executable, *launcher, "--no-python", *command]
 
@@ -154,17 +147,17 @@ def sm_environment(
     root: str, resources: dict[str, Any], gpus: int, values: dict[str, Any], preset: dict[str, Any]
 ) -> dict[str, str]:
     """The `SM_*` variables SageMaker's training toolkit sets, for the tree rooted at `root`."""
-    data_dir = ml_path(root, "input", "data")
+    data_dir = os.path.join(root, "input", "data")
     channels = sorted(os.listdir(data_dir)) if os.path.isdir(data_dir) else []
     hps = {name: values.get(name, default) for name, default in preset.get("hyperparameters", {}).items()}
     env = {
-        "SM_MODEL_DIR": ml_path(root, "model"),
-        "SM_OUTPUT_DIR": ml_path(root, "output"),
-        "SM_OUTPUT_DATA_DIR": ml_path(root, "output", "data"),
-        "SM_OUTPUT_INTERMEDIATE_DIR": ml_path(root, "output", "intermediate"),
-        "SM_INPUT_DIR": ml_path(root, "input"),
-        "SM_INPUT_CONFIG_DIR": ml_path(root, "input", "config"),
-        "SM_CHECKPOINT_DIR": ml_path(root, "checkpoints"),
+        "SM_MODEL_DIR": os.path.join(root, "model"),
+        "SM_OUTPUT_DIR": os.path.join(root, "output"),
+        "SM_OUTPUT_DATA_DIR": os.path.join(root, "output", "data"),
+        "SM_OUTPUT_INTERMEDIATE_DIR": os.path.join(root, "output", "intermediate"),
+        "SM_INPUT_DIR": os.path.join(root, "input"),
+        "SM_INPUT_CONFIG_DIR": os.path.join(root, "input", "config"),
+        "SM_CHECKPOINT_DIR": os.path.join(root, "checkpoints"),
         "SM_CHANNELS": json.dumps(channels),
         "SM_HPS": json.dumps(hps),
         "SM_HOSTS": json.dumps(list(resources["hosts"])),
@@ -222,16 +215,18 @@ def failure_reason(what: str, code: int, tail: list[str]) -> str:
     budget = FAILURE_LIMIT - len(head) - 16
     for line in reversed(tail):
         if len(line) + 1 > budget:
+            if not lines:  # the last line alone is too long: keep its end, where errors usually are
+                lines.append("..." + line[-(budget - 4) :])
             break
         lines.insert(0, line)
         budget -= len(line) + 1
-    return head + (": ...\n" + "\n".join(lines) if lines else "")
+    return "\n".join([head, *lines])
 
 
 def fail(root: str, reason: str, code: int) -> int:
     """Write `reason` to `<ml>/output/failure` (SageMaker's FailureReason) and return `code`."""
-    os.makedirs(ml_path(root, "output"), exist_ok=True)
-    with open(ml_path(root, "output", "failure"), "w") as handle:
+    os.makedirs(os.path.join(root, "output"), exist_ok=True)
+    with open(os.path.join(root, "output", "failure"), "w") as handle:
         handle.write(reason[:FAILURE_LIMIT])
     log(reason.splitlines()[0])
     return code
@@ -260,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _forward)
     signal.signal(signal.SIGINT, _forward)
     try:
-        with open(ml_path(root, "input", "config", "hyperparameters.json")) as handle:
+        with open(os.path.join(root, "input", "config", "hyperparameters.json")) as handle:
             values = json.load(handle)
         preset = json.loads(values.pop("cvl_preset"))
         extra = json.loads(values.pop("cvl_extra_args", None) or "[]")
@@ -276,18 +271,15 @@ def main(argv: list[str] | None = None) -> int:
     env["PYTHONUNBUFFERED"] = "1"
 
     for step in preset.get("prepare", []):
-        if os.path.exists(os.path.join(code_dir, step["creates"])):
-            continue
-        log(f"prepare: {' '.join(step['command'])}")
-        code, tail = stream(step["command"], code_dir, env)
-        if code != 0:
-            return fail(
-                root, failure_reason(f"prepare command `{' '.join(step['command'])}`", code, tail), code
-            )
+        if not os.path.exists(os.path.join(code_dir, step["creates"])):
+            log(f"prepare: {' '.join(step['command'])}")
+            code, tail = stream(step["command"], code_dir, env)
+            if code != 0:
+                return fail(root, failure_reason(f"prepare `{' '.join(step['command'])}`", code, tail), code)
 
     if _stopped_by is not None:
         return fail(root, f"stopped by {signal.Signals(_stopped_by).name} before training", 128 + _stopped_by)
-    checkpoint_dir = ml_path(root, "checkpoints")
+    checkpoint_dir = os.path.join(root, "checkpoints")
     link_checkpoints(preset, code_dir, checkpoint_dir)
     command = list(preset["command"]) + hyperparameter_args(preset, values)
     command += resume_args(preset, checkpoint_dir) + [str(arg) for arg in extra]

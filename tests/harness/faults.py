@@ -82,14 +82,20 @@ def error(service: str, operation: str, code: str, message: str, status: int = 4
 
 
 @contextmanager
-def latency(low_ms: float, high_ms: float, seed: int = 0) -> Iterator[None]:
-    """Every request to the in-process moto server waits `low_ms`..`high_ms` first (a round trip to AWS)."""
+def latency(low_ms: float, high_ms: float, seed: int = 0) -> Iterator[list[float]]:
+    """Every request to the in-process moto server waits `low_ms`..`high_ms` first (a round trip to AWS).
+
+    Yields the list of waits (seconds), one per request served.
+    """
     original = DomainDispatcherApplication.__call__
     draw = random.Random(seed)
+    waits: list[float] = []
 
     def slow(self: DomainDispatcherApplication, environ: Any, start_response: Any) -> Any:
-        time.sleep(draw.uniform(low_ms, high_ms) / 1000)
+        wait = draw.uniform(low_ms, high_ms) / 1000
+        waits.append(wait)
+        time.sleep(wait)
         return original(self, environ, start_response)
 
     with mock.patch.object(DomainDispatcherApplication, "__call__", slow):
-        yield
+        yield waits

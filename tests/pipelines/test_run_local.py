@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipelines import run
+from pipelines.local import session
 
 pytestmark = pytest.mark.slow
 
@@ -33,14 +35,16 @@ def local_run(output_dir: Path, *args: str, timeout: float = 600) -> subprocess.
 
 
 def _env() -> dict[str, str]:
-    env = dict(os.environ)
+    """The test environment without any AWS setting: a local run needs no credentials, config or region."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "SAGEMAKER_"))}
+    env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
     env["OMP_NUM_THREADS"] = "1"  # two cores: keep torch from oversubscribing them
     return env
 
 
-def kill_session(session_id: int) -> None:
-    """SIGKILL every process of a session: the runner, the entry point and the training command, at once,
-    as a spot interruption takes the whole instance away."""
+def session_processes(session_id: int) -> list[int]:
+    """The processes of a session (the runner started with start_new_session=True, and its children)."""
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -48,11 +52,44 @@ def kill_session(session_id: int) -> None:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[3]) == session_id:
-            try:
-                os.kill(int(entry.name), signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        if int(fields[3]) == session_id and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def kill_session(session_id: int) -> None:
+    """SIGKILL every process of a session: the runner, the entry point and the training command, at once,
+    as a spot interruption takes the whole instance away."""
+    for pid in session_processes(session_id):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def start_run(output_dir: Path, *args: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "pipelines.run", "--example", "nanogpt", "--preset", "smoke", "--local"]
+    return subprocess.Popen(
+        [*command, "--output-dir", str(output_dir), *args],
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def read_until(process: subprocess.Popen[str], marker: str, timeout: float = 600) -> list[str]:
+    assert process.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        seen.append(line)
+        if marker in line or not line:
+            break
+    return seen
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +98,9 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Co
     return output_dir, local_run(output_dir)
 
 
-def test_smoke_trains_and_leaves_model_and_checkpoint(smoke: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+def test_smoke_trains_and_leaves_model_and_checkpoint(
+    smoke: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
     output_dir, done = smoke
     assert done.returncode == 0, done.stdout + done.stderr
     assert (output_dir / "model" / "logs" / "ckpt.pt").is_file()
@@ -76,16 +115,25 @@ def test_smoke_trains_and_leaves_model_and_checkpoint(smoke: tuple[Path, subproc
     assert checkpoint["iter_num"] == 40
 
 
-def test_smoke_runs_preflight_and_build_before_train(smoke: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+def test_smoke_runs_preflight_and_build_before_train(
+    smoke: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
     states = re.findall(r"^==> (\w+): (\w+)", smoke[1].stdout, re.M)
     # Preflight and BuildImage are independent (either may go first); Train depends on both.
     assert sorted(states[:4]) == sorted(
-        [("Preflight", "Executing"), ("Preflight", "Succeeded"), ("BuildImage", "Executing"), ("BuildImage", "Succeeded")]
+        [
+            ("Preflight", "Executing"),
+            ("Preflight", "Succeeded"),
+            ("BuildImage", "Executing"),
+            ("BuildImage", "Succeeded"),
+        ]
     )
     assert states[4:] == [("Train", "Executing"), ("Train", "Succeeded")]
     for step in ("Preflight", "BuildImage"):
         assert states.index((step, "Executing")) + 1 == states.index((step, "Succeeded"))
-    assert re.search(r"^==> Train: Succeeded in [\d.]+ s|^==> Train: Succeeded in \d+ min", smoke[1].stdout, re.M)
+    assert re.search(
+        r"^==> Train: Succeeded in [\d.]+ s|^==> Train: Succeeded in \d+ min", smoke[1].stdout, re.M
+    )
     assert "local/cvl-nanogpt:" in smoke[1].stdout
 
 
@@ -101,6 +149,24 @@ def test_wrongly_typed_or_unknown_parameter_is_exit_2(capsys: pytest.CaptureFixt
     assert "max_iter: no such parameter" in capsys.readouterr().err
 
 
+def test_in_process_run_connects_to_nothing_off_the_machine(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checked: list[object] = []
+    on_machine = session._on_machine
+    monkeypatch.setattr(
+        session, "_on_machine", lambda address: checked.append(address) or on_machine(address)
+    )
+    connect = socket.socket.connect
+    argv = ["--example", "nanogpt", "--preset", "smoke", "--local", "--output-dir", str(tmp_path)]
+    code = run.main([*argv, "--set", "max_iters=0", "--set", "eval_iters=1"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "==> Train: Succeeded" in out and (tmp_path / "model" / "logs" / "ckpt.pt").is_file()
+    assert [address for address in checked if not on_machine(address)] == []
+    assert socket.socket.connect is connect  # the run's guard handed back the one it found
+
+
 def test_failing_command_fails_the_run_with_its_exit_code(tmp_path: Path) -> None:
     done = local_run(tmp_path / "out", "--", "--bogus_key=1")
     assert done.returncode == 2, done.stdout + done.stderr
@@ -113,25 +179,9 @@ def test_failing_command_fails_the_run_with_its_exit_code(tmp_path: Path) -> Non
 
 def test_killed_run_resumes_from_the_checkpoint_folder(tmp_path: Path) -> None:
     output_dir = tmp_path / "out"
-    command = [sys.executable, "-m", "pipelines.run", "--example", "nanogpt", "--preset", "smoke", "--local"]
-    first = subprocess.Popen(
-        [*command, "--output-dir", str(output_dir)],
-        cwd=ROOT,
-        env=_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    assert first.stdout is not None
-    seen: list[str] = []
-    deadline = time.monotonic() + 600
+    first = start_run(output_dir)
     try:
-        while time.monotonic() < deadline:
-            line = first.stdout.readline()
-            seen.append(line)
-            if "saved checkpoint at iteration 20" in line or not line:
-                break
+        seen = read_until(first, "saved checkpoint at iteration 20")
     finally:
         kill_session(first.pid)
         first.wait(timeout=60)
@@ -159,3 +209,18 @@ def test_instance_count_2_trains_with_two_processes(tmp_path: Path) -> None:
     assert "DDP: world_size=2, backend=gloo" in done.stdout
     assert ITER.findall(done.stdout)[-1] == "10"
     assert (tmp_path / "out" / "model" / "logs" / "ckpt.pt").is_file()
+
+
+def test_ctrl_c_stops_the_training_processes_and_exits_130(tmp_path: Path) -> None:
+    process = start_run(tmp_path / "out")
+    try:
+        seen = read_until(process, "iter 5:")
+        assert any("iter 5:" in line for line in seen), "".join(seen)
+        process.send_signal(signal.SIGINT)  # what Ctrl-C sends to the runner (its jobs have their own groups)
+        rest, _ = process.communicate(timeout=120)
+    finally:
+        kill_session(process.pid)
+    assert process.returncode == 130, "".join(seen) + rest
+    assert "interrupted" in rest
+    assert session_processes(process.pid) == []
+    assert not (tmp_path / "out" / "model").exists()

@@ -156,3 +156,25 @@ def test_command_line_bad_input_has_no_traceback(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "error: role 'nope' is not an IAM role ARN: use arn:aws:iam::<account>:role/<name>"
     ]
+
+
+def test_schedule_is_created_then_unchanged_then_removed(account, capsys):
+    argv = ["--example", "nanogpt", "--preset", "smoke", "--schedule", "rate(1 day)"]
+    assert upsert.main(argv) == 0
+    assert "scheduled rate(1 day)" in capsys.readouterr().out
+    schedule = boto3.client("scheduler", region_name=REGION).get_schedule(Name="cvl-nanogpt-smoke")
+    pipeline_arn = _sagemaker().describe_pipeline(PipelineName="cvl-nanogpt-smoke")["PipelineArn"]
+    assert (schedule["ScheduleExpression"], schedule["Target"]["Arn"]) == ("rate(1 day)", pipeline_arn)
+    assert schedule["Target"]["RoleArn"] == ROLE_ARN
+
+    assert upsert.main(argv) == 0
+    assert "schedule unchanged (rate(1 day))" in capsys.readouterr().out
+    assert upsert.main([*argv[:-1], "off"]) == 0
+    assert "schedule removed" in capsys.readouterr().out
+    assert boto3.client("scheduler", region_name=REGION).list_schedules()["Schedules"] == []
+
+
+def test_a_malformed_schedule_is_bad_input(account, capsys):
+    assert upsert.main(["--example", "nanogpt", "--preset", "smoke", "--schedule", "every day"]) == 2
+    assert "not an EventBridge Scheduler expression" in capsys.readouterr().err
+    assert _pipelines() == []

@@ -5,8 +5,10 @@ from __future__ import annotations
 import ast
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -308,13 +310,12 @@ runpy.run_module("steps.build_image.container", run_name="__main__", alter_sys=T
 """
 
 
-def run_job(
-    tmp_path: Path, example: Path, entry: Path, upload: bool = True
-) -> tuple[subprocess.CompletedProcess[str], Path]:
-    """Lay out the bundle as the job sees it and run the container module with the factory's arguments."""
+def job_command(
+    tmp_path: Path, example: Path, entry: Path, poll: str = "0"
+) -> tuple[list[str], dict[str, str], Path]:
+    """Lay out the bundle as the job sees it; return the command (factory arguments), env, output dir."""
     packed = pack_context(example, entry)
-    session = aws_session(REGION)
-    uri = upload_context(session, FACTS, packed) if upload else FACTS.context_uri(packed.digest)
+    uri = upload_context(aws_session(REGION), FACTS, packed)
     run = {
         "example": "demo",
         "preset": "smoke",
@@ -333,18 +334,14 @@ def run_job(
         (bundle_dir / name).write_bytes(data)
     output = tmp_path / "out"
     args = ["--bundle", str(bundle_dir), "--context-uri", uri, "--context-digest", packed.digest]
-    args += [
-        "--result-dir",
-        str(output / "result"),
-        "--message-file",
-        str(output / "message"),
-        "--poll-seconds",
-        "0",
-    ]
+    args += ["--result-dir", str(output / "result"), "--message-file", str(output / "message")]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(bundle_dir)}
-    job = subprocess.run(
-        [sys.executable, "-c", JOB, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
-    )
+    return [sys.executable, "-c", JOB, *args, "--poll-seconds", poll], env, output
+
+
+def run_job(tmp_path: Path, example: Path, entry: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
+    command, env, output = job_command(tmp_path, example, entry)
+    job = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     return job, output
 
 
@@ -386,6 +383,26 @@ def test_the_job_never_creates_the_project(tmp_path: Path, session: Any, example
     assert "python -m pipelines.upsert" in (output / "message").read_text()
     assert not client(session, "codebuild").list_projects()["projects"]
     assert not client(session, "iam").list_roles()["Roles"]
+
+
+@pytest.mark.slow
+def test_stopping_the_job_stops_its_build(
+    tmp_path: Path, session: Any, codebuild: FakeCodeBuild, example: Path, entry: Path
+) -> None:
+    codebuild.will_end(Outcome(polls=10_000))  # a build that would run for a long time
+    command, env, output = job_command(tmp_path, example, entry, poll="0.05")
+    job = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (codebuild.started and codebuild.started[0].polls > 1) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        job.send_signal(signal.SIGTERM)  # how SageMaker stops a processing job
+        assert job.wait(timeout=60) == 128 + signal.SIGTERM
+    finally:
+        job.kill()
+    assert codebuild.stopped == [codebuild.started[0].build_id]
 
 
 def test_job_modules_parse_as_python_3_9() -> None:

@@ -72,8 +72,12 @@ class Tree:
         (self.ml / "input" / "config").mkdir(parents=True)
         (self.ml / "model").mkdir()
 
-    def configure(self, values: dict[str, str], the_preset: dict[str, Any], extra: list[str] | None = None) -> None:
-        hyperparameters = dict(values, cvl_preset=json.dumps(the_preset), cvl_extra_args=json.dumps(extra or []))
+    def configure(
+        self, values: dict[str, str], the_preset: dict[str, Any], extra: list[str] | None = None
+    ) -> None:
+        hyperparameters = dict(
+            values, cvl_preset=json.dumps(the_preset), cvl_extra_args=json.dumps(extra or [])
+        )
         (self.ml / "input" / "config" / "hyperparameters.json").write_text(json.dumps(hyperparameters))
 
     def env(self) -> dict[str, str]:
@@ -117,7 +121,9 @@ def test_command_gets_hyperparameters_in_preset_order_with_python_bools(tree: Tr
 
 
 def test_render_value_converts_bools_only_for_bool_defaults() -> None:
-    assert [entry.render_value(v, False) for v in ("true", "True", "false", "FALSE")] == ["True"] * 2 + ["False"] * 2
+    assert [entry.render_value(v, False) for v in ("true", "True", "false", "FALSE")] == ["True"] * 2 + [
+        "False"
+    ] * 2
     assert entry.render_value("true", "text") == "true"
     assert entry.render_value("3", 1) == "3"
     assert entry.render_value(True, False) == "True"
@@ -203,7 +209,11 @@ def test_distributed_command_wraps_python_in_torchrun() -> None:
 def test_sigterm_is_forwarded_and_reported(tree: Tree) -> None:
     tree.configure({}, preset(prepare=[]), extra=["--sleep"])
     process = subprocess.Popen(
-        [sys.executable, str(ENTRY)], env=tree.env(), stdout=subprocess.PIPE, text=True, start_new_session=True
+        [sys.executable, str(ENTRY)],
+        env=tree.env(),
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     assert process.stdout is not None
     deadline = time.monotonic() + 30

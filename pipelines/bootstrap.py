@@ -1,0 +1,144 @@
+"""`python -m pipelines.bootstrap`: the execution role, the output bucket and the image-build project.
+
+Idempotent: what exists and is right is left alone, what differs is put right, and the output says which.
+Prints the two settings the other commands read.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+from urllib.parse import unquote
+
+from configs import BadInput
+from configs.settings import BUCKET_PATTERN, region_from
+from pipelines.cli import EXIT_OK, Parser, command
+from pipelines.policies import (
+    EXECUTION_POLICY_NAME,
+    EXECUTION_ROLE_NAME,
+    execution_policy,
+    execution_trust_policy,
+)
+from steps.common.aws import aws_session, client
+
+
+def default_bucket_name(account: str, region: str) -> str:
+    """`cvl-pipelines-<account>-<region>`: unique per account and region, as S3 names must be."""
+    return f"cvl-pipelines-{account}-{region}"
+
+
+def ensure_bucket(s3: Any, bucket: str, region: str) -> str:
+    """Create the bucket in `region` (private, encrypted) unless it exists; fail if it is elsewhere."""
+    try:
+        location = s3.get_bucket_location(Bucket=bucket).get("LocationConstraint") or "us-east-1"
+    except s3.exceptions.ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in ("NoSuchBucket", "404"):
+            raise
+        location = None
+    if location is not None:
+        location = "eu-west-1" if location == "EU" else location
+        if location != region:
+            raise BadInput(
+                f"bucket {bucket} is in {location}, not {region}: pass --region {location}, "
+                f"or --bucket with a new name for {region}"
+            )
+        return "unchanged"
+    request: dict[str, Any] = {"Bucket": bucket}
+    if region != "us-east-1":
+        request["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    s3.create_bucket(**request)
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+    )
+    return "created"
+
+
+def _policy_document(value: Any) -> Any:
+    return json.loads(unquote(value)) if isinstance(value, str) else value
+
+
+def ensure_execution_role(iam: Any, role_name: str, policy: dict[str, Any]) -> tuple[str, str]:
+    """Create the role or put its trust and policy right; return (role ARN, created|updated|unchanged)."""
+    trust = execution_trust_policy()
+    try:
+        role = iam.get_role(RoleName=role_name)["Role"]
+    except iam.exceptions.NoSuchEntityException:
+        role = iam.create_role(
+            RoleName=role_name,
+            AssumeRolePolicyDocument=json.dumps(trust),
+            Description="SageMaker execution role of cvl-pipelines (scoped to its bucket, cvl-* and its project)",
+            Tags=[{"Key": "created-by", "Value": "cvl-pipelines"}],
+        )["Role"]
+        iam.put_role_policy(RoleName=role_name, PolicyName=EXECUTION_POLICY_NAME, PolicyDocument=json.dumps(policy))
+        return role["Arn"], "created"
+    action = "unchanged"
+    if _policy_document(role.get("AssumeRolePolicyDocument")) != trust:
+        iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(trust))
+        action = "updated"
+    try:
+        current = _policy_document(iam.get_role_policy(RoleName=role_name, PolicyName=EXECUTION_POLICY_NAME)["PolicyDocument"])
+    except iam.exceptions.NoSuchEntityException:
+        current = None
+    if current != policy:
+        iam.put_role_policy(RoleName=role_name, PolicyName=EXECUTION_POLICY_NAME, PolicyDocument=json.dumps(policy))
+        action = "updated"
+    return role["Arn"], action
+
+
+@command
+def main(argv: list[str] | None = None) -> int:
+    """Create or put right the role, bucket and build project; print the settings to export."""
+    parser = Parser(prog="python -m pipelines.bootstrap", description=__doc__.splitlines()[0])
+    parser.add_argument("--region", help="AWS region (default: AWS_DEFAULT_REGION)")
+    parser.add_argument("--bucket", help="output bucket (default: cvl-pipelines-<account>-<region>)")
+    parser.add_argument("--role-name", default=EXECUTION_ROLE_NAME, help="execution role name")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = parser.parse_args(argv)
+    region = region_from(args.region)
+    if region is None:
+        raise BadInput("no region: pass --region or set AWS_DEFAULT_REGION (e.g. us-east-1)")
+    if args.bucket and not BUCKET_PATTERN.match(args.bucket):
+        raise BadInput(f"bucket name {args.bucket!r} is not a valid S3 bucket name: 3-63 lowercase letters, digits, '.' or '-'")
+
+    session = aws_session(region)
+    identity = client(session, "sts").get_caller_identity()
+    account, partition = identity["Account"], identity["Arn"].split(":")[1]
+    bucket = args.bucket or default_bucket_name(account, region)
+    actions = {f"bucket {bucket}": ensure_bucket(client(session, "s3"), bucket, region)}
+    policy = execution_policy(partition, region, account, bucket, args.role_name)
+    role_arn, actions[f"role {args.role_name}"] = ensure_execution_role(client(session, "iam"), args.role_name, policy)
+
+    from configs import resolve_target
+    from steps.build_image.codebuild import ensure_project
+    from steps.build_image.facts import PROJECT_NAME, BuildFacts
+
+    target = resolve_target(region=region, role_arn=role_arn, bucket=bucket)
+    # The project and its role serve every cvl-* repository; the repository itself is made per example.
+    facts = BuildFacts(region=region, account=account, bucket=bucket, repository="cvl-any")
+    changed = ensure_project(session, facts)
+    actions[f"image build {PROJECT_NAME}"] = "changed: " + ", ".join(changed) if changed else "unchanged"
+
+    if args.json:
+        print(json.dumps({"role_arn": role_arn, "bucket": bucket, "region": target.region, "actions": actions}, indent=2))
+    else:
+        for what, action in actions.items():
+            print(f"{what}: {action}")
+        print(f"export AWS_DEFAULT_REGION={region}")
+        print(f"export SAGEMAKER_ROLE_ARN={role_arn}")
+        print(f"export SAGEMAKER_OUTPUT_BUCKET={bucket}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Scheduled executions: one EventBridge Scheduler schedule per pipeline, created, updated or left alone.
+
+Scheduled runs cannot pass parameters, so they use every parameter's default (all of ours have one).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from configs import BadInput
+from steps.common.aws import client
+
+_EXPRESSION = re.compile(r"^(cron\((\S+ ){5}\S+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\))$")
+OFF = "off"
+
+
+def check_expression(expression: str) -> str:
+    """The schedule expression if EventBridge Scheduler accepts its shape, else `BadInput`."""
+    if expression != OFF and not _EXPRESSION.match(expression):
+        raise BadInput(
+            f"schedule {expression!r} is not an EventBridge Scheduler expression: use e.g. 'rate(1 day)', "
+            "'cron(0 3 * * ? *)' or 'at(2026-12-01T03:00:00)', or 'off' to remove the schedule"
+        )
+    return expression
+
+
+def schedule_name(pipeline: str) -> str:
+    """The schedule's name: the pipeline's, within Scheduler's 64 characters."""
+    return pipeline[:64]
+
+
+def ensure_schedule(session: Any, pipeline: str, pipeline_arn: str, expression: str, role_arn: str) -> str:
+    """Create, update, remove or leave the pipeline's schedule; return what happened."""
+    scheduler = client(session, "scheduler")
+    name = schedule_name(pipeline)
+    try:
+        current = scheduler.get_schedule(Name=name)
+    except scheduler.exceptions.ResourceNotFoundException:
+        current = None
+    if expression == OFF:
+        if current is None:
+            return "no schedule"
+        scheduler.delete_schedule(Name=name)
+        return "schedule removed"
+    request = {
+        "Name": name,
+        "ScheduleExpression": expression,
+        "ScheduleExpressionTimezone": "UTC",
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "State": "ENABLED",
+        "Description": f"Scheduled runs of {pipeline} with its default parameters (cvl-pipelines)",
+        # The role must trust scheduler.amazonaws.com and may start cvl-* pipelines (pipelines.bootstrap).
+        "Target": {"Arn": pipeline_arn, "RoleArn": role_arn, "SageMakerPipelineParameters": {}},
+    }
+    if current is None:
+        scheduler.create_schedule(**request)
+        return f"scheduled {expression}"
+    target = current.get("Target", {})
+    if (
+        current.get("ScheduleExpression") == expression
+        and target.get("Arn") == pipeline_arn
+        and target.get("RoleArn") == role_arn
+        and current.get("State") == "ENABLED"
+    ):
+        return f"schedule unchanged ({expression})"
+    scheduler.update_schedule(**request)
+    return f"schedule updated to {expression}"

@@ -1,0 +1,74 @@
+"""`python -m pipelines.bootstrap` against the moto server: idempotent, least privilege."""
+
+import json
+
+import boto3
+import pytest
+
+from pipelines import bootstrap
+from tests.conftest import ACCOUNT, REGION
+
+
+@pytest.fixture
+def fresh(aws, monkeypatch):
+    monkeypatch.delenv("SAGEMAKER_ROLE_ARN")
+    monkeypatch.delenv("SAGEMAKER_OUTPUT_BUCKET")
+    return aws
+
+
+def _policy(role: str, name: str) -> dict:
+    return boto3.client("iam").get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+
+
+def test_first_run_creates_and_prints_the_settings_second_run_changes_nothing(fresh, capsys):
+    assert bootstrap.main([]) == 0
+    out = capsys.readouterr().out
+    bucket = f"cvl-pipelines-{ACCOUNT}-{REGION}"
+    assert f"bucket {bucket}: created" in out and "role cvl-sagemaker-execution: created" in out
+    assert f"export SAGEMAKER_OUTPUT_BUCKET={bucket}" in out
+    assert f"export SAGEMAKER_ROLE_ARN=arn:aws:iam::{ACCOUNT}:role/cvl-sagemaker-execution" in out
+    assert boto3.client("codebuild").batch_get_projects(names=["cvl-pipelines-image-build"])["projects"]
+
+    assert bootstrap.main(["--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["actions"].values()) == {"unchanged"}
+
+
+def test_role_trusts_sagemaker_and_its_policy_is_scoped(fresh):
+    assert bootstrap.main(["--bucket", "my-cvl-bucket"]) == 0
+    role = boto3.client("iam").get_role(RoleName="cvl-sagemaker-execution")["Role"]
+    principals = role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
+    assert "sagemaker.amazonaws.com" in principals
+    policy = _policy("cvl-sagemaker-execution", "cvl-pipelines-execution")
+    text = json.dumps(policy)
+    assert "FullAccess" not in text
+    for statement in policy["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all(not action.endswith(":*") for action in actions), statement
+        if statement["Sid"] in ("Bucket", "BucketListing"):
+            assert "my-cvl-bucket" in json.dumps(statement["Resource"])
+        if statement["Resource"] == "*":
+            assert statement["Sid"] in ("EcrLogin", "JobMetrics", "PreflightReads"), statement
+
+
+def test_a_drifted_policy_is_put_right(fresh, capsys):
+    assert bootstrap.main([]) == 0
+    boto3.client("iam").put_role_policy(
+        RoleName="cvl-sagemaker-execution",
+        PolicyName="cvl-pipelines-execution",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+    )
+    capsys.readouterr()
+    assert bootstrap.main([]) == 0
+    assert "role cvl-sagemaker-execution: updated" in capsys.readouterr().out
+    assert "s3:*" not in json.dumps(_policy("cvl-sagemaker-execution", "cvl-pipelines-execution"))
+
+
+def test_a_bucket_in_another_region_is_bad_input_and_nothing_is_created(fresh, capsys):
+    boto3.client("s3", region_name="eu-west-1").create_bucket(
+        Bucket="elsewhere-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    assert bootstrap.main(["--bucket", "elsewhere-bucket"]) == 2
+    err = capsys.readouterr().err
+    assert "is in eu-west-1, not us-east-1" in err and "--region eu-west-1" in err
+    assert boto3.client("iam").list_roles()["Roles"] == []
