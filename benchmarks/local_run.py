@@ -42,7 +42,8 @@ def _timed(commands: list[list[str]], cwd: Path) -> float:
     for command in commands:
         done = subprocess.run(command, cwd=cwd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if done.returncode != 0:
-            raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
+            tail = done.stderr.decode()[-2000:]
+            raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {tail}")
     return time.perf_counter() - start
 
 
@@ -57,7 +58,8 @@ def run_direct(preset: str, work: Path) -> float:
     """Seconds for copying the example, its prepare command and its train command, by hand."""
     start = time.perf_counter()
     code = work / "direct"
-    shutil.copytree(EXAMPLE, code, ignore=shutil.ignore_patterns("*.bin", "meta.pkl", "logs", "out*", "__pycache__"))
+    generated = shutil.ignore_patterns("*.bin", "meta.pkl", "logs", "out*", "__pycache__")
+    shutil.copytree(EXAMPLE, code, ignore=generated)
     chosen = PRESETS[preset]
     data = chosen.model_dump(mode="json")
     commands = [list(step.command) for step in chosen.prepare]
@@ -68,7 +70,9 @@ def run_direct(preset: str, work: Path) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the pairs and print the ratio and the overhead."""
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.local_run", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.local_run", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--preset", default="smoke")
     args = parser.parse_args(argv)
@@ -86,9 +90,10 @@ def main(argv: list[str] | None = None) -> int:
         ratios.append(local / direct)
         overheads.append(local - direct)
         order = "local, direct" if local_first else "direct, local"
-        print(f"{pair + 1:>4}  {order:<14}  {local:>10.2f}s  {direct:>7.2f}s  {local / direct:>6.2f}  {local - direct:>7.2f}s")
-    overhead = statistics.median(overheads)
-    print(f"median ratio {statistics.median(ratios):.2f}, median overhead {overhead:.2f} s (goal <= {GOAL_SECONDS:.0f} s)")
+        ratio, extra = local / direct, local - direct
+        print(f"{pair + 1:>4}  {order:<14}  {local:>10.2f}s  {direct:>7.2f}s  {ratio:>6.2f}  {extra:>7.2f}s")
+    ratio, overhead = statistics.median(ratios), statistics.median(overheads)
+    print(f"median ratio {ratio:.2f}, median overhead {overhead:.2f} s (goal <= {GOAL_SECONDS:.0f} s)")
     return 0
 
 

@@ -10,6 +10,7 @@ Each run creates its pipeline (the pipelines are deleted between runs, untimed),
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import statistics
@@ -18,8 +19,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-import logging
 
 import boto3
 
@@ -59,7 +58,9 @@ def timed(command: list[str], env: dict[str, str]) -> float:
 def delete_pipelines(env: dict[str, str]) -> None:
     sagemaker = boto3.client("sagemaker", region_name=REGION, endpoint_url=env["AWS_ENDPOINT_URL"])
     for summary in sagemaker.list_pipelines()["PipelineSummaries"]:
-        sagemaker.delete_pipeline(PipelineName=summary["PipelineName"], ClientRequestToken=f"{time.time_ns():032d}")
+        sagemaker.delete_pipeline(
+            PipelineName=summary["PipelineName"], ClientRequestToken=f"{time.time_ns():032d}"
+        )
 
 
 def examples_root(copies: int, into: Path) -> Path:
@@ -67,7 +68,9 @@ def examples_root(copies: int, into: Path) -> Path:
     root = into / f"examples-{copies}"
     for index in range(copies):
         target = root / f"copy{index}"
-        shutil.copytree(ROOT / "examples" / "nanogpt", target, ignore=shutil.ignore_patterns("*.bin", "*.pkl", "logs"))
+        shutil.copytree(
+            ROOT / "examples" / "nanogpt", target, ignore=shutil.ignore_patterns("*.bin", "*.pkl", "logs")
+        )
         text = (target / "example.yaml").read_text().replace("name: nanogpt", f"name: copy{index}", 1)
         (target / "example.yaml").write_text(text)
     return root
@@ -78,7 +81,9 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=5)
     args = parser.parse_args()
 
-    os.environ.update({"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": REGION})
+    os.environ.update(
+        {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": REGION}
+    )
     logging.getLogger().setLevel(logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = MotoServer()
@@ -101,8 +106,12 @@ def main() -> None:
         bare_s.append(timed(bare, env))
         delete_pipelines(env)
     ratios = [o / b for o, b in zip(ours_s, bare_s, strict=True)]
-    print(f"pipelines.upsert (cold, create): median {statistics.median(ours_s):.2f} s  {[round(s, 2) for s in ours_s]}")
-    print(f"bare SDK script (cold, create):  median {statistics.median(bare_s):.2f} s  {[round(s, 2) for s in bare_s]}")
+    print(
+        f"pipelines.upsert (cold, create): median {statistics.median(ours_s):.2f} s  {[round(s, 2) for s in ours_s]}"
+    )
+    print(
+        f"bare SDK script (cold, create):  median {statistics.median(bare_s):.2f} s  {[round(s, 2) for s in bare_s]}"
+    )
     print(f"median ratio ours/bare: {statistics.median(ratios):.3f} (goal <= 1.15)")
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -111,11 +120,18 @@ def main() -> None:
         all_s: dict[int, list[float]] = {n: [] for n in sizes}
         for _ in range(3):
             for n in sizes:
-                all_s[n].append(timed([sys.executable, "-m", "pipelines.upsert", "--all", "--examples-root", str(roots[n])], env))
+                all_s[n].append(
+                    timed(
+                        [sys.executable, "-m", "pipelines.upsert", "--all", "--examples-root", str(roots[n])],
+                        env,
+                    )
+                )
                 delete_pipelines(env)
         medians = {n: statistics.median(all_s[n]) for n in sizes}
         marginal = (medians[4] - medians[1]) / 3
-        print(f"--all: 1 pipeline {medians[1]:.2f} s, 4 pipelines {medians[4]:.2f} s -> {marginal:.2f} s per extra pipeline")
+        print(
+            f"--all: 1 pipeline {medians[1]:.2f} s, 4 pipelines {medians[4]:.2f} s -> {marginal:.2f} s per extra pipeline"
+        )
     server.stop()
 
 

@@ -3,7 +3,9 @@
 from configs.preset import Checkpoint, Prepare, Preset
 
 _COMMAND = ["python", "train.py", "config/train_shakespeare_char.py", "--log_dir=logs"]
-_PREPARE = [Prepare(command=["python", "data/shakespeare_char/prepare.py"], creates="data/shakespeare_char/train.bin")]
+_PREPARE = [
+    Prepare(command=["python", "data/shakespeare_char/prepare.py"], creates="data/shakespeare_char/train.bin")
+]
 # log_dir is the checkpoint folder, so a spot interruption resumes from its ckpt.pt, and it is kept.
 _CHECKPOINT = Checkpoint(dir="logs", resume_marker="ckpt.pt", resume_args=["--init_from=resume"])
 

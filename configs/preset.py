@@ -94,7 +94,9 @@ class Preset(Frozen):
     @classmethod
     def _instance_type_shape(cls, value: str) -> str:
         if not INSTANCE_TYPE_PATTERN.match(value):
-            raise ValueError(f"instance type {value!r} is not of the form ml.<family>.<size>, e.g. ml.g5.xlarge")
+            raise ValueError(
+                f"instance type {value!r} is not of the form ml.<family>.<size>, e.g. ml.g5.xlarge"
+            )
         return value
 
     @field_validator("hyperparameters")

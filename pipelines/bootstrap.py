@@ -59,7 +59,9 @@ def ensure_bucket(s3: Any, bucket: str, region: str) -> str:
     )
     s3.put_bucket_encryption(
         Bucket=bucket,
-        ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
     )
     return "created"
 
@@ -80,18 +82,24 @@ def ensure_execution_role(iam: Any, role_name: str, policy: dict[str, Any]) -> t
             Description="SageMaker execution role of cvl-pipelines (scoped to its bucket, cvl-* and its project)",
             Tags=[{"Key": "created-by", "Value": "cvl-pipelines"}],
         )["Role"]
-        iam.put_role_policy(RoleName=role_name, PolicyName=EXECUTION_POLICY_NAME, PolicyDocument=json.dumps(policy))
+        iam.put_role_policy(
+            RoleName=role_name, PolicyName=EXECUTION_POLICY_NAME, PolicyDocument=json.dumps(policy)
+        )
         return role["Arn"], "created"
     action = "unchanged"
     if _policy_document(role.get("AssumeRolePolicyDocument")) != trust:
         iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(trust))
         action = "updated"
     try:
-        current = _policy_document(iam.get_role_policy(RoleName=role_name, PolicyName=EXECUTION_POLICY_NAME)["PolicyDocument"])
+        current = _policy_document(
+            iam.get_role_policy(RoleName=role_name, PolicyName=EXECUTION_POLICY_NAME)["PolicyDocument"]
+        )
     except iam.exceptions.NoSuchEntityException:
         current = None
     if current != policy:
-        iam.put_role_policy(RoleName=role_name, PolicyName=EXECUTION_POLICY_NAME, PolicyDocument=json.dumps(policy))
+        iam.put_role_policy(
+            RoleName=role_name, PolicyName=EXECUTION_POLICY_NAME, PolicyDocument=json.dumps(policy)
+        )
         action = "updated"
     return role["Arn"], action
 
@@ -109,7 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     if region is None:
         raise BadInput("no region: pass --region or set AWS_DEFAULT_REGION (e.g. us-east-1)")
     if args.bucket and not BUCKET_PATTERN.match(args.bucket):
-        raise BadInput(f"bucket name {args.bucket!r} is not a valid S3 bucket name: 3-63 lowercase letters, digits, '.' or '-'")
+        raise BadInput(
+            f"bucket name {args.bucket!r} is not a valid S3 bucket name: 3-63 lowercase letters, digits, '.' or '-'"
+        )
 
     session = aws_session(region)
     identity = client(session, "sts").get_caller_identity()
@@ -117,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     bucket = args.bucket or default_bucket_name(account, region)
     actions = {f"bucket {bucket}": ensure_bucket(client(session, "s3"), bucket, region)}
     policy = execution_policy(partition, region, account, bucket, args.role_name)
-    role_arn, actions[f"role {args.role_name}"] = ensure_execution_role(client(session, "iam"), args.role_name, policy)
+    role_arn, actions[f"role {args.role_name}"] = ensure_execution_role(
+        client(session, "iam"), args.role_name, policy
+    )
 
     from configs import resolve_target
     from steps.build_image.codebuild import ensure_project
@@ -130,7 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     actions[f"image build {PROJECT_NAME}"] = "changed: " + ", ".join(changed) if changed else "unchanged"
 
     if args.json:
-        print(json.dumps({"role_arn": role_arn, "bucket": bucket, "region": target.region, "actions": actions}, indent=2))
+        print(
+            json.dumps(
+                {"role_arn": role_arn, "bucket": bucket, "region": target.region, "actions": actions},
+                indent=2,
+            )
+        )
     else:
         for what, action in actions.items():
             print(f"{what}: {action}")

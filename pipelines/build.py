@@ -51,7 +51,9 @@ def _print_result(result: BuildResult, as_json: bool) -> None:
 @command
 def main(argv: list[str] | None = None) -> int:
     """Build or find the image of one example and print it; returns the exit code."""
-    parser = command_parser("build", "Build the example's training image in CodeBuild (no local Docker), unless it exists.")
+    parser = command_parser(
+        "build", "Build the example's training image in CodeBuild (no local Docker), unless it exists."
+    )
     parser.add_argument("--poll-seconds", type=float, default=10.0, help="how often to check the build")
     args = parser.parse_args(argv)
     example, preset = resolve(examples_root(args.examples_root), args.example, args.preset)

@@ -84,7 +84,9 @@ def resolve(root: Path, example_name: str, preset_name: str) -> tuple[Example, P
     example = examples[example_name]
     presets = presets_of(example)
     if preset_name not in presets:
-        raise BadInput(f"unknown preset {preset_name!r} for {example_name} (known: {', '.join(sorted(presets))})")
+        raise BadInput(
+            f"unknown preset {preset_name!r} for {example_name} (known: {', '.join(sorted(presets))})"
+        )
     return example, presets[preset_name]
 
 

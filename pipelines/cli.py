@@ -29,7 +29,9 @@ def command_parser(prog: str, description: str, *, all_examples: bool = False) -
     parser.add_argument("--region", help="AWS region (default: AWS_DEFAULT_REGION)")
     parser.add_argument("--role-arn", help="SageMaker execution role ARN (default: SAGEMAKER_ROLE_ARN)")
     parser.add_argument("--bucket", help="output bucket (default: SAGEMAKER_OUTPUT_BUCKET)")
-    parser.add_argument("--examples-root", help="folder of examples (default: CVL_EXAMPLES_ROOT, else bundled)")
+    parser.add_argument(
+        "--examples-root", help="folder of examples (default: CVL_EXAMPLES_ROOT, else bundled)"
+    )
     return parser
 
 
@@ -37,6 +39,7 @@ class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit 2, like every other bad input."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        """Print the usage problem as one line and exit 2."""
         print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT)
 

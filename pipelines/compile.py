@@ -63,7 +63,9 @@ def pipeline_name(example: str, preset: str) -> str:
     """`cvl-<example>-<preset>`, with characters SageMaker rejects in pipeline names made `-`."""
     name = re.sub(r"[^a-zA-Z0-9-]+", "-", f"cvl-{example}-{preset}").strip("-")
     if not _NAME_PATTERN.match(name):
-        raise BadInput(f"pipeline name {name!r} is not valid for SageMaker: shorten the example or preset name")
+        raise BadInput(
+            f"pipeline name {name!r} is not valid for SageMaker: shorten the example or preset name"
+        )
     return name
 
 
@@ -73,7 +75,9 @@ def build_facts(target: DeployTarget, example: str) -> BuildFacts:
         repository = repository_name(example)
     except ValueError as error:
         raise BadInput(str(error)) from None
-    return BuildFacts(region=target.region, account=target.account, bucket=target.bucket, repository=repository)
+    return BuildFacts(
+        region=target.region, account=target.account, bucket=target.bucket, repository=repository
+    )
 
 
 def canonical_json(definition: str) -> str:
@@ -124,7 +128,9 @@ def stage(example: Example, preset_name: str, preset: Preset, target: DeployTarg
     )
 
 
-def compile_staged(staged: Staged, session: Any | None = None, boto_session: Any | None = None) -> CompiledPipeline:
+def compile_staged(
+    staged: Staged, session: Any | None = None, boto_session: Any | None = None
+) -> CompiledPipeline:
     """Build the SDK pipeline for a staged preset and render its canonical definition; no network call.
 
     `session` is the SDK session the steps are built on (a `PipelineSession`, or a
@@ -138,7 +144,9 @@ def compile_staged(staged: Staged, session: Any | None = None, boto_session: Any
         if session is None:
             import boto3
 
-            session = pipeline_session(boto_session or boto3.Session(region_name=target.region), target.bucket)
+            session = pipeline_session(
+                boto_session or boto3.Session(region_name=target.region), target.bucket
+            )
         pipeline = _assemble(staged, session)
         definition = canonical_json(pipeline.definition())
     digest = hashlib.sha256(definition.encode()).hexdigest()

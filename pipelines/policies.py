@@ -26,7 +26,9 @@ def execution_trust_policy() -> dict[str, Any]:
     }
 
 
-def execution_policy(partition: str, region: str, account: str, bucket: str, role_name: str) -> dict[str, Any]:
+def execution_policy(
+    partition: str, region: str, account: str, bucket: str, role_name: str
+) -> dict[str, Any]:
     """What a cvl pipeline needs, and nothing account-wide where AWS allows a narrower resource."""
     arn = f"arn:{partition}"
     here = f"{region}:{account}"
@@ -100,7 +102,12 @@ def execution_policy(partition: str, region: str, account: str, bucket: str, rol
             {
                 "Sid": "JobLogs",
                 "Effect": "Allow",
-                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                "Action": [
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                ],
                 "Resource": f"{arn}:logs:{here}:log-group:/aws/sagemaker/*",
             },
             {

@@ -11,6 +11,8 @@ the run fails; 2 bad input; 130 interrupted (the execution is stopped).
 from __future__ import annotations
 
 import json
+import logging
+import os
 import signal
 import sys
 import time
@@ -56,9 +58,23 @@ def parameter_overrides(
             raise BadInput(
                 f"--set {name}={text!r}: not a {by_name[name].type}; parameters: {known}"
             ) from None
+        if text == "":  # SageMaker rejects empty parameter values
+            raise BadInput(f"--set {name}= is empty; parameters: {known}")
+        if name == "ExtraArgs" and not _is_json_string_list(text):
+            raise BadInput(
+                '--set ExtraArgs must be a JSON list of strings, e.g. ["--seed=1"] (or use -- ARGS)'
+            )
     if extra_args:
         overrides["ExtraArgs"] = json.dumps(extra_args)
     return overrides
+
+
+def _is_json_string_list(text: str) -> bool:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 def default_output_dir(pipeline: str, run_id: str) -> Path:
@@ -155,5 +171,14 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
+def exit_now(code: int) -> None:
+    """Flush and exit without tearing down the interpreter: unloading the SDK's ~250 MB of modules
+    takes a second or more and does nothing a finished run needs (its files are already closed)."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

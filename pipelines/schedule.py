@@ -11,7 +11,9 @@ from typing import Any
 from configs import BadInput
 from steps.common.aws import client
 
-_EXPRESSION = re.compile(r"^(cron\((\S+ ){5}\S+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\))$")
+_EXPRESSION = re.compile(
+    r"^(cron\((\S+ ){5}\S+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\))$"
+)
 OFF = "off"
 
 

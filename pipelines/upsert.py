@@ -34,7 +34,9 @@ class Outcome(NamedTuple):
         return self._asdict()
 
 
-def selected(root: Path, example: str | None, preset: str | None, every: bool) -> list[tuple[Example, str, Preset]]:
+def selected(
+    root: Path, example: str | None, preset: str | None, every: bool
+) -> list[tuple[Example, str, Preset]]:
     """The (example, preset name, preset) triples the flags ask for; `BadInput` when they ask for none."""
     if every:
         pairs = catalog.all_pairs(root)
@@ -59,14 +61,14 @@ def write_definition(compiled: CompiledPipeline, out_dir: Path) -> Path:
 
 def upload_artifacts(session: Any, staged: Staged) -> list[str]:
     """Put the step bundle and the build context in S3 unless they are there; return what was uploaded."""
-    from pipelines.uploads import ensure_bundle, ensure_object
+    from pipelines.uploads import ensure_bundle
+    from steps.build_image.logic import upload_context
 
     bucket = staged.target.bucket
     uploaded = []
     if ensure_bundle(session, staged.bundle, bucket):
         uploaded.append(staged.bundle.s3_prefix(bucket))
-    if ensure_object(session, bucket, staged.build.context_key(staged.context.digest), staged.context.data):
-        uploaded.append(staged.context_uri)
+    upload_context(session, staged.build, staged.context)
     return uploaded
 
 
@@ -114,7 +116,10 @@ def publish(session: Any, compiled: CompiledPipeline) -> str:
     except sagemaker.exceptions.ResourceNotFound:
         existing = None
     if existing is None:
-        tags = [{"Key": "cvl:example", "Value": compiled.example}, {"Key": "cvl:preset", "Value": compiled.preset}]
+        tags = [
+            {"Key": "cvl:example", "Value": compiled.example},
+            {"Key": "cvl:preset", "Value": compiled.preset},
+        ]
         # The token makes a retried create (throttling, 5xx) return the first one instead of a second.
         sagemaker.create_pipeline(**request, Tags=tags, ClientRequestToken=compiled.digest[:64])
         return "created"
@@ -174,7 +179,9 @@ def upsert_all(
 @command
 def main(argv: list[str] | None = None) -> int:
     """Compile, validate and upsert the selected pipelines (or write them with `--dry-run`)."""
-    parser = command_parser("upsert", "Create or update SageMaker pipelines for example presets.", all_examples=True)
+    parser = command_parser(
+        "upsert", "Create or update SageMaker pipelines for example presets.", all_examples=True
+    )
     parser.add_argument("--dry-run", action="store_true", help="no network call: write DIR/<pipeline>.json")
     parser.add_argument("--out", type=Path, default=Path("definitions"), help="folder for --dry-run output")
     parser.add_argument("--skip-preflight", action="store_true", help="do not run the preflight checks first")
@@ -189,21 +196,30 @@ def main(argv: list[str] | None = None) -> int:
     target = resolve_target(
         region=args.region, role_arn=args.role_arn, bucket=args.bucket, allow_placeholders=args.dry_run
     )
-    staged = [stage(example, name, preset, target) for example, name, preset in selected(root, args.example, args.preset, args.all)]
+    staged = [
+        stage(example, name, preset, target)
+        for example, name, preset in selected(root, args.example, args.preset, args.all)
+    ]
     if args.dry_run:
         outcomes = []
         for pipeline in (compile_and_validate(s) for s in staged):
             path = write_definition(pipeline, args.out)
             outcomes.append(Outcome(pipeline.name, "written", pipeline.digest, str(path)))
     else:
-        outcomes = upsert_all(staged, target.region, preflight=not args.skip_preflight, schedule=args.schedule)
+        outcomes = upsert_all(
+            staged, target.region, preflight=not args.skip_preflight, schedule=args.schedule
+        )
     _print(outcomes, target.placeholders, args.json)
     return EXIT_FAILED if any(outcome.action == "failed" for outcome in outcomes) else EXIT_OK
 
 
 def _print(outcomes: list[Outcome], placeholders: tuple[str, ...], as_json: bool) -> None:
     if as_json:
-        print(json.dumps({"placeholders": list(placeholders), "pipelines": [o.as_dict() for o in outcomes]}, indent=2))
+        print(
+            json.dumps(
+                {"placeholders": list(placeholders), "pipelines": [o.as_dict() for o in outcomes]}, indent=2
+            )
+        )
         return
     for outcome in outcomes:
         suffix = f": {outcome.detail}" if outcome.detail else ""

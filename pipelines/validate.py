@@ -56,7 +56,7 @@ def _expression_kind(value: Any, parameter_kinds: dict[str, str]) -> str | None:
     """The kind a pipeline expression resolves to, or None when `value` is not an expression."""
     if not isinstance(value, dict) or len(value) != 1:
         return None
-    (key, inner), = value.items()
+    ((key, inner),) = value.items()
     if key == "Std:Join":
         return "string"
     if key == "Std:JsonGet":

@@ -36,7 +36,15 @@ _ISOLATED_ENV = {
     "XDG_CONFIG_HOME": str(ROOT / "tests" / "harness" / "no-config"),
     "XDG_CONFIG_DIRS": str(ROOT / "tests" / "harness" / "no-config"),
 }
-for _name in ("SAGEMAKER_ADMIN_CONFIG_OVERRIDE", "SAGEMAKER_USER_CONFIG_OVERRIDE", "AWS_PROFILE", "AWS_ENDPOINT_URL", "SAGEMAKER_ROLE_ARN", "SAGEMAKER_OUTPUT_BUCKET", "AWS_REGION"):
+for _name in (
+    "SAGEMAKER_ADMIN_CONFIG_OVERRIDE",
+    "SAGEMAKER_USER_CONFIG_OVERRIDE",
+    "AWS_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "SAGEMAKER_ROLE_ARN",
+    "SAGEMAKER_OUTPUT_BUCKET",
+    "AWS_REGION",
+):
     os.environ.pop(_name, None)
 os.environ.update(_ISOLATED_ENV)
 

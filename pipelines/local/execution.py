@@ -99,7 +99,10 @@ def run_local(
     logging.getLogger("botocore").setLevel(logging.WARNING)
     base_env = dict(os.environ)
     watch = _Watch(progress)
-    with tempfile.TemporaryDirectory(prefix="cvl-local-") as work, offline_guard():
+    output_dir.mkdir(parents=True, exist_ok=True)
+    # The job trees live beside the outputs: the model dir is then moved, not copied, and a run that
+    # is killed leaves its tree where its outputs are, not in /tmp.
+    with tempfile.TemporaryDirectory(prefix=".cvl-work-", dir=output_dir) as work, offline_guard():
         with sdk_environment(region, offline=True):
             from sagemaker.mlops.local.pipeline_entities import _LocalPipeline
 

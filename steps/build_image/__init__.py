@@ -1,3 +1,3 @@
 """The BuildImage step: pack the example's context, build and push its image with CodeBuild."""
 
-__all__ = ["codebuild", "container", "context", "dockerfile", "ecr", "factory"]
+__all__ = ["codebuild", "container", "context", "dockerfile", "dockerignore", "ecr", "facts", "factory", "iam", "logic"]

@@ -27,7 +27,11 @@ def build_image_step(
     property_file = PropertyFile(name=PROPERTY_FILE, output_name=RESULT_OUTPUT, path=RESULT_FILE)
     result_uri = Join(
         on="/",
-        values=[f"s3://{target.bucket}/cvl-pipelines/executions", ExecutionVariables.PIPELINE_EXECUTION_ID, "build"],
+        values=[
+            f"s3://{target.bucket}/cvl-pipelines/executions",
+            ExecutionVariables.PIPELINE_EXECUTION_ID,
+            "build",
+        ],
     )
     step = container_step(
         name=STEP_NAME,

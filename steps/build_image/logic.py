@@ -10,12 +10,11 @@ import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from botocore.exceptions import ClientError
-
 from steps.build_image import codebuild, ecr
 from steps.build_image.context import PackedContext, image_tag
 from steps.build_image.facts import BuildFacts
 from steps.common.aws import client
+from steps.common.s3 import object_exists
 
 
 class ContextRef(NamedTuple):
@@ -42,7 +41,7 @@ def upload_context(session: Any, facts: BuildFacts, context: PackedContext) -> s
     """Put the context zip at its content-addressed key unless it is there already; return its S3 URI."""
     s3 = client(session, "s3")
     key = facts.context_key(context.digest)
-    if not _object_exists(s3, facts.bucket, key):
+    if not object_exists(s3, facts.bucket, key):
         # Managed transfer: multipart above 8 MB, so a retry resends a part, not the whole context.
         s3.upload_fileobj(
             io.BytesIO(context.data),
@@ -53,16 +52,6 @@ def upload_context(session: Any, facts: BuildFacts, context: PackedContext) -> s
     return facts.context_uri(context.digest)
 
 
-def _object_exists(s3: Any, bucket: str, key: str) -> bool:
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return False
-        raise
-    return True
-
-
 def _check_context(session: Any, facts: BuildFacts, context: ContextRef) -> None:
     expected = facts.context_uri(context.digest)
     if context.uri != expected:
@@ -70,7 +59,7 @@ def _check_context(session: Any, facts: BuildFacts, context: ContextRef) -> None
             f"context {context.uri} is not where digest {context.digest[:12]}... belongs ({expected}): "
             "the pipeline definition is inconsistent; run `python -m pipelines.upsert` again"
         )
-    if not _object_exists(client(session, "s3"), facts.bucket, facts.context_key(context.digest)):
+    if not object_exists(client(session, "s3"), facts.bucket, facts.context_key(context.digest)):
         raise ContextMissing(
             f"build context {context.uri} is missing: run `python -m pipelines.upsert` again to upload it"
         )

@@ -3,4 +3,4 @@
 Subpackage `__init__`s import nothing, so a step's container imports only what it uses.
 """
 
-__all__ = ["aws"]
+__all__ = ["aws", "bundle", "processing", "s3", "sdk"]

@@ -1,3 +1,3 @@
 """The Preflight step: checks that catch quota, region, role and ECR problems before anything costs money."""
 
-__all__ = ["checks", "container", "factory"]
+__all__ = ["base", "checks", "container", "factory", "iam", "quota", "report", "storage"]

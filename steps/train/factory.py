@@ -76,12 +76,16 @@ def train_step(
     checkpoint = None
     if preset.checkpoint is not None:
         checkpoint = CheckpointConfig(
-            s3_uri=Join(on="/", values=[output_path, "checkpoints", ExecutionVariables.PIPELINE_EXECUTION_ID]),
+            s3_uri=Join(
+                on="/", values=[output_path, "checkpoints", ExecutionVariables.PIPELINE_EXECUTION_ID]
+            ),
             local_path=CHECKPOINT_LOCAL_PATH,
         )
     stopping = StoppingCondition(
         max_runtime_in_seconds=preset.max_run_minutes * 60,
-        max_wait_time_in_seconds=preset.max_wait_minutes * 60 if preset.spot and preset.max_wait_minutes else None,
+        max_wait_time_in_seconds=preset.max_wait_minutes * 60
+        if preset.spot and preset.max_wait_minutes
+        else None,
     )
     compute = Compute(
         instance_type=parameters["InstanceType"],
@@ -90,7 +94,10 @@ def train_step(
         enable_managed_spot_training=preset.spot or None,
         keep_alive_period_in_seconds=preset.keep_alive_minutes * 60 or None,
     )
-    tags = [Tag(key=key, value=value) for key, value in sorted(({"cvl:pipeline": pipeline_name} | preset.tags).items())]
+    tags = [
+        Tag(key=key, value=value)
+        for key, value in sorted(({"cvl:pipeline": pipeline_name} | preset.tags).items())
+    ]
     trainer = ModelTrainer(
         training_image=image_uri,
         role=target.role_arn,

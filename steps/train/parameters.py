@@ -50,8 +50,14 @@ def parameter_specs(preset: Preset, output_path: str) -> list[ParameterSpec]:
         ParameterSpec(name, parameter_type(value), value, f"hyperparameters.{name}")
         for name, value in preset.hyperparameters.items()
     ]
-    specs += [ParameterSpec(f"Env_{name}", "String", value, f"environment.{name}") for name, value in preset.environment.items()]
-    specs += [ParameterSpec(f"Input_{name}", "String", uri, f"channels.{name}") for name, uri in preset.channels.items()]
+    specs += [
+        ParameterSpec(f"Env_{name}", "String", value, f"environment.{name}")
+        for name, value in preset.environment.items()
+    ]
+    specs += [
+        ParameterSpec(f"Input_{name}", "String", uri, f"channels.{name}")
+        for name, uri in preset.channels.items()
+    ]
     return specs
 
 

@@ -91,7 +91,11 @@ def test_nanogpt_presets_resume_from_and_keep_the_log_dir():
         assert preset.keep == ["logs"]
         assert preset.prepare[0].creates == "data/shakespeare_char/train.bin"
     train = declared_presets()["nanogpt"]["train"]
-    assert (train.instance_type, train.hyperparameters["max_iters"], train.spot) == ("ml.g5.xlarge", 5000, True)
+    assert (train.instance_type, train.hyperparameters["max_iters"], train.spot) == (
+        "ml.g5.xlarge",
+        5000,
+        True,
+    )
 
 
 def test_an_invalid_preset_module_is_bad_input_naming_the_file(tmp_path, monkeypatch):

@@ -9,7 +9,12 @@ ENV = {"AWS_DEFAULT_REGION": "eu-west-1", "SAGEMAKER_ROLE_ARN": ROLE, "SAGEMAKER
 
 def test_environment_supplies_every_setting():
     target = resolve_target(environ=ENV)
-    assert (target.region, target.role_arn, target.bucket, target.account) == ("eu-west-1", ROLE, "my-bucket", "111122223333")
+    assert (target.region, target.role_arn, target.bucket, target.account) == (
+        "eu-west-1",
+        ROLE,
+        "my-bucket",
+        "111122223333",
+    )
     assert target.placeholders == ()
 
 
@@ -21,7 +26,11 @@ def test_flags_win_over_environment():
 
 @pytest.mark.parametrize(
     ("missing", "hint"),
-    [("AWS_DEFAULT_REGION", "--region"), ("SAGEMAKER_ROLE_ARN", "--role-arn"), ("SAGEMAKER_OUTPUT_BUCKET", "--bucket")],
+    [
+        ("AWS_DEFAULT_REGION", "--region"),
+        ("SAGEMAKER_ROLE_ARN", "--role-arn"),
+        ("SAGEMAKER_OUTPUT_BUCKET", "--bucket"),
+    ],
 )
 def test_missing_setting_is_bad_input_naming_the_flag_and_variable(missing, hint):
     environ = {k: v for k, v in ENV.items() if k != missing}

@@ -22,7 +22,9 @@ class Calls:
 
 
 @contextmanager
-def flaky_sagemaker(operation: str, failures: int, code: str = "ThrottlingException", status: int = 400) -> Iterator[Calls]:
+def flaky_sagemaker(
+    operation: str, failures: int, code: str = "ThrottlingException", status: int = 400
+) -> Iterator[Calls]:
     """Make SageMaker `operation` fail `failures` times with `code`/`status`, then behave normally."""
     original = getattr(SageMakerResponse, _snake(operation))
     calls = Calls()
@@ -31,7 +33,9 @@ def flaky_sagemaker(operation: str, failures: int, code: str = "ThrottlingExcept
         calls.total += 1
         if calls.failed < failures:
             calls.failed += 1
-            problem = JsonRESTError(code, "Rate exceeded" if status == 400 else "We encountered an internal error")
+            problem = JsonRESTError(
+                code, "Rate exceeded" if status == 400 else "We encountered an internal error"
+            )
             problem.code = status
             raise problem
         return original(self, *args, **kwargs)

@@ -56,7 +56,9 @@ def test_a_drifted_policy_is_put_right(fresh, capsys):
     boto3.client("iam").put_role_policy(
         RoleName="cvl-sagemaker-execution",
         PolicyName="cvl-pipelines-execution",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+        ),
     )
     capsys.readouterr()
     assert bootstrap.main([]) == 0

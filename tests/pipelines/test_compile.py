@@ -86,7 +86,9 @@ def test_each_preset_value_becomes_a_typed_parameter_with_its_default(train):
 
 def test_hyperparameters_reach_the_training_job_as_strings(train_steps):
     hyperparameters = train_steps["Train"]["Arguments"]["HyperParameters"]
-    assert hyperparameters["max_iters"] == {"Std:Join": {"On": "", "Values": [{"Get": "Parameters.max_iters"}]}}
+    assert hyperparameters["max_iters"] == {
+        "Std:Join": {"On": "", "Values": [{"Get": "Parameters.max_iters"}]}
+    }
     assert all(isinstance(v, str) or ("Std:Join" in v or "Get" in v) for v in hyperparameters.values())
     preset = json.loads(hyperparameters["cvl_preset"])
     assert preset["command"][:2] == ["python", "train.py"] and preset["checkpoint"]["dir"] == "logs"
@@ -115,12 +117,17 @@ def test_a_source_change_changes_the_build_steps_arguments(tmp_path):
     import shutil
 
     copy = tmp_path / "examples" / "nanogpt"
-    shutil.copytree(ROOT / "examples" / "nanogpt", copy, ignore=shutil.ignore_patterns("*.bin", "*.pkl", "logs"))
+    shutil.copytree(
+        ROOT / "examples" / "nanogpt", copy, ignore=shutil.ignore_patterns("*.bin", "*.pkl", "logs")
+    )
     example, preset = catalog.resolve(tmp_path / "examples", "nanogpt", "smoke")
     before = compile_pipeline(example, "smoke", preset, TARGET)
     (copy / "model.py").write_text((copy / "model.py").read_text() + "\n# changed\n")
     after = compile_pipeline(example, "smoke", preset, TARGET)
-    build = [json.loads(c.definition)["Steps"][1]["Arguments"]["AppSpecification"]["ContainerArguments"] for c in (before, after)]
+    build = [
+        json.loads(c.definition)["Steps"][1]["Arguments"]["AppSpecification"]["ContainerArguments"]
+        for c in (before, after)
+    ]
     assert build[0] != build[1]
 
 

@@ -147,6 +147,10 @@ def test_wrongly_typed_or_unknown_parameter_is_exit_2(capsys: pytest.CaptureFixt
 
     assert run.main([*base, "--set", "max_iter=3"]) == 2
     assert "max_iter: no such parameter" in capsys.readouterr().err
+    assert run.main([*base, "--set", "device="]) == 2
+    assert "device= is empty" in capsys.readouterr().err
+    assert run.main([*base, "--set", "ExtraArgs=--seed=1"]) == 2
+    assert "JSON list of strings" in capsys.readouterr().err
 
 
 def test_in_process_run_connects_to_nothing_off_the_machine(

@@ -1,4 +1,4 @@
-"""The compile-time SDK shortcuts change nothing in what is compiled, and the SDK still has what they replace."""
+"""The compile-time SDK shortcuts change nothing that is compiled; the SDK still has what they replace."""
 
 from __future__ import annotations
 

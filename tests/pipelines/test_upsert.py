@@ -38,7 +38,9 @@ def _pipelines() -> list[str]:
 
 def test_create_then_unchanged_then_updated(account, tmp_path, capsys):
     examples = tmp_path / "examples"
-    shutil.copytree(ROOT / "examples" / "nanogpt", examples / "nanogpt", ignore=shutil.ignore_patterns("*.bin", "*.pkl"))
+    shutil.copytree(
+        ROOT / "examples" / "nanogpt", examples / "nanogpt", ignore=shutil.ignore_patterns("*.bin", "*.pkl")
+    )
     argv = ["--example", "nanogpt", "--preset", "smoke", "--examples-root", str(examples)]
 
     assert upsert.main(argv) == 0
@@ -57,23 +59,33 @@ def test_create_then_unchanged_then_updated(account, tmp_path, capsys):
     model.write_text(model.read_text() + "\n# a source change\n")
     assert upsert.main(argv) == 0
     assert "cvl-nanogpt-smoke: updated" in capsys.readouterr().out
-    updated = json.loads(_sagemaker().describe_pipeline(PipelineName="cvl-nanogpt-smoke")["PipelineDefinition"])
+    updated = json.loads(
+        _sagemaker().describe_pipeline(PipelineName="cvl-nanogpt-smoke")["PipelineDefinition"]
+    )
     assert updated != definition
 
 
 def test_upsert_puts_what_the_steps_read_in_s3_and_the_build_infrastructure_in_place(account):
     assert upsert.main(["--example", "nanogpt", "--preset", "smoke"]) == 0
-    definition = json.loads(_sagemaker().describe_pipeline(PipelineName="cvl-nanogpt-smoke")["PipelineDefinition"])
+    definition = json.loads(
+        _sagemaker().describe_pipeline(PipelineName="cvl-nanogpt-smoke")["PipelineDefinition"]
+    )
     steps = {step["Name"]: step for step in definition["Steps"]}
     bundle_uri = steps["Preflight"]["Arguments"]["ProcessingInputs"][0]["S3Input"]["S3Uri"]
     context_uri = steps["BuildImage"]["Arguments"]["AppSpecification"]["ContainerArguments"][1]
     s3 = boto3.client("s3", region_name=REGION)
     bundle_prefix = bundle_uri.removeprefix(f"s3://{BUCKET}/")
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=bundle_prefix)["Contents"]}
-    assert {f"{bundle_prefix}preset.json", f"{bundle_prefix}run.json", f"{bundle_prefix}steps/preflight/container.py"} <= keys
+    assert {
+        f"{bundle_prefix}preset.json",
+        f"{bundle_prefix}run.json",
+        f"{bundle_prefix}steps/preflight/container.py",
+    } <= keys
     s3.head_object(Bucket=BUCKET, Key=context_uri.removeprefix(f"s3://{BUCKET}/"))
     assert boto3.client("ecr", region_name=REGION).describe_repositories(repositoryNames=["cvl-nanogpt"])
-    assert boto3.client("codebuild", region_name=REGION).batch_get_projects(names=["cvl-pipelines-image-build"])["projects"]
+    assert boto3.client("codebuild", region_name=REGION).batch_get_projects(
+        names=["cvl-pipelines-image-build"]
+    )["projects"]
 
 
 def test_all_upserts_every_preset_and_reports_json(account, capsys):
@@ -106,11 +118,19 @@ def test_a_failed_preflight_sends_nothing(account, monkeypatch, capsys):
 @pytest.mark.parametrize(
     ("argv", "unset", "message"),
     [
-        (["--example", "nanogpt", "--preset", "nope"], None, "unknown preset 'nope' for nanogpt (known: smoke, train)"),
+        (
+            ["--example", "nanogpt", "--preset", "nope"],
+            None,
+            "unknown preset 'nope' for nanogpt (known: smoke, train)",
+        ),
         (["--example", "nope", "--preset", "train"], None, "unknown example 'nope'"),
         (["--example", "nanogpt", "--preset", "smoke"], "SAGEMAKER_ROLE_ARN", "no SageMaker execution role"),
         (["--example", "nanogpt", "--preset", "smoke"], "SAGEMAKER_OUTPUT_BUCKET", "no output bucket"),
-        (["--example", "nanogpt", "--preset", "smoke", "--bucket", "Bad_Bucket"], None, "not a valid S3 bucket name"),
+        (
+            ["--example", "nanogpt", "--preset", "smoke", "--bucket", "Bad_Bucket"],
+            None,
+            "not a valid S3 bucket name",
+        ),
         (["--example", "nanogpt", "--preset", "smoke", "--region", "mars-1"], None, "not an AWS region"),
         (["--example", "nanogpt"], None, "say which pipeline"),
     ],
@@ -138,7 +158,9 @@ def test_dry_run_makes_no_network_call_and_works_without_aws_settings(tmp_path, 
 
 
 def test_dry_run_writes_exactly_what_upsert_sends(account, tmp_path, capsys):
-    assert upsert.main(["--example", "nanogpt", "--preset", "smoke", "--dry-run", "--out", str(tmp_path)]) == 0
+    assert (
+        upsert.main(["--example", "nanogpt", "--preset", "smoke", "--dry-run", "--out", str(tmp_path)]) == 0
+    )
     assert upsert.main(["--example", "nanogpt", "--preset", "smoke"]) == 0
     sent = json.loads(_sagemaker().describe_pipeline(PipelineName="cvl-nanogpt-smoke")["PipelineDefinition"])
     assert sent == json.loads((tmp_path / "cvl-nanogpt-smoke.json").read_text())
@@ -146,7 +168,18 @@ def test_dry_run_writes_exactly_what_upsert_sends(account, tmp_path, capsys):
 
 def test_command_line_bad_input_has_no_traceback(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "pipelines.upsert", "--example", "nanogpt", "--preset", "smoke", "--role-arn", "nope", "--dry-run"],
+        [
+            sys.executable,
+            "-m",
+            "pipelines.upsert",
+            "--example",
+            "nanogpt",
+            "--preset",
+            "smoke",
+            "--role-arn",
+            "nope",
+            "--dry-run",
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -35,21 +35,47 @@ def test_the_compiled_definitions_are_valid(definition):
 @pytest.mark.parametrize(
     ("step", "change", "message"),
     [
-        (2, lambda a: a["HyperParameters"].update(max_iters={"Get": "Parameters.max_iters"}),
-         "step Train (CreateTrainingJob): HyperParameters['max_iters'] is a pipeline integer but the API expects a string"),
-        (2, lambda a: a["ResourceConfig"].update(InstanceCount="1"),
-         "step Train (CreateTrainingJob): ResourceConfig.InstanceCount must be an integer"),
-        (2, lambda a: a.update(StopingCondition={}), "Arguments.StopingCondition is not a field of CreateTrainingJobRequest"),
+        (
+            2,
+            lambda a: a["HyperParameters"].update(max_iters={"Get": "Parameters.max_iters"}),
+            "step Train (CreateTrainingJob): HyperParameters['max_iters'] is a pipeline integer but the API expects a string",
+        ),
+        (
+            2,
+            lambda a: a["ResourceConfig"].update(InstanceCount="1"),
+            "step Train (CreateTrainingJob): ResourceConfig.InstanceCount must be an integer",
+        ),
+        (
+            2,
+            lambda a: a.update(StopingCondition={}),
+            "Arguments.StopingCondition is not a field of CreateTrainingJobRequest",
+        ),
         (2, lambda a: a.pop("RoleArn"), "step Train (CreateTrainingJob): Arguments.RoleArn is required"),
-        (2, lambda a: a["StoppingCondition"].update(MaxRuntimeInSeconds=0),
-         "StoppingCondition.MaxRuntimeInSeconds is 0, below the minimum 1"),
-        (2, lambda a: a["HyperParameters"].update(huge="x" * 2600), "HyperParameters['huge'] is too long (2600 > 2500)"),
-        (2, lambda a: a["ResourceConfig"].update(InstanceType={"Get": "Parameters.Nope"}),
-         "ResourceConfig.InstanceType refers to a parameter the pipeline does not declare"),
-        (0, lambda a: a["AppSpecification"].update(ContainerArguments=[]),
-         "step Preflight (CreateProcessingJob): AppSpecification.ContainerArguments is too short (0 < 1)"),
-        (1, lambda a: a["ProcessingResources"]["ClusterConfig"].update(InstanceType="m5.large"),
-         "step BuildImage (CreateProcessingJob): ProcessingResources.ClusterConfig.InstanceType 'm5.large' is not one of"),
+        (
+            2,
+            lambda a: a["StoppingCondition"].update(MaxRuntimeInSeconds=0),
+            "StoppingCondition.MaxRuntimeInSeconds is 0, below the minimum 1",
+        ),
+        (
+            2,
+            lambda a: a["HyperParameters"].update(huge="x" * 2600),
+            "HyperParameters['huge'] is too long (2600 > 2500)",
+        ),
+        (
+            2,
+            lambda a: a["ResourceConfig"].update(InstanceType={"Get": "Parameters.Nope"}),
+            "ResourceConfig.InstanceType refers to a parameter the pipeline does not declare",
+        ),
+        (
+            0,
+            lambda a: a["AppSpecification"].update(ContainerArguments=[]),
+            "step Preflight (CreateProcessingJob): AppSpecification.ContainerArguments is too short (0 < 1)",
+        ),
+        (
+            1,
+            lambda a: a["ProcessingResources"]["ClusterConfig"].update(InstanceType="m5.large"),
+            "step BuildImage (CreateProcessingJob): ProcessingResources.ClusterConfig.InstanceType 'm5.large' is not one of",
+        ),
     ],
 )
 def test_a_broken_definition_names_the_step_and_field(definition, step, change, message):
@@ -71,6 +97,11 @@ def test_upsert_refuses_a_definition_the_api_would_reject(monkeypatch, capsys, t
         return compiled._replace(definition=json.dumps(document))
 
     monkeypatch.setattr(upsert, "compile_staged", compile_with_a_bug)
-    assert upsert.main(["--example", "nanogpt", "--preset", "smoke", "--dry-run", "--out", str(tmp_path)]) == 2
-    assert "step Train (CreateTrainingJob): StoppingCondition.MaxRuntimeInSeconds is 0, below the minimum 1" in capsys.readouterr().err
+    assert (
+        upsert.main(["--example", "nanogpt", "--preset", "smoke", "--dry-run", "--out", str(tmp_path)]) == 2
+    )
+    assert (
+        "step Train (CreateTrainingJob): StoppingCondition.MaxRuntimeInSeconds is 0, below the minimum 1"
+        in capsys.readouterr().err
+    )
     assert not list(tmp_path.iterdir())

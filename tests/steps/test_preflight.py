@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from configs.nanogpt import PRESETS
-from pipelines.preflight import preflight_facts
+from pipelines.compile import base_facts as preflight_facts
 from steps.common.bundle import make_bundle
 from steps.preflight.base import CheckResult
 from steps.preflight.checks import exit_code, run_preflight
