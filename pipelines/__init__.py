@@ -3,4 +3,15 @@
 Nothing is imported here: each command loads only what it needs (the SDK costs seconds).
 """
 
-__all__ = ["bootstrap", "build", "catalog", "cli", "compile", "preflight", "run", "runner", "upsert", "validate"]
+__all__ = [
+    "bootstrap",
+    "build",
+    "catalog",
+    "cli",
+    "compile",
+    "preflight",
+    "run",
+    "runner",
+    "upsert",
+    "validate",
+]

@@ -7,13 +7,12 @@ Prints the two settings the other commands read.
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 from urllib.parse import unquote
 
 from configs import BadInput
 from configs.settings import BUCKET_PATTERN, region_from
-from pipelines.cli import EXIT_OK, Parser, command
+from pipelines.cli import EXIT_OK, Parser, command, exit_now
 from pipelines.policies import (
     EXECUTION_POLICY_NAME,
     EXECUTION_ROLE_NAME,
@@ -158,4 +157,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

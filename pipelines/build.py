@@ -16,7 +16,7 @@ from boto3.exceptions import S3UploadFailedError
 
 from configs import DeployTarget, examples_root, resolve_target
 from pipelines.catalog import resolve
-from pipelines.cli import command, command_parser
+from pipelines.cli import command, command_parser, exit_now
 from pipelines.compile import build_facts, stage
 from steps.build_image.codebuild import BuildFailed, BuildRefused, ensure_project
 from steps.build_image.ecr import ensure_repository
@@ -89,4 +89,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -6,11 +6,10 @@ Exit 0 when every check passes or warns, 1 when one fails, 2 on bad input. Loads
 from __future__ import annotations
 
 import json
-import sys
 
 from configs import examples_root, resolve_target
 from pipelines.catalog import resolve
-from pipelines.cli import command, command_parser
+from pipelines.cli import command, command_parser, exit_now
 from pipelines.compile import base_facts
 from steps.common.aws import aws_session
 from steps.preflight.checks import exit_code, run_preflight, worst
@@ -46,4 +45,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

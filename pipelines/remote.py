@@ -78,14 +78,10 @@ def run_remote(
     """Upsert, start, follow to the end and download the model; returns (exit code, model folder)."""
     import uuid
 
-    from pipelines import sdk_speedups
     from pipelines.compile import stage
     from pipelines.upsert import upsert_all
     from steps.common.aws import aws_session, client
-    from steps.common.sdk import sdk_environment
 
-    with sdk_environment(target.region, offline=True):
-        sdk_speedups.apply()
     # upsert_all runs the preflight checks and uploads while the SDK loads and compiles.
     upserted = upsert_all([stage(example, preset_name, preset, target)], target.region, preflight=preflight)[
         0

@@ -11,8 +11,6 @@ the run fails; 2 bad input; 130 interrupted (the execution is stopped).
 from __future__ import annotations
 
 import json
-import logging
-import os
 import signal
 import sys
 import time
@@ -21,7 +19,7 @@ from typing import Any
 
 from configs import BadInput, Example, Preset, examples_root, region_from
 from pipelines import catalog
-from pipelines.cli import EXIT_OK, command, command_parser
+from pipelines.cli import EXIT_OK, command, command_parser, exit_now
 from pipelines.progress import Progress
 from steps.train.parameters import ParameterSpec, parameter_specs, parse_override
 
@@ -169,15 +167,6 @@ def main(argv: list[str] | None = None) -> int:
         return run_remote_command(example, args.preset, preset, overrides, args, progress)
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def exit_now(code: int) -> None:
-    """Flush and exit without tearing down the interpreter: unloading the SDK's ~250 MB of modules
-    takes a second or more and does nothing a finished run needs (its files are already closed)."""
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
 
 
 if __name__ == "__main__":

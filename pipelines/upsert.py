@@ -8,14 +8,13 @@ creates the pipeline, updates it, or leaves it unchanged when the definition is 
 from __future__ import annotations
 
 import json
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from configs import BadInput, Example, Preset, examples_root, resolve_target
 from pipelines import catalog
-from pipelines.cli import EXIT_FAILED, EXIT_OK, command, command_parser
+from pipelines.cli import EXIT_FAILED, EXIT_OK, command, command_parser, exit_now
 from pipelines.compile import CompiledPipeline, Staged, canonical_json, compile_staged, stage
 from pipelines.schedule import check_expression
 from pipelines.validate import validate_definition
@@ -232,4 +231,4 @@ def _print(outcomes: list[Outcome], placeholders: tuple[str, ...], as_json: bool
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

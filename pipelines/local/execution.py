@@ -9,7 +9,6 @@ tests/pipelines/test_run_local.py covers it.
 
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
 from collections.abc import Mapping
@@ -95,8 +94,6 @@ def run_local(
     from steps.common.sdk import sdk_environment
 
     warnings.filterwarnings("ignore", message="Running within a PipelineSession")
-    # Importing the SDK sets the root logger to INFO; botocore would then announce where it found credentials.
-    logging.getLogger("botocore").setLevel(logging.WARNING)
     base_env = dict(os.environ)
     watch = _Watch(progress)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -106,10 +103,7 @@ def run_local(
         with sdk_environment(region, offline=True):
             from sagemaker.mlops.local.pipeline_entities import _LocalPipeline
 
-            from pipelines import sdk_speedups
             from pipelines.compile import compile_pipeline
-
-            sdk_speedups.apply()
 
             s3 = LocalS3(Path(work) / "s3")
             client = LocalJobClient(

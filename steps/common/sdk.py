@@ -6,6 +6,7 @@ that only check or build must not pay for it.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Iterator
@@ -33,7 +34,7 @@ def sdk_environment(region: str, offline: bool) -> Iterator[None]:
     saved = {name: os.environ.get(name) for name in wanted}
     os.environ.update(wanted)
     quiet_sdk_logging()
-    disable_sdk_telemetry()
+    patch_sdk()
     try:
         yield
     finally:
@@ -45,21 +46,47 @@ def sdk_environment(region: str, offline: bool) -> Iterator[None]:
 
 
 def quiet_sdk_logging(level: int = logging.ERROR) -> None:
-    """Silence the SDK's INFO/WARNING chatter (config file lookups, popped job names)."""
+    """Silence the SDK's INFO/WARNING chatter (config file lookups, popped job names).
+
+    Importing the SDK also sets the root logger to INFO (`logging.basicConfig` in its experiments
+    module), after which botocore would announce where it found credentials.
+    """
     for name in ("sagemaker", "sagemaker.config", "sagemaker.core", "sagemaker.mlops", "sagemaker.train"):
         logging.getLogger(name).setLevel(level)
+    logging.getLogger("botocore").setLevel(logging.WARNING)
 
 
-def disable_sdk_telemetry() -> None:
-    """Stop the SDK from sending usage telemetry (an HTTPS GET per traced call, plus an STS lookup).
+class _JobMethodNames:
+    """Stands in for `LocalSagemakerClient` where the SDK only reads its method names."""
 
-    The SDK's switch is `TelemetryOptOut` in its defaults config, but with any defaults config present
-    it re-validates the whole config schema on every lookup (about 0.25 s each, 40+ per compile, so
-    about 10 s per pipeline). Its one sending function is replaced instead; pinned SDK, covered by a test.
+    def create_processing_job(self) -> None:
+        """Name only."""
+
+    def create_transform_job(self) -> None:
+        """Name only."""
+
+
+def patch_sdk() -> None:
+    """Three changes to SDK 3.27 internals (pinned; tests/steps/test_sdk.py checks they still apply
+    and that the compiled definition is the same with and without them). Idempotent.
+
+    - Telemetry off: the SDK sends an HTTPS GET (and an STS lookup) per traced call. Its switch is
+      `TelemetryOptOut` in its defaults config, but with any defaults config present it re-validates
+      the whole config schema on every lookup (~0.25 s each, 40+ per compile), so the one sending
+      function is replaced instead.
+    - `ProcessingStep.__init__` builds a whole `LocalSagemakerClient()` (a `LocalSession` with its own
+      boto3 session: ~0.7 s) only to read the name of its `create_processing_job` method.
+    - `image_uris.retrieve` re-reads botocore's endpoints file on every call (~0.45 s); the resolver
+      is a pure function of the installed botocore, so it is cached.
     """
+    from sagemaker.core import common_utils
     from sagemaker.core.telemetry import telemetry_logging
+    from sagemaker.mlops.workflow import steps
 
     telemetry_logging._send_telemetry_request = _no_telemetry
+    steps.LocalSagemakerClient = _JobMethodNames  # type: ignore[misc, assignment]
+    if not hasattr(common_utils._botocore_resolver, "cache_info"):
+        common_utils._botocore_resolver = functools.cache(common_utils._botocore_resolver)
 
 
 def _no_telemetry(*args: Any, **kwargs: Any) -> None:

@@ -7,9 +7,6 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-_real_connect = socket.socket.connect
-_real_connect_ex = socket.socket.connect_ex
-
 
 class NetworkBlocked(RuntimeError):
     """Raised by a guarded socket that tried to connect where the test forbids it."""
@@ -31,6 +28,8 @@ def _is_loopback(address: object) -> bool:
 def only_loopback() -> Iterator[list[object]]:
     """Refuse every connection that is not to loopback; yields the list of refused addresses."""
     refused: list[object] = []
+    # Whatever is installed now (perhaps an outer guard) is what this guard defers to and restores.
+    _real_connect, _real_connect_ex = socket.socket.connect, socket.socket.connect_ex
 
     def connect(sock: socket.socket, address: object) -> None:
         if not _is_loopback(address):
@@ -55,6 +54,7 @@ def only_loopback() -> Iterator[list[object]]:
 def no_network() -> Iterator[list[object]]:
     """Refuse every connection, loopback included; yields the list of attempted addresses."""
     attempted: list[object] = []
+    _real_connect, _real_connect_ex = socket.socket.connect, socket.socket.connect_ex
 
     def connect(sock: socket.socket, address: object) -> None:
         attempted.append(address)
