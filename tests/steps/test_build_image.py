@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import signal
@@ -24,7 +23,7 @@ from steps.build_image.iam import ROLE_NAME
 from steps.build_image.logic import BuildResult, ContextMissing, ContextRef, build_image, upload_context
 from steps.common.aws import aws_session, client
 from steps.common.bundle import make_bundle
-from tests.conftest import BUCKET, REGION, ROOT
+from tests.conftest import BUCKET, REGION
 from tests.harness.codebuild import FakeCodeBuild, Outcome, patched_codebuild
 from tests.harness.moto_server import ACCOUNT, MotoServer
 from tests.steps.test_build_context import make_example
@@ -403,11 +402,3 @@ def test_stopping_the_job_stops_its_build(
     finally:
         job.kill()
     assert codebuild.stopped == [codebuild.started[0].build_id]
-
-
-def test_job_modules_parse_as_python_3_9() -> None:
-    """SageMaker's sklearn 1.2-1 processing image runs Python 3.9."""
-    sources = [ROOT / "steps" / "common" / "aws.py", *(ROOT / "steps" / "build_image").glob("*.py")]
-    for path in sources:
-        if path.name != "factory.py":
-            ast.parse(path.read_text(), filename=str(path), feature_version=(3, 9))
