@@ -84,6 +84,40 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def local_run(
+    example: Example,
+    preset_name: str,
+    preset: Preset,
+    overrides: dict[str, Any],
+    *,
+    output_dir: Path | None,
+    checkpoint_dir: Path | None,
+    region: str | None,
+    progress: Progress,
+) -> Any:
+    """Run the pipeline here with its outputs in `output_dir` (default `outputs/<pipeline>/<run-id>`) and
+    its checkpoints in `checkpoint_dir` (default `<output_dir>/checkpoints`); returns the outcome."""
+    from pipelines.compile import pipeline_name
+    from pipelines.local import run_local
+
+    name = pipeline_name(example.name, preset_name)
+    output_dir = (output_dir or default_output_dir(name, time.strftime("%Y%m%d-%H%M%S"))).resolve()
+    checkpoint_dir = (checkpoint_dir or output_dir / "checkpoints").resolve()
+    progress.say(f"{name}: local run -> {output_dir}")
+    if checkpoint_dir.is_dir() and any(checkpoint_dir.iterdir()):
+        progress.say(f"checkpoint folder {checkpoint_dir} is not empty: training resumes from it")
+    return run_local(
+        example,
+        preset_name,
+        preset,
+        parameters=overrides,
+        output_dir=output_dir,
+        checkpoint_dir=checkpoint_dir,
+        region=region_from(region) or "us-east-1",
+        progress=progress,
+    )
+
+
 def run_local_command(
     example: Example,
     preset_name: str,
@@ -93,28 +127,19 @@ def run_local_command(
     progress: Progress,
 ) -> int:
     """`--local`: execute here, report where the model is, and exit with the command's code on failure."""
-    from pipelines.compile import pipeline_name
-    from pipelines.local import run_local
-
-    name = pipeline_name(example.name, preset_name)
-    output_dir = (args.output_dir or default_output_dir(name, time.strftime("%Y%m%d-%H%M%S"))).resolve()
-    checkpoint_dir = (args.checkpoint_dir or output_dir / "checkpoints").resolve()
-    progress.say(f"{name}: local run -> {output_dir}")
-    if checkpoint_dir.is_dir() and any(checkpoint_dir.iterdir()):
-        progress.say(f"checkpoint folder {checkpoint_dir} is not empty: training resumes from it")
-    outcome = run_local(
+    outcome = local_run(
         example,
         preset_name,
         preset,
-        parameters=overrides,
-        output_dir=output_dir,
-        checkpoint_dir=checkpoint_dir,
-        region=region_from(args.region) or "us-east-1",
+        overrides,
+        output_dir=args.output_dir,
+        checkpoint_dir=args.checkpoint_dir,
+        region=args.region,
         progress=progress,
     )
     if outcome.status == "Succeeded":
         progress.say(f"model: {outcome.model_dir}")
-        progress.say(f"checkpoints: {checkpoint_dir}")
+        progress.say(f"checkpoints: {outcome.checkpoint_dir}")
         return EXIT_OK
     failed = [step for step in outcome.steps if step.get("FailureReason")]
     reason = (

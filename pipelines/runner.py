@@ -17,7 +17,6 @@ from typing import Any, NamedTuple
 from configs import Preset, examples_root, resolve_target
 from pipelines import catalog
 from pipelines.progress import Progress
-from pipelines.run import default_output_dir
 
 
 class RunFailed(RuntimeError):
@@ -111,24 +110,19 @@ class SageMakerRunner:
         overrides: dict[str, Any],
         destination: Path | None,
     ) -> RunResult:
-        import time
-
-        from configs import region_from
         from pipelines.compile import pipeline_name
-        from pipelines.local import run_local
+        from pipelines.run import local_run
 
-        name = pipeline_name(example.name, preset_name)
-        output_dir = (destination or default_output_dir(name, time.strftime("%Y%m%d-%H%M%S"))).resolve()
-        outcome = run_local(
+        outcome = local_run(
             example,
             preset_name,
             preset,
-            parameters=overrides,
-            output_dir=output_dir,
-            checkpoint_dir=output_dir / "checkpoints",
-            region=region_from(self.region) or "us-east-1",
+            overrides,
+            output_dir=destination,
+            checkpoint_dir=None,
+            region=self.region,
             progress=Progress(),
         )
         if outcome.status != "Succeeded":
             raise RunFailed(outcome.failure_reason or outcome.status, outcome.exit_code)
-        return RunResult(name, outcome.model_dir)
+        return RunResult(pipeline_name(example.name, preset_name), outcome.model_dir)

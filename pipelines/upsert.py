@@ -12,6 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from botocore.exceptions import ClientError
+
 from configs import BadInput, Example, Preset, examples_root, resolve_target
 from pipelines import catalog
 from pipelines.cli import EXIT_FAILED, EXIT_OK, command, command_parser, exit_now
@@ -98,6 +100,24 @@ def run_preflight_gate(session: Any, staged: Staged) -> str:
     return ""
 
 
+def existing_pipeline(sagemaker: Any, name: str) -> dict[str, Any] | None:
+    """DescribePipeline's answer, or None when there is no such pipeline.
+
+    AWS documents ResourceNotFound; local emulators (moto) answer ValidationException "Could not find".
+    """
+    try:
+        return sagemaker.describe_pipeline(PipelineName=name)
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        missing = details.get("Code") == "ResourceNotFound" or (
+            details.get("Code") == "ValidationException"
+            and "could not find" in str(details.get("Message", "")).lower()
+        )
+        if missing:
+            return None
+        raise
+
+
 def publish(session: Any, compiled: CompiledPipeline) -> str:
     """Create or update the pipeline, or leave it when its definition and description are unchanged."""
     from steps.common.aws import client
@@ -110,10 +130,7 @@ def publish(session: Any, compiled: CompiledPipeline) -> str:
         "PipelineDescription": compiled.description,
         "RoleArn": compiled.target.role_arn,
     }
-    try:
-        existing = sagemaker.describe_pipeline(PipelineName=compiled.name)
-    except sagemaker.exceptions.ResourceNotFound:
-        existing = None
+    existing = existing_pipeline(sagemaker, compiled.name)
     if existing is None:
         tags = [
             {"Key": "cvl:example", "Value": compiled.example},

@@ -38,6 +38,7 @@ class LocalOutcome:
     exit_code: int = 0
     tail: list[str] = field(default_factory=list)
     model_dir: Path | None = None
+    checkpoint_dir: Path | None = None
     steps: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -126,6 +127,7 @@ def run_local(
             status=execution.status,
             failure_reason=execution.failure_reason,
             steps=execution.list_steps()["PipelineExecutionSteps"],
+            checkpoint_dir=checkpoint_dir,
         )
         for job in client.training_jobs():
             outcome.tail = job.tail

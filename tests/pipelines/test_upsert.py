@@ -211,3 +211,14 @@ def test_a_malformed_schedule_is_bad_input(account, capsys):
     assert upsert.main(["--example", "nanogpt", "--preset", "smoke", "--schedule", "every day"]) == 2
     assert "not an EventBridge Scheduler expression" in capsys.readouterr().err
     assert _pipelines() == []
+
+
+def test_upsert_also_works_against_plain_moto(account, monkeypatch, capsys):
+    """README's try-it-locally path: moto answers ValidationException where AWS documents ResourceNotFound."""
+    from moto.sagemaker.models import SageMakerModelBackend
+
+    from tests.harness import sagemaker_api
+
+    monkeypatch.setattr(SageMakerModelBackend, "describe_pipeline", sagemaker_api._original_describe_pipeline)
+    assert upsert.main(["--example", "nanogpt", "--preset", "smoke"]) == 0
+    assert "cvl-nanogpt-smoke: created" in capsys.readouterr().out
