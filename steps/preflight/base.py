@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 Status = Literal["pass", "warn", "fail"]
 T = TypeVar("T")
@@ -185,8 +186,13 @@ def error_text(error: BaseException) -> str:
     """A one-line description of a botocore error, without a traceback."""
     if isinstance(error, ClientError):
         message = error.response.get("Error", {}).get("Message") or error_code(error)
-        return f"{error.operation_name}: {error_code(error)}: {message}"
-    return str(error) or type(error).__name__
+        if "<html" in message.lower():
+            message = "the answer was an HTML error page, not the service's (a proxy, or an emulator without this API)"
+        text = f"{error.operation_name}: {error_code(error)}: {message}"
+    else:
+        text = str(error) or type(error).__name__
+    # One line, and short: it goes into a table and into a 1024-character FailureReason.
+    return " ".join(text.split())[:240]
 
 
 def denied_result(name: str, error: ClientError, what: str) -> CheckResult:
@@ -212,7 +218,8 @@ def guarded(
             if is_access_denied(error):
                 return denied_result(name, error, what)
             return CheckResult(name, "fail", f"could not check {what}: {error_text(error)}", RETRY_FIX)
-        except BotoCoreError as error:
+        except (BotoCoreError, ResponseParserError) as error:
+            # ResponseParserError: a 5xx whose body is not the service's format (a proxy, an emulator).
             return CheckResult(name, "fail", f"could not check {what}: {error_text(error)}", RETRY_FIX)
 
     return run
