@@ -413,13 +413,17 @@ def _target() -> Any:
     return resolve_target(region=REGION, role_arn=ROLE_ARN, bucket=BUCKET)
 
 
-def test_a_server_error_with_an_unparseable_body_fails_the_check_without_a_traceback(account: MotoServer) -> None:
+def test_a_server_error_with_an_unparseable_body_fails_the_check_without_a_traceback(
+    account: MotoServer,
+) -> None:
     """A 5xx whose body is HTML (a proxy, or an emulator lacking the API) is that check's failure."""
     from unittest import mock
 
     from moto.iam.responses import IamResponse
 
-    with mock.patch.object(IamResponse, "simulate_principal_policy", side_effect=RuntimeError("not implemented")):
+    with mock.patch.object(
+        IamResponse, "simulate_principal_policy", side_effect=RuntimeError("not implemented")
+    ):
         results = checks(ON_DEMAND)
     assert results["role-permissions"].status == "fail"
     assert "could not check" in results["role-permissions"].detail
