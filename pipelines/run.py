@@ -54,7 +54,7 @@ def parameter_overrides(
             overrides[name] = parse_override(by_name[name], text)
         except ValueError:
             raise BadInput(
-                f"--set {name}={text!r}: not a {by_name[name].type}; parameters: {known}"
+                f"--set {name}={text!r}: {name} is of type {by_name[name].type}; parameters: {known}"
             ) from None
         if text == "":  # SageMaker rejects empty parameter values
             raise BadInput(f"--set {name}= is empty; parameters: {known}")

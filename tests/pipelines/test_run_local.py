@@ -142,7 +142,7 @@ def test_wrongly_typed_or_unknown_parameter_is_exit_2(capsys: pytest.CaptureFixt
     assert run.main([*base, "--set", "max_iters=abc"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert "max_iters='abc': not a Integer" in err
+    assert "max_iters='abc': max_iters is of type Integer" in err
     assert "InstanceCount (Integer)" in err and "device (String)" in err and "compile (Boolean)" in err
 
     assert run.main([*base, "--set", "max_iter=3"]) == 2
