@@ -24,19 +24,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from configs import resolve_target  # noqa: E402
+from pipelines.compile import base_facts  # noqa: E402
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/cvl-sagemaker-execution"
 BUCKET = "cvl-bench-bucket"
-FACTS = {
-    "region": REGION,
-    "account": ACCOUNT,
-    "bucket": BUCKET,
-    "role_arn": ROLE_ARN,
-    "repository": "cvl-nanogpt",
-    "codebuild_project": "cvl-pipelines-image-build",
-    "output_prefix": f"s3://{BUCKET}/nanogpt/train/",
-}
+FACTS = base_facts(
+    "nanogpt", "train", resolve_target(region=REGION, role_arn=ROLE_ARN, bucket=BUCKET, environ={})
+)
 PRESET = {
     "instance_type": "ml.g5.xlarge",
     "instance_count": 1,

@@ -10,31 +10,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
 
 from boto3.exceptions import S3UploadFailedError
 
-from configs import DeployTarget, examples_root, resolve_target
+from configs import examples_root, resolve_target
 from pipelines.catalog import resolve
 from pipelines.cli import command, command_parser, exit_now
-from pipelines.compile import build_facts, stage
-from steps.build_image.codebuild import BuildFailed, BuildRefused, ensure_project
-from steps.build_image.ecr import ensure_repository
-from steps.build_image.logic import BuildResult, build_image
-from steps.common.aws import aws_session, client
-
-
-def ensure_build_infrastructure(session: Any, target: DeployTarget, example_name: str) -> list[str]:
-    """Create what builds of `example_name` need and is missing; return what was created or updated.
-
-    The CodeBuild project and its service role (IAM: the user's credentials) and the ECR repository
-    `cvl-<example>` (scan on push, lifecycle policy). Idempotent; `pipelines.upsert` calls it too.
-    """
-    facts = build_facts(target, example_name)
-    changed = ensure_project(session, facts)
-    if ensure_repository(client(session, "ecr"), facts.repository, configure_existing=True):
-        changed.append(f"ECR repository {facts.repository}")
-    return changed
+from pipelines.compile import stage
+from steps.build_image.codebuild import BuildFailed, BuildRefused
+from steps.build_image.logic import BuildResult, build_image, ensure_infrastructure
+from steps.common.aws import aws_session
 
 
 def _print_result(result: BuildResult, as_json: bool) -> None:
@@ -66,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
     session = aws_session(target.region)
     try:
-        for created in ensure_build_infrastructure(session, target, example.name):
+        for created in ensure_infrastructure(session, facts):
             progress(f"created {created}")
         result = build_image(session, facts, context, poll_seconds=args.poll_seconds, on_event=progress)
     except BuildFailed as error:

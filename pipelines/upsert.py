@@ -60,30 +60,19 @@ def write_definition(compiled: CompiledPipeline, out_dir: Path) -> Path:
     return path
 
 
-def upload_artifacts(session: Any, staged: Staged) -> list[str]:
-    """Put the step bundle and the build context in S3 unless they are there; return what was uploaded."""
-    from pipelines.uploads import ensure_bundle
-    from steps.build_image.logic import upload_context
-
-    bucket = staged.target.bucket
-    uploaded = []
-    if ensure_bundle(session, staged.bundle, bucket):
-        uploaded.append(staged.bundle.s3_prefix(bucket))
-    upload_context(session, staged.build, staged.context)
-    return uploaded
-
-
 def prepare(session: Any, staged: Staged, *, preflight: bool = True) -> str:
     """Everything before the pipeline itself, none of it needing the SDK: the preflight checks, then the
     build infrastructure and the uploads. Returns the failed checks' fixes; nothing is created then."""
-    from pipelines.build import ensure_build_infrastructure
+    from pipelines.uploads import ensure_bundle
+    from steps.build_image.logic import ensure_infrastructure, upload_context
 
     if preflight:
         failed = run_preflight_gate(session, staged)
         if failed:
             return failed
-    ensure_build_infrastructure(session, staged.target, staged.example.name)
-    upload_artifacts(session, staged)
+    ensure_infrastructure(session, staged.build)
+    ensure_bundle(session, staged.bundle, staged.target.bucket)
+    upload_context(session, staged.build, staged.context)
     return ""
 
 

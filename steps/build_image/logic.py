@@ -37,6 +37,18 @@ class ContextMissing(RuntimeError):
     """The context the pipeline was compiled with is not in S3 (deleted since the upsert)."""
 
 
+def ensure_infrastructure(session: Any, facts: BuildFacts) -> list[str]:
+    """Create what builds of `facts.repository` need and is missing; return what was created or updated.
+
+    The CodeBuild project and its service role (IAM: the user's credentials, so only the user's machine
+    calls this) and the ECR repository (scan on push, lifecycle policy). Idempotent.
+    """
+    changed = codebuild.ensure_project(session, facts)
+    if ecr.ensure_repository(client(session, "ecr"), facts.repository, configure_existing=True):
+        changed.append(f"ECR repository {facts.repository}")
+    return changed
+
+
 def upload_context(session: Any, facts: BuildFacts, context: PackedContext) -> str:
     """Put the context zip at its content-addressed key unless it is there already; return its S3 URI."""
     s3 = client(session, "s3")
