@@ -216,7 +216,8 @@ def test_instance_count_2_trains_with_two_processes(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_stops_the_training_processes_and_exits_130(tmp_path: Path) -> None:
-    process = start_run(tmp_path / "out")
+    # Long enough that the interrupt always lands mid-training (40 iterations take well under a second).
+    process = start_run(tmp_path / "out", "--set", "max_iters=100000", "--set", "lr_decay_iters=100000")
     try:
         seen = read_until(process, "iter 5:")
         assert any("iter 5:" in line for line in seen), "".join(seen)
