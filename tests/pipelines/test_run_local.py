@@ -15,6 +15,7 @@ import pytest
 
 from pipelines import run
 from pipelines.local import session
+from tests.harness.signals import default_sigint
 
 pytestmark = pytest.mark.slow
 
@@ -77,6 +78,7 @@ def start_run(output_dir: Path, *args: str) -> subprocess.Popen[str]:
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        preexec_fn=default_sigint,
     )
 
 

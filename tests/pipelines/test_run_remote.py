@@ -24,6 +24,7 @@ from tests.conftest import BUCKET, REGION, ROLE_ARN
 from tests.harness import preflight_world, quotas, sagemaker_pipelines
 from tests.harness.moto_server import ACCOUNT
 from tests.harness.sagemaker_pipelines import Script
+from tests.harness.signals import default_sigint
 from tests.harness.training_jobs import mark_in_progress
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -196,6 +197,7 @@ def test_ctrl_c_stops_the_execution_and_its_training_job(account: Any, tmp_path:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
     assert process.stdout is not None
     seen = []
