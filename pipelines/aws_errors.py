@@ -6,6 +6,8 @@ import os
 
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 
+from steps.common.messages import one_line
+
 _ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
 _WRONG_REGION = {"PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"}
 _BAD_CREDENTIALS = {
@@ -23,10 +25,10 @@ def explain(error: Exception) -> str:
     if isinstance(error, NoRegionError):
         return "no region: pass --region or set AWS_DEFAULT_REGION"
     if not isinstance(error, ClientError):
-        return str(error)
+        return one_line(str(error))
     details = error.response.get("Error", {})
     code = str(details.get("Code", "Unknown"))
-    message = str(details.get("Message", "")).strip()
+    message = one_line(str(details.get("Message", "")))
     operation = error.operation_name
     if code in _ACCESS_DENIED:
         profile = os.environ.get("AWS_PROFILE", "the default profile")

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 from configs import BadInput
 from configs.settings import BUCKET_PATTERN, region_from
-from pipelines.cli import EXIT_OK, Parser, command, exit_now
+from pipelines.cli import EXIT_OK, Parser, command, exit_now, print_json
 from pipelines.policies import (
     EXECUTION_POLICY_NAME,
     EXECUTION_ROLE_NAME,
@@ -141,12 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     actions[f"image build {PROJECT_NAME}"] = "changed: " + ", ".join(changed) if changed else "unchanged"
 
     if args.json:
-        print(
-            json.dumps(
-                {"role_arn": role_arn, "bucket": bucket, "region": target.region, "actions": actions},
-                indent=2,
-            )
-        )
+        print_json({"role_arn": role_arn, "bucket": bucket, "region": target.region, "actions": actions})
     else:
         for what, action in actions.items():
             print(f"{what}: {action}")

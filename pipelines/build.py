@@ -8,29 +8,36 @@ created), 130 when interrupted (the build is stopped).
 
 from __future__ import annotations
 
-import json
 import sys
 
 from boto3.exceptions import S3UploadFailedError
 
 from configs import examples_root, resolve_target
 from pipelines.catalog import resolve
-from pipelines.cli import command, command_parser, exit_now
+from pipelines.cli import command, command_parser, exit_now, print_json
 from pipelines.compile import stage
 from steps.build_image.codebuild import BuildFailed, BuildRefused
 from steps.build_image.logic import BuildResult, build_image, ensure_infrastructure
 from steps.common.aws import aws_session
+from steps.common.messages import one_line
 
 
 def _print_result(result: BuildResult, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(result._asdict(), indent=2))
+        print_json(result._asdict())
         return
     print(f"image   {result.image_uri}")
     print(f"cached  {'yes: nothing to build' if result.cached else 'no: built now'}")
     if result.build_id:
         print(f"build   {result.build_id}")
         print(f"logs    {result.log_link}")
+
+
+def _refused(message: str, code: int, as_json: bool) -> int:
+    print(message, file=sys.stderr)
+    if as_json:
+        print_json({"error": message.removeprefix("error: "), "exit_code": code})
+    return code
 
 
 @command
@@ -58,17 +65,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         if args.json:
             failure = {"error": str(error), "build_id": error.build_id, "phase": error.phase}
-            print(json.dumps(failure | {"log_link": error.log_link}, indent=2))
+            print_json(failure | {"log_link": error.log_link, "exit_code": 1})
         return 1
     except BuildRefused as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        return _refused(f"error: {error}", 1, args.json)
     except S3UploadFailedError as error:
-        print(f"error: the build context upload failed: {error}", file=sys.stderr)
-        return 1
+        return _refused(f"error: the build context upload failed: {one_line(str(error))}", 1, args.json)
     except KeyboardInterrupt:
-        print("interrupted: the build, if one was running, was stopped", file=sys.stderr)
-        return 130
+        return _refused("interrupted: the build, if one was running, was stopped", 130, args.json)
     _print_result(result, args.json)
     return 0
 

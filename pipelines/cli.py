@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 from collections.abc import Callable
 from functools import wraps
+from typing import Any, TextIO
 
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 
@@ -27,8 +29,8 @@ def command_parser(prog: str, description: str, *, all_examples: bool = False) -
     else:
         parser.add_argument("--example", required=True, help="example name (from its example.yaml)")
         parser.add_argument("--preset", required=True, help="preset name, e.g. smoke or train")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
-    parser.add_argument("--region", help="AWS region (default: AWS_DEFAULT_REGION)")
+    add_json_flag(parser)
+    add_region_flags(parser)
     parser.add_argument("--role-arn", help="SageMaker execution role ARN (default: SAGEMAKER_ROLE_ARN)")
     parser.add_argument("--bucket", help="output bucket (default: SAGEMAKER_OUTPUT_BUCKET)")
     parser.add_argument(
@@ -37,40 +39,87 @@ def command_parser(prog: str, description: str, *, all_examples: bool = False) -
     return parser
 
 
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    """`--json`: stdout is exactly one JSON document, whatever happens; everything else goes to stderr."""
+    parser.add_argument(
+        "--json", action="store_true", help="stdout is one JSON document (progress and tables go to stderr)"
+    )
+
+
+def add_region_flags(parser: argparse.ArgumentParser) -> None:
+    """`--region` (default AWS_DEFAULT_REGION)."""
+    parser.add_argument("--region", help="AWS region (default: AWS_DEFAULT_REGION)")
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit 2, like every other bad input."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        """Print the usage problem as one line and exit 2."""
-        print(f"error: {message} (see {self.prog} --help)", file=sys.stderr)
-        raise SystemExit(EXIT_BAD_INPUT)
+        """A usage problem is bad input: one line, exit 2 (and a JSON document under `--json`)."""
+        raise BadInput(f"{message} (see {self.prog} --help)")
 
 
-def report_bad_input(error: BadInput) -> int:
-    """Print a `BadInput` as the one line the user sees; return exit code 2."""
-    print(f"error: {error}", file=sys.stderr)
-    return EXIT_BAD_INPUT
+def wants_json(argv: list[str]) -> bool:
+    """Whether the command's own arguments (those before a lone `--`) ask for `--json`."""
+    own = argv[: argv.index("--")] if "--" in argv else argv
+    return "--json" in own
+
+
+class _Document:
+    """Where a running command's JSON document goes (None: no `--json`) and whether it was written."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self.stream, self.written = stream, False
+
+
+_running: list[_Document] = []
+
+
+def print_json(document: Any) -> None:
+    """Write the command's one JSON document to stdout (the real one, even under `--json`)."""
+    target = _running[-1] if _running else None
+    stream = target.stream if target is not None and target.stream is not None else sys.stdout
+    print(json.dumps(document, indent=2, default=str), file=stream, flush=True)
+    if target is not None:
+        target.written = True
 
 
 def command(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | None], int]:
     """Wrap a command's `main`: `BadInput` becomes one line and exit 2, Ctrl-C exit 130, an AWS error
     one line saying what to do and exit 1. Anything else keeps its traceback: it is a bug.
+
+    Under `--json` stdout is one JSON document whatever happens: while `main` runs, what it prints goes
+    to stderr, except the document it writes with `print_json`; an error that ends it before that
+    becomes `{"error": ..., "exit_code": ...}`.
     """
 
     @wraps(main)
     def wrapper(argv: list[str] | None = None) -> int:
+        stdout = sys.stdout
+        document = _Document(stdout if wants_json(list(sys.argv[1:] if argv is None else argv)) else None)
+        if document.stream is not None:
+            sys.stdout = sys.stderr
+        _running.append(document)
         try:
             return main(argv)
         except BadInput as error:
-            return report_bad_input(error)
+            return _failed(document, f"error: {error}", EXIT_BAD_INPUT)
         except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return EXIT_INTERRUPTED
+            return _failed(document, "interrupted", EXIT_INTERRUPTED)
         except (ClientError, NoCredentialsError, NoRegionError) as error:
-            print(f"error: {explain(error)}", file=sys.stderr)
-            return EXIT_FAILED
+            return _failed(document, f"error: {explain(error)}", EXIT_FAILED)
+        finally:
+            _running.pop()
+            sys.stdout = stdout
 
     return wrapper
+
+
+def _failed(document: _Document, message: str, code: int) -> int:
+    print(message, file=sys.stderr)
+    if document.stream is not None and not document.written:
+        print_json({"error": message.removeprefix("error: "), "exit_code": code})
+    return code
 
 
 def exit_now(code: int) -> None:

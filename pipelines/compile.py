@@ -189,7 +189,7 @@ def _assemble(staged: Staged, session: Any) -> Any:
     target = staged.target
     parameters = sdk_parameters(staged.parameters)
     bundle_uri = staged.bundle.s3_prefix(target.bucket)
-    preflight = preflight_step(bundle_uri=bundle_uri, target=target, session=session)
+    preflight = preflight_step(bundle_uri=bundle_uri, target=target, session=session, parameters=parameters)
     build, build_result = build_image_step(
         bundle_uri=bundle_uri,
         context_uri=staged.context_uri,

@@ -8,29 +8,16 @@ training job, reads the job's CloudWatch streams (`/aws/sagemaker/TrainingJobs`,
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from pipelines.pipelines_client import PipelinesClient
 from pipelines.progress import Progress
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 TERMINAL = frozenset({"Succeeded", "Failed", "Stopped", "CompletedWithFailures"})
-
-
-def execution_steps(sagemaker: Any, arn: str) -> list[dict[str, Any]]:
-    """Every step of an execution (all pages of ListPipelineExecutionSteps)."""
-    steps: list[dict[str, Any]] = []
-    # Oldest first: steps started in the same second then keep their order.
-    request: dict[str, Any] = {"PipelineExecutionArn": arn, "SortOrder": "Ascending"}
-    while True:
-        page = sagemaker.list_pipeline_execution_steps(**request)
-        steps += page.get("PipelineExecutionSteps", [])
-        if not page.get("NextToken"):
-            return steps
-        request["NextToken"] = page["NextToken"]
 
 
 def training_job_of(steps: list[dict[str, Any]]) -> str | None:
@@ -79,23 +66,8 @@ class LogFollower:
                     break
 
 
-def stop_execution(sagemaker: Any, arn: str, job: str | None) -> None:
-    """Stop the execution and its running training job (stopping a job that already ended is a no-op)."""
-    try:
-        sagemaker.stop_pipeline_execution(PipelineExecutionArn=arn, ClientRequestToken=str(uuid.uuid4()))
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "ConflictException":  # it ended meanwhile
-            raise
-    if job is not None:
-        try:
-            sagemaker.stop_training_job(TrainingJobName=job)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ValidationException":
-                raise
-
-
 def follow(
-    sagemaker: Any,
+    pipelines: PipelinesClient,
     logs: Any,
     arn: str,
     progress: Progress,
@@ -111,8 +83,8 @@ def follow(
     follower: LogFollower | None = None
     try:
         while True:
-            described = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)
-            steps = execution_steps(sagemaker, arn)
+            described = pipelines.describe_execution(arn)
+            steps = pipelines.steps(arn)
             progress.steps(steps)
             job = training_job_of(steps) or job
             if job is not None and follower is None:
@@ -126,5 +98,5 @@ def follow(
         progress.say(
             f"interrupted: stopping the execution {arn}" + (f" and training job {job}" if job else "")
         )
-        stop_execution(sagemaker, arn, job)
+        pipelines.stop(arn, job)
         raise

@@ -5,11 +5,9 @@ Exit 0 when every check passes or warns, 1 when one fails, 2 on bad input. Loads
 
 from __future__ import annotations
 
-import json
-
 from configs import examples_root, resolve_target
 from pipelines.catalog import resolve
-from pipelines.cli import command, command_parser, exit_now
+from pipelines.cli import command, command_parser, exit_now, print_json
 from pipelines.compile import base_facts
 from steps.common.aws import aws_session
 from steps.preflight.checks import exit_code, run_preflight, worst
@@ -34,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
             "status": worst(results),
             "checks": [result.as_dict() for result in results],
         }
-        print(json.dumps(document, indent=2))
+        print_json(document)
     else:
         where = f"{target.region}: role {target.role_arn}, bucket {target.bucket}"
         print(f"preflight for {facts['pipeline']} in {where}")

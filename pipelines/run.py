@@ -5,25 +5,26 @@ Starts an execution of the example preset's pipeline and follows it: step states
 training log, the model dir in `DIR/model/` at the end (default `outputs/<pipeline>/<run-id>/`).
 `--local` runs the same DAG on this machine, without Docker or an AWS account; otherwise the pipeline is
 upserted and run on SageMaker. Exit codes: 0 ok; the training command's own exit code (else 1) when
-the run fails; 2 bad input; 130 interrupted (the execution is stopped).
+the run fails; 2 bad input; 130 interrupted (the execution is stopped). The work is
+`pipelines.execute`'s; this module parses flags and prints.
 """
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-from configs import BadInput, Example, Preset, examples_root, region_from
+from configs import BadInput, examples_root, region_from, resolve_target
 from pipelines import catalog
-from pipelines.cli import EXIT_OK, command, command_parser, exit_now
+from pipelines.cli import command, command_parser, exit_now
+from pipelines.execute import execute_local, execute_remote, summary
 from pipelines.progress import Progress
-from steps.train.parameters import ParameterSpec, parameter_specs, parse_override
+from steps.train.overrides import Overrides
+from steps.train.parameters import parameter_specs
 
-TAIL_LINES = 10
+USAGE_TAIL = "-- ARGS: everything after a lone -- is passed to the training command, e.g. -- --max_iters=100"
 
 
 def split_extra_args(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -34,122 +35,8 @@ def split_extra_args(argv: list[str]) -> tuple[list[str], list[str]]:
     return argv, []
 
 
-def parameter_overrides(
-    specs: list[ParameterSpec], assignments: list[str], extra_args: list[str]
-) -> dict[str, Any]:
-    """`--set NAME=VALUE` values typed by their parameters (and `-- ARGS` as `ExtraArgs`).
-
-    An unknown name or a value of the wrong type is `BadInput` listing every parameter and its type.
-    """
-    by_name = {spec.name: spec for spec in specs}
-    known = ", ".join(f"{spec.name} ({spec.type})" for spec in specs)
-    overrides: dict[str, Any] = {}
-    for assignment in assignments:
-        name, equals, text = assignment.partition("=")
-        if not equals:
-            raise BadInput(f"--set {assignment!r} is not NAME=VALUE; parameters: {known}")
-        if name not in by_name:
-            raise BadInput(f"--set {name}: no such parameter; parameters: {known}")
-        try:
-            overrides[name] = parse_override(by_name[name], text)
-        except ValueError:
-            raise BadInput(
-                f"--set {name}={text!r}: {name} is of type {by_name[name].type}; parameters: {known}"
-            ) from None
-        if text == "":  # SageMaker rejects empty parameter values
-            raise BadInput(f"--set {name}= is empty; parameters: {known}")
-        if name == "ExtraArgs" and not _is_json_string_list(text):
-            raise BadInput(
-                '--set ExtraArgs must be a JSON list of strings, e.g. ["--seed=1"] (or use -- ARGS)'
-            )
-    if extra_args:
-        overrides["ExtraArgs"] = json.dumps(extra_args)
-    return overrides
-
-
-def _is_json_string_list(text: str) -> bool:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return False
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)
-
-
-def default_output_dir(pipeline: str, run_id: str) -> Path:
-    """`outputs/<pipeline>/<run-id>` under the working directory."""
-    return Path("outputs") / pipeline / run_id
-
-
 def _raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
-
-
-def local_run(
-    example: Example,
-    preset_name: str,
-    preset: Preset,
-    overrides: dict[str, Any],
-    *,
-    output_dir: Path | None,
-    checkpoint_dir: Path | None,
-    region: str | None,
-    progress: Progress,
-) -> Any:
-    """Run the pipeline here with its outputs in `output_dir` (default `outputs/<pipeline>/<run-id>`) and
-    its checkpoints in `checkpoint_dir` (default `<output_dir>/checkpoints`); returns the outcome."""
-    from pipelines.compile import pipeline_name
-    from pipelines.local import run_local
-
-    name = pipeline_name(example.name, preset_name)
-    output_dir = (output_dir or default_output_dir(name, time.strftime("%Y%m%d-%H%M%S"))).resolve()
-    checkpoint_dir = (checkpoint_dir or output_dir / "checkpoints").resolve()
-    progress.say(f"{name}: local run -> {output_dir}")
-    if checkpoint_dir.is_dir() and any(checkpoint_dir.iterdir()):
-        progress.say(f"checkpoint folder {checkpoint_dir} is not empty: training resumes from it")
-    return run_local(
-        example,
-        preset_name,
-        preset,
-        parameters=overrides,
-        output_dir=output_dir,
-        checkpoint_dir=checkpoint_dir,
-        region=region_from(region) or "us-east-1",
-        progress=progress,
-    )
-
-
-def run_local_command(
-    example: Example,
-    preset_name: str,
-    preset: Preset,
-    overrides: dict[str, Any],
-    args: Any,
-    progress: Progress,
-) -> int:
-    """`--local`: execute here, report where the model is, and exit with the command's code on failure."""
-    outcome = local_run(
-        example,
-        preset_name,
-        preset,
-        overrides,
-        output_dir=args.output_dir,
-        checkpoint_dir=args.checkpoint_dir,
-        region=args.region,
-        progress=progress,
-    )
-    if outcome.status == "Succeeded":
-        progress.say(f"model: {outcome.model_dir}")
-        progress.say(f"checkpoints: {outcome.checkpoint_dir}")
-        return EXIT_OK
-    failed = [step for step in outcome.steps if step.get("FailureReason")]
-    reason = (
-        f"{failed[0]['StepName']} failed: {failed[0]['FailureReason']}" if failed else outcome.failure_reason
-    )
-    print(f"error: {str(reason).splitlines()[0]}", file=sys.stderr)
-    if outcome.tail:
-        print("last lines of the training log:", file=sys.stderr)
-        print("\n".join(f"    {line}" for line in outcome.tail[-TAIL_LINES:]), file=sys.stderr)
-    return outcome.exit_code
 
 
 @command
@@ -157,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run an example preset's pipeline (`--local`: on this machine) and follow it to the end."""
     own, extra_args = split_extra_args(list(sys.argv[1:] if argv is None else argv))
     parser = command_parser("run", "Run an example preset's pipeline and follow it.")
+    parser.epilog = USAGE_TAIL
+    parser.usage = "%(prog)s --example E --preset P [options] [-- ARGS...]"
     parser.add_argument(
         "--local", action="store_true", help="run the DAG on this machine (no Docker, no AWS)"
     )
@@ -179,19 +68,45 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     example, preset = catalog.resolve(examples_root(args.examples_root), args.example, args.preset)
-    specs = parameter_specs(preset, "s3://cvl-local/output")
-    overrides = parameter_overrides(specs, args.set, extra_args)
+    overrides = Overrides.parse(parameter_specs(preset, "s3://cvl-local/output"), args.set, extra_args)
     # SIGTERM (kill, a CI timeout) stops the run as Ctrl-C does: jobs stopped, then exit 130.
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         progress = Progress()
         if args.local:
-            return run_local_command(example, args.preset, preset, overrides, args, progress)
-        from pipelines.remote import run_remote_command
-
-        return run_remote_command(example, args.preset, preset, overrides, args, progress)
+            outcome = execute_local(
+                example,
+                args.preset,
+                preset,
+                overrides,
+                output_dir=args.output_dir,
+                checkpoint_dir=args.checkpoint_dir,
+                region=region_from(args.region) or "us-east-1",
+                progress=progress,
+            )
+        else:
+            target = resolve_target(region=args.region, role_arn=args.role_arn, bucket=args.bucket)
+            outcome = execute_remote(
+                example,
+                args.preset,
+                preset,
+                overrides,
+                target=target,
+                output_dir=args.output_dir,
+                progress=progress,
+                preflight=not args.skip_preflight,
+            )
     finally:
         signal.signal(signal.SIGTERM, previous)
+    if outcome.succeeded:
+        if args.local:
+            progress.say(f"model: {outcome.model_dir}")
+            progress.say(f"checkpoints: {outcome.checkpoint_dir}")
+        elif outcome.model_dir:
+            progress.say(f"model: {outcome.model_dir}")
+    for line in summary(outcome):
+        print(line, file=sys.stderr)
+    return outcome.exit_code
 
 
 if __name__ == "__main__":

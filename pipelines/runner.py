@@ -11,10 +11,11 @@ the preset (and the pipeline is updated before the run). `local=True` runs on th
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from configs import Preset, examples_root, resolve_target
+from configs import Preset, examples_root, region_from, resolve_target
 from pipelines import catalog
 from pipelines.progress import Progress
 
@@ -77,52 +78,34 @@ class SageMakerRunner:
         output_dir: str | Path | None = None,
     ) -> RunResult:
         """Run one preset to the end, streaming its progress; RunFailed when it does not succeed."""
+        from pipelines.execute import execute_local, execute_remote
+        from steps.train.overrides import Overrides
+        from steps.train.parameters import parameter_specs
+
         found, chosen = catalog.resolve(examples_root(self.examples_dir), example, preset)
         chosen = with_spot(chosen, spot, max_wait_minutes)
-        overrides: dict[str, Any] = {}
-        if instance_type:
-            overrides["InstanceType"] = instance_type
-        if output_path:
-            overrides["OutputPath"] = output_path.rstrip("/")
+        values = {"InstanceType": instance_type, "OutputPath": output_path, "ExtraArgs": None}
         if args:
-            import json
-
-            overrides["ExtraArgs"] = json.dumps(list(args))
+            values["ExtraArgs"] = json.dumps(list(args))
+        overrides = Overrides.from_values(parameter_specs(chosen, "s3://cvl-local/output"), values)
         destination = Path(output_dir) if output_dir is not None else None
+        progress = Progress()
         if local:
-            return self._run_local(found, preset, chosen, overrides, destination)
-        from pipelines.compile import pipeline_name
-        from pipelines.remote import run_remote
-
-        target = resolve_target(region=self.region, role_arn=self.role_arn, bucket=self.bucket)
-        code, model = run_remote(
-            found, preset, chosen, overrides, target=target, output_dir=destination, progress=Progress()
-        )
-        if code != 0:
-            raise RunFailed(f"{example}/{preset} failed (exit code {code})", code)
-        return RunResult(pipeline_name(found.name, preset), model)
-
-    def _run_local(
-        self,
-        example: Any,
-        preset_name: str,
-        preset: Preset,
-        overrides: dict[str, Any],
-        destination: Path | None,
-    ) -> RunResult:
-        from pipelines.compile import pipeline_name
-        from pipelines.run import local_run
-
-        outcome = local_run(
-            example,
-            preset_name,
-            preset,
-            overrides,
-            output_dir=destination,
-            checkpoint_dir=None,
-            region=self.region,
-            progress=Progress(),
-        )
-        if outcome.status != "Succeeded":
-            raise RunFailed(outcome.failure_reason or outcome.status, outcome.exit_code)
-        return RunResult(pipeline_name(example.name, preset_name), outcome.model_dir)
+            outcome = execute_local(
+                found,
+                preset,
+                chosen,
+                overrides,
+                output_dir=destination,
+                checkpoint_dir=None,
+                region=region_from(self.region) or "us-east-1",
+                progress=progress,
+            )
+        else:
+            target = resolve_target(region=self.region, role_arn=self.role_arn, bucket=self.bucket)
+            outcome = execute_remote(
+                found, preset, chosen, overrides, target=target, output_dir=destination, progress=progress
+            )
+        if not outcome.succeeded:
+            raise RunFailed(f"{example}/{preset} failed: {outcome.failure}", outcome.exit_code)
+        return RunResult(outcome.pipeline, outcome.model_dir)

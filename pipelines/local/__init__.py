@@ -4,7 +4,7 @@ Submodules import the SDK only inside functions, so importing this package stays
 """
 
 from pipelines.local.client import LocalJobClient
-from pipelines.local.execution import LocalOutcome, local_target, run_local
+from pipelines.local.execution import local_target, run_local
 from pipelines.local.jobs import AlgorithmError, Job, JobFailed
 from pipelines.local.store import LocalS3
 
@@ -13,7 +13,6 @@ __all__ = [
     "Job",
     "JobFailed",
     "LocalJobClient",
-    "LocalOutcome",
     "LocalS3",
     "local_target",
     "run_local",

@@ -33,17 +33,20 @@ def _bundle(job: Job, command: list[str]) -> tuple[Path, dict[str, Any]]:
 
 
 def local_preflight(job: Job, command: list[str], host: Any) -> None:
-    """Check what needs no AWS (the preset, re-validated as the container would); skip the rest."""
-    from pydantic import ValidationError
-
+    """Check what needs no AWS (the preset with the execution's values, re-validated as the container
+    would); skip the rest."""
     from configs import Preset
     from steps.preflight.checks import CHECKS
+    from steps.preflight.container import execution_preset, parse_arguments
 
     bundle, facts = _bundle(job, command)
     say = lambda text: host.events.job_log(job.name, text)  # noqa: E731
     try:
-        preset = Preset.model_validate_json((bundle / "preset.json").read_text())
-    except (OSError, ValidationError) as error:
+        arguments = parse_arguments(command[command.index("--bundle") :])
+        preset = Preset.model_validate(
+            execution_preset(json.loads((bundle / "preset.json").read_text()), arguments)
+        )
+    except (OSError, ValueError) as error:
         raise JobFailed(f"Preflight failed: [preset] {str(error).splitlines()[0]}") from None
     checkpoint = f"checkpoints in {preset.checkpoint.dir}" if preset.checkpoint else "no checkpoint folder"
     say(f"preset    PASS     {preset.instance_type} x{preset.instance_count}, {checkpoint}")

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,25 +19,11 @@ from configs.settings import PLACEHOLDER_ACCOUNT, PLACEHOLDER_ROLE_ARN
 from pipelines.local.client import LocalJobClient
 from pipelines.local.session import local_pipeline_session, offline_guard
 from pipelines.local.store import LocalS3
+from pipelines.outcome import EXIT_FAILED, SUCCEEDED, RunOutcome, failure_of
 from pipelines.progress import Progress
+from steps.train.overrides import Overrides
 
 LOCAL_BUCKET = "cvl-local"
-
-
-@dataclass
-class LocalOutcome:
-    """How a local execution ended: status, the failing step's reason, the training command's exit
-    code and last log lines, where the model went, and every step's final state."""
-
-    pipeline: str
-    execution_id: str
-    status: str
-    failure_reason: str | None = None
-    exit_code: int = 0
-    tail: list[str] = field(default_factory=list)
-    model_dir: Path | None = None
-    checkpoint_dir: Path | None = None
-    steps: list[dict[str, Any]] = field(default_factory=list)
 
 
 def local_target(region: str) -> DeployTarget:
@@ -67,7 +51,7 @@ class _Watch:
         self.progress.log(line)
 
 
-def publish(compiled: Any, s3: LocalS3) -> None:
+def stage_uploads(compiled: Any, s3: LocalS3) -> None:
     """Put the step bundle and the build context where the pipeline reads them (what `upsert` uploads)."""
     prefix = compiled.bundle.s3_prefix(compiled.target.bucket)
     for name, data in compiled.bundle.files.items():
@@ -80,12 +64,12 @@ def run_local(
     preset_name: str,
     preset: Preset,
     *,
-    parameters: Mapping[str, Any],
+    overrides: Overrides,
     output_dir: Path,
     checkpoint_dir: Path,
     region: str,
     progress: Progress,
-) -> LocalOutcome:
+) -> RunOutcome:
     """Compile and execute the pipeline here; the model dir ends up in `output_dir/model`.
 
     A KeyboardInterrupt stops the running job and propagates.
@@ -117,23 +101,27 @@ def run_local(
             )
             session = local_pipeline_session(region, LOCAL_BUCKET, s3, client)
             compiled = compile_pipeline(example, preset_name, preset, local_target(region), session=session)
-            publish(compiled, s3)
+            stage_uploads(compiled, s3)
             watch.pipeline = _LocalPipeline(pipeline=compiled.pipeline, local_session=session)
-            execution = watch.pipeline.start(PipelineParameters=dict(parameters))
+            execution = watch.pipeline.start(PipelineParameters=dict(overrides.values))
         watch.poll()
-        outcome = LocalOutcome(
-            pipeline=compiled.name,
-            execution_id=execution.pipeline_execution_name,
-            status=execution.status,
-            failure_reason=execution.failure_reason,
-            steps=execution.list_steps()["PipelineExecutionSteps"],
-            checkpoint_dir=checkpoint_dir,
-        )
+        steps = execution.list_steps()["PipelineExecutionSteps"]
+        exit_code, tail, model_dir, job_name = 0, (), None, None
         for job in client.training_jobs():
-            outcome.tail = job.tail
+            tail, job_name = tuple(job.tail), job.name
             if job.status == "Failed" and job.exit_code:
-                outcome.exit_code = job.exit_code
-            outcome.model_dir = job.extra.get("model_dir", outcome.model_dir)
-        if outcome.status != "Succeeded" and outcome.exit_code == 0:
-            outcome.exit_code = 1
-    return outcome
+                exit_code = job.exit_code
+            model_dir = job.extra.get("model_dir", model_dir)
+        succeeded = execution.status == SUCCEEDED
+        return RunOutcome(
+            pipeline=compiled.name,
+            execution=execution.pipeline_execution_name,
+            status=execution.status,
+            exit_code=0 if succeeded else exit_code or EXIT_FAILED,
+            failure="" if succeeded else failure_of(steps, execution.failure_reason or execution.status),
+            model_dir=model_dir,
+            checkpoint_dir=checkpoint_dir,
+            tail=tail,
+            steps=tuple(steps),
+            training_job=job_name,
+        )

@@ -13,6 +13,8 @@ from typing import Any, Literal, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
+from steps.common.messages import one_line
+
 Status = Literal["pass", "warn", "fail"]
 T = TypeVar("T")
 
@@ -186,13 +188,11 @@ def error_text(error: BaseException) -> str:
     """A one-line description of a botocore error, without a traceback."""
     if isinstance(error, ClientError):
         message = error.response.get("Error", {}).get("Message") or error_code(error)
-        if "<html" in message.lower():
-            message = "the answer was an HTML error page, not the service's (a proxy, or an emulator without this API)"
-        text = f"{error.operation_name}: {error_code(error)}: {message}"
+        text = f"{error.operation_name}: {error_code(error)}: {one_line(str(message))}"
     else:
-        text = str(error) or type(error).__name__
+        text = one_line(str(error)) or type(error).__name__
     # One line, and short: it goes into a table and into a 1024-character FailureReason.
-    return " ".join(text.split())[:240]
+    return one_line(text, 240)
 
 
 def denied_result(name: str, error: ClientError, what: str) -> CheckResult:

@@ -27,8 +27,18 @@ def write_failure(path: Path, message: str) -> None:
     path.write_text(message[:FAILURE_REASON_LIMIT])
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the checks on the bundle's preset and run facts; 1 with a failure file when any check fails."""
+def execution_preset(preset: dict, args: argparse.Namespace) -> dict:
+    """The preset as this execution runs it: the pipeline parameters' values over the preset's fields."""
+    given = {
+        "instance_type": args.instance_type,
+        "instance_count": args.instance_count,
+        "output_path": args.output_path,
+    }
+    return {**preset, **{field: value for field, value in given.items() if value is not None}}
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    """The container's arguments: the bundle folder, the failure file, and the execution's values."""
     parser = argparse.ArgumentParser(prog="steps.preflight.container", description=__doc__)
     parser.add_argument("--bundle", type=Path, required=True, help="folder holding preset.json and run.json")
     parser.add_argument(
@@ -37,9 +47,17 @@ def main(argv: list[str] | None = None) -> int:
         default=Path(os.environ.get(FAILURE_FILE_ENV, FAILURE_FILE)),
         help=f"where the FailureReason goes (default {FAILURE_FILE}, or ${FAILURE_FILE_ENV})",
     )
-    args = parser.parse_args(argv)
+    parser.add_argument("--instance-type", help="the execution's InstanceType (default: the preset's)")
+    parser.add_argument("--instance-count", type=int, help="the execution's InstanceCount")
+    parser.add_argument("--output-path", help="the execution's OutputPath")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the checks on the bundle's preset and run facts; 1 with a failure file when any check fails."""
+    args = parse_arguments(argv)
     try:
-        preset = json.loads((args.bundle / "preset.json").read_text())
+        preset = execution_preset(json.loads((args.bundle / "preset.json").read_text()), args)
         facts = json.loads((args.bundle / "run.json").read_text())
         results = run_preflight(preset, facts, aws_session(facts.get("region")), in_step=True)
     except (OSError, ValueError) as error:

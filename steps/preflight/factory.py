@@ -8,16 +8,35 @@ from configs import DeployTarget
 from steps.common.processing import container_step
 
 STEP_NAME = "Preflight"
+# The execution's values, not the preset's defaults: Studio, schedules and `run --set` change them.
+CHECKED_PARAMETERS = (
+    ("--instance-type", "InstanceType"),
+    ("--instance-count", "InstanceCount"),
+    ("--output-path", "OutputPath"),
+)
 
 
-def preflight_step(*, bundle_uri: str, target: DeployTarget, session: Any) -> Any:
-    """A ProcessingStep that runs the preflight checks; it fails with the fixes as its FailureReason."""
+def preflight_step(
+    *, bundle_uri: str, target: DeployTarget, session: Any, parameters: dict[str, Any] | None = None
+) -> Any:
+    """A ProcessingStep that runs the preflight checks; it fails with the fixes as its FailureReason.
+
+    `parameters` (the pipeline's, by name) supply the execution's instance type, count and output path
+    as container arguments, so the step checks what this execution launches.
+    """
+    from sagemaker.core.workflow.functions import Join
+
+    arguments: list[Any] = []
+    for flag, name in CHECKED_PARAMETERS:
+        if parameters and name in parameters:
+            # ContainerArguments are strings: Std:Join renders an Integer parameter as one.
+            arguments += [flag, Join(on="", values=[parameters[name]])]
     return container_step(
         name=STEP_NAME,
         display_name="Preflight checks",
         description="Quota for the training instance, bucket region, role trust and permissions, ECR access",
         module="steps.preflight.container",
-        arguments=[],
+        arguments=arguments,
         bundle_uri=bundle_uri,
         target=target,
         session=session,

@@ -31,6 +31,8 @@ from typing import Any
 LOG_PREFIX = "cvl-entry:"
 FAILURE_LIMIT = 1024  # SageMaker truncates FailureReason at 1024 characters
 TAIL_LINES = 40
+# Written to <ml>/output/data (uploaded as output.tar.gz) when the job fails: the exit code as data.
+EXIT_RECORD = "cvl-exit.json"
 DEFAULT_MASTER_PORT = "29500"
 
 _child: subprocess.Popen | None = None
@@ -224,10 +226,13 @@ def failure_reason(what: str, code: int, tail: list[str]) -> str:
 
 
 def fail(root: str, reason: str, code: int) -> int:
-    """Write `reason` to `<ml>/output/failure` (SageMaker's FailureReason) and return `code`."""
-    os.makedirs(os.path.join(root, "output"), exist_ok=True)
+    """Write `reason` to `<ml>/output/failure` (SageMaker's FailureReason) and `{"exit_code": code}` to
+    `<ml>/output/data/cvl-exit.json` (where `run` reads the code), and return `code`."""
+    os.makedirs(os.path.join(root, "output", "data"), exist_ok=True)
     with open(os.path.join(root, "output", "failure"), "w") as handle:
         handle.write(reason[:FAILURE_LIMIT])
+    with open(os.path.join(root, "output", "data", EXIT_RECORD), "w") as handle:
+        json.dump({"exit_code": code}, handle)
     log(reason.splitlines()[0])
     return code
 

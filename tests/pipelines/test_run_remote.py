@@ -61,20 +61,36 @@ def training_job(*, hosts: int = 2) -> str:
         ResourceConfig={"InstanceType": "ml.m5.xlarge", "InstanceCount": hosts, "VolumeSizeInGB": 30},
         StoppingCondition={"MaxRuntimeInSeconds": 1800},
     )
-    archive = io.BytesIO()
-    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
-        data = b"checkpoint bytes"
-        info = tarfile.TarInfo("logs/ckpt.pt")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
     boto3.client("s3", region_name=REGION).put_object(
-        Bucket=BUCKET, Key=f"nanogpt/smoke/{JOB}/output/model.tar.gz", Body=archive.getvalue()
+        Bucket=BUCKET,
+        Key=f"nanogpt/smoke/{JOB}/output/model.tar.gz",
+        Body=_tar_gz({"logs/ckpt.pt": b"checkpoint bytes"}),
     )
     logs = boto3.client("logs", region_name=REGION)
     logs.create_log_group(logGroupName=LOG_GROUP)
     for host in range(1, hosts + 1):
         logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=f"{JOB}/algo-{host}-1767225600")
     return f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/{JOB}"
+
+
+def _tar_gz(files: dict[str, bytes]) -> bytes:
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return archive.getvalue()
+
+
+def exit_record(code: int) -> None:
+    """The output.tar.gz SageMaker uploads from /opt/ml/output/data of a job whose command failed: it
+    holds the entry point's exit record."""
+    boto3.client("s3", region_name=REGION).put_object(
+        Bucket=BUCKET,
+        Key=f"nanogpt/smoke/{JOB}/output/output.tar.gz",
+        Body=_tar_gz({"cvl-exit.json": json.dumps({"exit_code": code}).encode()}),
+    )
 
 
 def log(host: int, message: str) -> None:
@@ -164,6 +180,7 @@ def test_failed_training_fails_the_run_with_the_command_exit_code(
         script.finish("Failed", "Step failure: One or multiple steps failed.")
 
     sagemaker_pipelines.script_next_execution(PIPELINE, Script([started, training(job_arn), failed]))
+    exit_record(2)
     assert run.main(["--example", "nanogpt", "--preset", "smoke", "--skip-preflight"]) == 2
     captured = capsys.readouterr()
     assert "==> Train: Failed in " in captured.out
@@ -171,6 +188,17 @@ def test_failed_training_fails_the_run_with_the_command_exit_code(
         "error: the execution failed: Train: AlgorithmError: `python train.py` exited with code 2"
         in captured.err
     )
+
+
+def test_a_failed_job_without_an_exit_record_exits_1_whatever_its_reason_says(account: Any) -> None:
+    job_arn = training_job()
+
+    def failed(script: Script) -> None:
+        script.step("Train", "Failed", failure="AlgorithmError: `python train.py` exited with code 7: ...")
+        script.finish("Failed")
+
+    sagemaker_pipelines.script_next_execution(PIPELINE, Script([started, training(job_arn), failed]))
+    assert run.main(["--example", "nanogpt", "--preset", "smoke", "--skip-preflight"]) == 1
 
 
 def test_ctrl_c_stops_the_execution_and_its_training_job(account: Any, tmp_path: Path) -> None:

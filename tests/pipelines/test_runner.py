@@ -14,7 +14,15 @@ from pipelines.runner import RunFailed, SageMakerRunner, with_spot
 from tests.conftest import BUCKET, REGION, ROLE_ARN
 from tests.harness import sagemaker_pipelines
 from tests.harness.sagemaker_pipelines import Script
-from tests.pipelines.test_run_remote import PIPELINE, account, started, succeeded, training, training_job
+from tests.pipelines.test_run_remote import (
+    PIPELINE,
+    account,
+    exit_record,
+    started,
+    succeeded,
+    training,
+    training_job,
+)
 
 __all__ = ["account"]  # the fixture, shared with the run tests
 
@@ -72,6 +80,7 @@ def test_a_failed_run_raises_with_the_exit_code(account: Any) -> None:
         script.finish("Failed")
 
     sagemaker_pipelines.script_next_execution(PIPELINE, Script([started, training(job_arn), failed]))
+    exit_record(3)
     with pytest.raises(RunFailed) as raised:
         SageMakerRunner(role_arn=ROLE_ARN, region=REGION, bucket=BUCKET).run(
             example="nanogpt", preset="smoke"

@@ -85,10 +85,10 @@ def test_a_broken_definition_names_the_step_and_field(definition, step, change, 
 
 
 def test_upsert_refuses_a_definition_the_api_would_reject(monkeypatch, capsys, tmp_path):
-    from pipelines import upsert
+    from pipelines import deploy, upsert
     from pipelines.compile import CompiledPipeline
 
-    real = upsert.compile_staged
+    real = deploy.compile_staged
 
     def compile_with_a_bug(*args, **kwargs) -> CompiledPipeline:
         compiled = real(*args, **kwargs)
@@ -96,7 +96,7 @@ def test_upsert_refuses_a_definition_the_api_would_reject(monkeypatch, capsys, t
         document["Steps"][2]["Arguments"]["StoppingCondition"]["MaxRuntimeInSeconds"] = 0
         return compiled._replace(definition=json.dumps(document))
 
-    monkeypatch.setattr(upsert, "compile_staged", compile_with_a_bug)
+    monkeypatch.setattr(deploy, "compile_staged", compile_with_a_bug)
     assert (
         upsert.main(["--example", "nanogpt", "--preset", "smoke", "--dry-run", "--out", str(tmp_path)]) == 2
     )

@@ -359,7 +359,7 @@ BLOCK_SDK = textwrap.dedent(
 
 
 def run_container(
-    preset_json: str, facts: dict[str, Any], tmp_path: Path, endpoint: str
+    preset_json: str, facts: dict[str, Any], tmp_path: Path, endpoint: str, arguments: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess:
     """Lay out the step bundle and run its container module as the Preflight processing job does."""
     bundle = tmp_path / "opt/ml/processing/input/bundle"
@@ -373,7 +373,7 @@ def run_container(
         "CVL_FAILURE_FILE": str(tmp_path / "opt/ml/output/message"),
     }
     return subprocess.run(
-        [sys.executable, "-c", BLOCK_SDK, "--bundle", str(bundle)],
+        [sys.executable, "-c", BLOCK_SDK, "--bundle", str(bundle), *arguments],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -158,6 +158,7 @@ def test_failure_writes_reason_and_passes_exit_code_through(tree: Tree) -> None:
     assert len(reason) < 1024
     assert reason.startswith("`python train.py` exited with code 3")
     assert "boom: the command failed" in reason
+    assert json.loads((tree.ml / "output" / "data" / "cvl-exit.json").read_text()) == {"exit_code": 3}
     assert not (tree.ml / "model" / "logs").exists()
 
 

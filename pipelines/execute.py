@@ -1,0 +1,169 @@
+"""Running a pipeline: here (`run --local`) or on SageMaker, both ending in one `RunOutcome`.
+
+`run` and `SageMakerRunner` call `execute_local` / `execute_remote` with a typed `Overrides`; the
+remote path deploys through `pipelines.deploy`, starts and follows through `PipelinesClient`, and reads
+the training command's exit code from the record the entry point leaves in the job's output data.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tarfile
+import time
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from configs import DeployTarget, Example, Preset
+from pipelines.outcome import EXIT_FAILED, EXIT_OK, SUCCEEDED, RunOutcome, failure_of
+from pipelines.progress import Progress
+from steps.train.overrides import Overrides
+
+DEFAULT_POLL_SECONDS = 10.0
+TAIL_LINES = 10
+
+
+def default_output_dir(pipeline: str, run_id: str) -> Path:
+    """`outputs/<pipeline>/<run-id>` under the working directory."""
+    return Path("outputs") / pipeline / run_id
+
+
+def execute_local(
+    example: Example,
+    preset_name: str,
+    preset: Preset,
+    overrides: Overrides,
+    *,
+    output_dir: Path | None,
+    checkpoint_dir: Path | None,
+    region: str,
+    progress: Progress,
+) -> RunOutcome:
+    """Run the pipeline here with its outputs in `output_dir` (default `outputs/<pipeline>/<run-id>`) and
+    its checkpoints in `checkpoint_dir` (default `<output_dir>/checkpoints`)."""
+    from pipelines.compile import pipeline_name
+    from pipelines.local import run_local
+
+    name = pipeline_name(example.name, preset_name)
+    output_dir = (output_dir or default_output_dir(name, time.strftime("%Y%m%d-%H%M%S"))).resolve()
+    checkpoint_dir = (checkpoint_dir or output_dir / "checkpoints").resolve()
+    progress.say(f"{name}: local run -> {output_dir}")
+    if checkpoint_dir.is_dir() and any(checkpoint_dir.iterdir()):
+        progress.say(f"checkpoint folder {checkpoint_dir} is not empty: training resumes from it")
+    return run_local(
+        example,
+        preset_name,
+        preset,
+        overrides=overrides,
+        output_dir=output_dir,
+        checkpoint_dir=checkpoint_dir,
+        region=region,
+        progress=progress,
+    )
+
+
+def execute_remote(
+    example: Example,
+    preset_name: str,
+    preset: Preset,
+    overrides: Overrides,
+    *,
+    target: DeployTarget,
+    output_dir: Path | None,
+    progress: Progress,
+    preflight: bool = True,
+    poll_seconds: float | None = None,
+) -> RunOutcome:
+    """Deploy (preflight with the overrides, uploads, upsert), start, follow to the end, download the model."""
+    from pipelines.compile import stage
+    from pipelines.deploy import deploy
+    from pipelines.follow import follow
+    from pipelines.pipelines_client import PipelinesClient
+    from steps.common.aws import aws_session, client
+
+    staged = stage(example, preset_name, preset, target)
+    deployed = deploy([staged], target.region, preflight=preflight, overrides=overrides)[0]
+    progress.say(f"{deployed.pipeline}: {deployed.action} (sha256:{deployed.digest[:12]})")
+    if deployed.action == "failed":
+        return RunOutcome(deployed.pipeline, "", "NotStarted", EXIT_FAILED, deployed.detail)
+    session = aws_session(target.region)
+    pipelines = PipelinesClient.of(session)
+    arn = pipelines.start(deployed.pipeline, overrides)
+    progress.say(f"execution {arn}")
+    poll = (
+        poll_seconds
+        if poll_seconds is not None
+        else float(os.environ.get("CVL_POLL_SECONDS", DEFAULT_POLL_SECONDS))
+    )
+    described, steps, job = follow(pipelines, client(session, "logs"), arn, progress, poll_seconds=poll)
+    status = described["PipelineExecutionStatus"]
+    if status != SUCCEEDED:
+        code = (training_exit_code(session, pipelines.training_job(job)) if job else None) or EXIT_FAILED
+        failure = failure_of(steps, described.get("FailureReason") or status)
+        return RunOutcome(deployed.pipeline, arn, status, code, failure, steps=tuple(steps), training_job=job)
+    model = None
+    if job is not None:
+        destination = output_dir or default_output_dir(deployed.pipeline, arn.rsplit("/", 1)[-1])
+        model = download_model(session, pipelines.training_job(job), destination.resolve())
+    return RunOutcome(
+        deployed.pipeline, arn, status, EXIT_OK, model_dir=model, steps=tuple(steps), training_job=job
+    )
+
+
+def _s3_object(session: Any, uri: str) -> bytes | None:
+    from steps.common.aws import client
+
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    try:
+        return bytes(client(session, "s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            return None
+        raise
+
+
+def training_exit_code(session: Any, job: dict[str, Any]) -> int | None:
+    """The training command's exit code from the job's output data (`cvl-exit.json` in output.tar.gz,
+    written by the entry point when the command fails); None when the job left no record."""
+    from steps.train.entry import EXIT_RECORD
+
+    output = str(job.get("OutputDataConfig", {}).get("S3OutputPath", "")).rstrip("/")
+    data = _s3_object(session, f"{output}/{job['TrainingJobName']}/output/output.tar.gz") if output else None
+    if data is None:
+        return None
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+        member = next((m for m in archive.getmembers() if m.name.lstrip("./") == EXIT_RECORD), None)
+        handle = archive.extractfile(member) if member else None
+        if handle is None:
+            return None
+        code = json.loads(handle.read()).get("exit_code")
+    return code if isinstance(code, int) and code > 0 else None
+
+
+def download_model(session: Any, job: dict[str, Any], destination: Path) -> Path:
+    """Download and unpack the training job's model.tar.gz into `destination/model`."""
+    body = _s3_object(session, job["ModelArtifacts"]["S3ModelArtifacts"])
+    if body is None:
+        raise FileNotFoundError(
+            f"the model artifacts {job['ModelArtifacts']['S3ModelArtifacts']} are missing"
+        )
+    model = destination / "model"
+    model.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as archive:
+        archive.extractall(model, filter="data")  # refuses absolute paths, `..` and device files
+    return model
+
+
+def summary(outcome: RunOutcome) -> list[str]:
+    """What a user reads on stderr when a run did not succeed: the reason, whole, and the log's end."""
+    if outcome.succeeded:
+        return []
+    what = "the run" if outcome.status == "NotStarted" else f"the execution {outcome.status.lower()}"
+    lines = [f"error: {what}: {outcome.failure or outcome.status}"]
+    if outcome.tail:
+        lines.append("last lines of the training log:")
+        lines += [f"    {line}" for line in outcome.tail[-TAIL_LINES:]]
+    return lines
