@@ -58,6 +58,34 @@ def region_from(flag: str | None, environ: Mapping[str, str] = os.environ) -> st
     return region
 
 
+def required_region(flag: str | None, environ: Mapping[str, str] = os.environ) -> str:
+    """`region_from`, but `BadInput` saying how to set it when there is none."""
+    region = region_from(flag, environ)
+    if region is None:
+        raise BadInput("no region: pass --region or set AWS_DEFAULT_REGION")
+    return region
+
+
+MAX_COST_ENV = "CVL_MAX_COST"
+
+
+def max_cost_from(flag: float | None, environ: Mapping[str, str] = os.environ) -> float | None:
+    """The spending limit in USD from `--max-cost` or `CVL_MAX_COST`; None when neither is set."""
+    if flag is not None:
+        value: float | str = flag
+    elif environ.get(MAX_COST_ENV):
+        value = environ[MAX_COST_ENV]
+    else:
+        return None
+    try:
+        limit = float(value)
+    except ValueError:
+        raise BadInput(f"{MAX_COST_ENV}={value!r} is not a number of US dollars, e.g. 25") from None
+    if limit <= 0:
+        raise BadInput(f"--max-cost {limit:g} must be a positive number of US dollars")
+    return limit
+
+
 def resolve_target(
     *,
     region: str | None = None,

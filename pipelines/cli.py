@@ -11,7 +11,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TextIO
 
-from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from configs import BadInput
 from pipelines.aws_errors import explain
@@ -19,7 +20,9 @@ from pipelines.aws_errors import explain
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def command_parser(prog: str, description: str, *, all_examples: bool = False) -> argparse.ArgumentParser:
+def command_parser(
+    prog: str, description: str, *, all_examples: bool = False, example_required: bool = True
+) -> argparse.ArgumentParser:
     """A parser with `--example/--preset` (or `--all`), the deploy-target flags and `--json`."""
     parser = Parser(prog=f"python -m pipelines.{prog}", description=description)
     if all_examples:
@@ -27,8 +30,10 @@ def command_parser(prog: str, description: str, *, all_examples: bool = False) -
         parser.add_argument("--preset", help="preset name, e.g. train")
         parser.add_argument("--all", action="store_true", help="every preset of every example")
     else:
-        parser.add_argument("--example", required=True, help="example name (from its example.yaml)")
-        parser.add_argument("--preset", required=True, help="preset name, e.g. smoke or train")
+        parser.add_argument(
+            "--example", required=example_required, help="example name (from its example.yaml)"
+        )
+        parser.add_argument("--preset", required=example_required, help="preset name, e.g. smoke or train")
     add_json_flag(parser)
     add_region_flags(parser)
     parser.add_argument("--role-arn", help="SageMaker execution role ARN (default: SAGEMAKER_ROLE_ARN)")
@@ -106,7 +111,7 @@ def command(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | No
             return _failed(document, f"error: {error}", EXIT_BAD_INPUT)
         except KeyboardInterrupt:
             return _failed(document, "interrupted", EXIT_INTERRUPTED)
-        except (ClientError, NoCredentialsError, NoRegionError) as error:
+        except (ClientError, BotoCoreError, ResponseParserError) as error:
             return _failed(document, f"error: {explain(error)}", EXIT_FAILED)
         finally:
             _running.pop()

@@ -72,11 +72,13 @@ def preflight_gate(session: Any, staged: Staged, overrides: Overrides | None = N
     """Run the preflight checks for the preset as this execution runs it (with `overrides` applied);
     print the table to stderr and return the fixes when one failed, else ""."""
     from steps.preflight.checks import run_preflight
+    from steps.preflight.prices import estimate_preset
     from steps.preflight.report import failure_reason, format_table
 
     preset = overrides.applied_to(staged.preset) if overrides else staged.preset
     facts = json.loads(staged.bundle.files["run.json"])
     results = run_preflight(preset, facts, session)
+    print(f"{staged.name}: {estimate_preset(preset.model_dump()).line()}", file=sys.stderr)
     if any(result.status == "fail" for result in results):
         print(f"{staged.name}: preflight failed\n{format_table(results)}", file=sys.stderr)
         return failure_reason(results)

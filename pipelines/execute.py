@@ -13,14 +13,26 @@ import os
 import tarfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from configs import DeployTarget, Example, Preset
-from pipelines.outcome import EXIT_FAILED, EXIT_OK, SUCCEEDED, RunOutcome, failure_of
+from configs import BadInput, DeployTarget, Example, Preset
+from pipelines.outcome import (
+    EXIT_FAILED,
+    EXIT_OK,
+    NOT_STARTED,
+    STARTED,
+    SUCCEEDED,
+    Billing,
+    RunOutcome,
+    failure_of,
+)
 from pipelines.progress import Progress
 from steps.train.overrides import Overrides
+
+if TYPE_CHECKING:
+    from steps.preflight.prices import CostEstimate
 
 DEFAULT_POLL_SECONDS = 10.0
 TAIL_LINES = 10
@@ -29,6 +41,27 @@ TAIL_LINES = 10
 def default_output_dir(pipeline: str, run_id: str) -> Path:
     """`outputs/<pipeline>/<run-id>` under the working directory."""
     return Path("outputs") / pipeline / run_id
+
+
+def refuse_over_budget(preset: Preset, max_cost: float | None) -> CostEstimate:
+    """The run's worst-case estimate; `BadInput` (nothing created yet) when it is above `max_cost`."""
+    from steps.preflight.prices import estimate_preset
+
+    cost = estimate_preset(preset.model_dump())
+    if max_cost is None:
+        return cost
+    if cost.worst_case_usd is None:
+        raise BadInput(
+            f"--max-cost ${max_cost:.2f}: the price table has no {cost.instance_type}, so the worst case "
+            "is unknown: pick a listed instance type or drop --max-cost (CVL_MAX_COST)"
+        )
+    if cost.worst_case_usd > max_cost:
+        raise BadInput(
+            f"the worst case is ${cost.worst_case_usd:.2f} ({cost.instance_type} x{cost.instance_count} for "
+            f"{cost.max_run_minutes} min, estimate), above --max-cost ${max_cost:.2f}: lower the max run "
+            "time or InstanceCount, choose a cheaper InstanceType, or raise --max-cost (CVL_MAX_COST)"
+        )
+    return cost
 
 
 def execute_local(
@@ -75,24 +108,65 @@ def execute_remote(
     output_dir: Path | None,
     progress: Progress,
     preflight: bool = True,
+    wait: bool = True,
     poll_seconds: float | None = None,
 ) -> RunOutcome:
-    """Deploy (preflight with the overrides, uploads, upsert), start, follow to the end, download the model."""
+    """Deploy (preflight with the overrides, uploads, upsert), start, and (unless `wait` is False)
+    follow to the end and download the model."""
     from pipelines.compile import stage
     from pipelines.deploy import deploy
-    from pipelines.follow import follow
     from pipelines.pipelines_client import PipelinesClient
-    from steps.common.aws import aws_session, client
+    from steps.common.aws import aws_session
 
     staged = stage(example, preset_name, preset, target)
     deployed = deploy([staged], target.region, preflight=preflight, overrides=overrides)[0]
     progress.say(f"{deployed.pipeline}: {deployed.action} (sha256:{deployed.digest[:12]})")
     if deployed.action == "failed":
-        return RunOutcome(deployed.pipeline, "", "NotStarted", EXIT_FAILED, deployed.detail)
+        return RunOutcome(deployed.pipeline, "", NOT_STARTED, EXIT_FAILED, deployed.detail)
     session = aws_session(target.region)
     pipelines = PipelinesClient.of(session)
     arn = pipelines.start(deployed.pipeline, overrides)
     progress.say(f"execution {arn}")
+    if not wait:
+        return RunOutcome(deployed.pipeline, arn, STARTED)
+    return follow_to_end(
+        session, pipelines, arn, output_dir=output_dir, progress=progress, poll_seconds=poll_seconds
+    )
+
+
+def retry_remote(
+    execution: str, *, region: str, output_dir: Path | None, progress: Progress, wait: bool = True
+) -> RunOutcome:
+    """Retry a failed execution from its failed steps (the succeeded ones are not run again), then
+    follow it like a new run."""
+    from pipelines.executions import find_execution, split_arn
+    from pipelines.pipelines_client import PipelinesClient
+    from steps.common.aws import aws_session
+
+    session = aws_session(region)
+    pipelines = PipelinesClient.of(session)
+    arn = pipelines.retry(find_execution(pipelines, execution))
+    progress.say(f"retrying execution {arn}")
+    if not wait:
+        return RunOutcome(split_arn(arn)[0], arn, STARTED)
+    return follow_to_end(session, pipelines, arn, output_dir=output_dir, progress=progress)
+
+
+def follow_to_end(
+    session: Any,
+    pipelines: Any,
+    arn: str,
+    *,
+    output_dir: Path | None,
+    progress: Progress,
+    poll_seconds: float | None = None,
+) -> RunOutcome:
+    """Follow a started execution to its end; download the model when it succeeded."""
+    from pipelines.executions import split_arn
+    from pipelines.follow import follow
+    from steps.common.aws import client
+
+    pipeline = split_arn(arn)[0]
     poll = (
         poll_seconds
         if poll_seconds is not None
@@ -100,16 +174,20 @@ def execute_remote(
     )
     described, steps, job = follow(pipelines, client(session, "logs"), arn, progress, poll_seconds=poll)
     status = described["PipelineExecutionStatus"]
+    described_job = pipelines.training_job(job) if job else None
+    billing = Billing.of(described_job) if described_job else None
     if status != SUCCEEDED:
-        code = (training_exit_code(session, pipelines.training_job(job)) if job else None) or EXIT_FAILED
+        code = (training_exit_code(session, described_job) if described_job else None) or EXIT_FAILED
         failure = failure_of(steps, described.get("FailureReason") or status)
-        return RunOutcome(deployed.pipeline, arn, status, code, failure, steps=tuple(steps), training_job=job)
+        return RunOutcome(
+            pipeline, arn, status, code, failure, steps=tuple(steps), training_job=job, billing=billing
+        )
     model = None
-    if job is not None:
-        destination = output_dir or default_output_dir(deployed.pipeline, arn.rsplit("/", 1)[-1])
-        model = download_model(session, pipelines.training_job(job), destination.resolve())
+    if described_job is not None:
+        destination = output_dir or default_output_dir(pipeline, arn.rsplit("/", 1)[-1])
+        model = download_model(session, described_job, destination.resolve())
     return RunOutcome(
-        deployed.pipeline, arn, status, EXIT_OK, model_dir=model, steps=tuple(steps), training_job=job
+        pipeline, arn, status, EXIT_OK, model_dir=model, steps=tuple(steps), training_job=job, billing=billing
     )
 
 
@@ -161,7 +239,7 @@ def summary(outcome: RunOutcome) -> list[str]:
     """What a user reads on stderr when a run did not succeed: the reason, whole, and the log's end."""
     if outcome.succeeded:
         return []
-    what = "the run" if outcome.status == "NotStarted" else f"the execution {outcome.status.lower()}"
+    what = "the run" if outcome.status == NOT_STARTED else f"the execution {outcome.status.lower()}"
     lines = [f"error: {what}: {outcome.failure or outcome.status}"]
     if outcome.tail:
         lines.append("last lines of the training log:")

@@ -99,3 +99,15 @@ def find_execution(client: PipelinesClient, job_id: str, pipeline: str | None = 
                 return str(summary["PipelineExecutionArn"])
     where = pipeline or "any cvl-* pipeline"
     raise BadInput(f"no execution {job_id} among the recent executions of {where}: pass its full ARN")
+
+
+def stop_execution(client: PipelinesClient, arn: str) -> str:
+    """Stop an execution and its running training job; returns what happened, in a few words."""
+    from pipelines.follow import TERMINAL, training_job_of
+
+    status = str(client.describe_execution(arn).get("PipelineExecutionStatus", ""))
+    if status in TERMINAL:
+        return f"already {status}: nothing to stop"
+    job = training_job_of(client.steps(arn))
+    client.stop(arn, job)
+    return "stopping" + (f" (and training job {job})" if job else "")

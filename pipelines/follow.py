@@ -7,14 +7,19 @@ training job, reads the job's CloudWatch streams (`/aws/sagemaker/TrainingJobs`,
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
+from pipelines.aws_errors import explain
 from pipelines.pipelines_client import PipelinesClient
 from pipelines.progress import Progress
+from steps.common.messages import one_line
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 TERMINAL = frozenset({"Succeeded", "Failed", "Stopped", "CompletedWithFailures"})
@@ -98,5 +103,23 @@ def follow(
         progress.say(
             f"interrupted: stopping the execution {arn}" + (f" and training job {job}" if job else "")
         )
-        pipelines.stop(arn, job)
+        try:
+            pipelines.stop(arn, job)
+        except (ClientError, BotoCoreError, ResponseParserError) as error:
+            # Still exit 130, but say the run may be alive and how to stop it: one line, no markup.
+            reason = explain(error) if isinstance(error, ClientError) else one_line(str(error))
+            progress.warn(
+                f"the stop request failed ({reason}); the execution may still be running: "
+                f"stop it with {stop_command(arn)}"
+            )
         raise
+
+
+def stop_command(arn: str) -> str:
+    """The exact command that stops an execution, with this interpreter (relative when it is nearby)."""
+    python = Path(sys.executable)
+    try:
+        shown = str(python.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(python)
+    return f"{shown} -m pipelines.stop {arn}"

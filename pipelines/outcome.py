@@ -11,6 +11,45 @@ from typing import Any, NamedTuple
 
 EXIT_OK, EXIT_FAILED = 0, 1
 SUCCEEDED = "Succeeded"
+STARTED = "Started"  # run --no-wait: started, not followed
+NOT_STARTED = "NotStarted"  # refused before anything ran (a failed preflight)
+
+
+class Billing(NamedTuple):
+    """What SageMaker bills for a training job, as DescribeTrainingJob reports it once the job ends."""
+
+    instance_type: str
+    instance_count: int
+    training_seconds: int
+    billable_seconds: int
+    spot: bool
+
+    @classmethod
+    def of(cls, job: dict[str, Any]) -> Billing | None:
+        """From DescribeTrainingJob's answer; None while the job has not reported its times."""
+        if job.get("BillableTimeInSeconds") is None:
+            return None
+        resources = job.get("ResourceConfig", {})
+        return cls(
+            instance_type=str(resources.get("InstanceType", "")),
+            instance_count=int(resources.get("InstanceCount", 1)),
+            training_seconds=int(job.get("TrainingTimeInSeconds") or job["BillableTimeInSeconds"]),
+            billable_seconds=int(job["BillableTimeInSeconds"]),
+            spot=bool(job.get("EnableManagedSpotTraining")),
+        )
+
+    @property
+    def spot_savings_percent(self) -> float:
+        """Managed spot training's savings as the console shows them: 1 - billable / training time."""
+        if not self.spot or not self.training_seconds:
+            return 0.0
+        return 100.0 * (1 - self.billable_seconds / self.training_seconds)
+
+    def line(self) -> str:
+        """`billed: 1234 s of ml.g5.xlarge x1 (training 1500 s; spot savings 17.7%)`."""
+        text = f"billed: {self.billable_seconds} s of {self.instance_type} x{self.instance_count}"
+        text += f" (training {self.training_seconds} s"
+        return text + (f"; spot savings {self.spot_savings_percent:.1f}%)" if self.spot else ")")
 
 
 class RunOutcome(NamedTuple):
@@ -32,6 +71,15 @@ class RunOutcome(NamedTuple):
     tail: tuple[str, ...] = ()
     steps: tuple[dict[str, Any], ...] = ()
     training_job: str | None = None
+    billing: Billing | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready data (`run --json`): everything but the steps' raw entries and the log tail."""
+        data = self._asdict()
+        data.pop("steps")
+        data.pop("tail")
+        data["billing"] = self.billing._asdict() if self.billing else None
+        return data
 
     @property
     def succeeded(self) -> bool:

@@ -11,6 +11,7 @@ from pipelines.cli import command, command_parser, exit_now, print_json
 from pipelines.compile import base_facts
 from steps.common.aws import aws_session
 from steps.preflight.checks import exit_code, run_preflight, worst
+from steps.preflight.prices import estimate_preset
 from steps.preflight.report import format_table
 
 
@@ -25,18 +26,21 @@ def main(argv: list[str] | None = None) -> int:
     target = resolve_target(region=args.region, role_arn=args.role_arn, bucket=args.bucket)
     facts = base_facts(example.name, args.preset, target)
     results = run_preflight(preset, facts, aws_session(target.region))
+    cost = estimate_preset(preset.model_dump())
     if args.json:
         document = {
             "pipeline": facts["pipeline"],
             "region": target.region,
             "status": worst(results),
             "checks": [result.as_dict() for result in results],
+            "cost": cost.as_dict(),
         }
         print_json(document)
     else:
         where = f"{target.region}: role {target.role_arn}, bucket {target.bucket}"
         print(f"preflight for {facts['pipeline']} in {where}")
         print(format_table(results))
+        print(cost.line())
         failed = sum(result.status == "fail" for result in results)
         print(f"{failed} check(s) failed: fix them before running" if failed else "ready to run")
     return exit_code(results)

@@ -45,6 +45,10 @@ class Progress:
         """One line of our own."""
         print(text, file=self.stream, flush=True)
 
+    def warn(self, text: str) -> None:
+        """One line that needs the user's attention: to stderr, whatever the stream."""
+        print(text, file=sys.stderr, flush=True)
+
     def steps(self, steps: Iterable[Mapping[str, Any]]) -> None:
         """Print the state changes among `steps` (ListPipelineExecutionSteps entries), oldest first."""
         ordered = sorted(steps, key=lambda step: _seconds(step.get("StartTime")) or float("inf"))

@@ -1,12 +1,13 @@
 """`python -m pipelines.run --example E --preset P [--local] [--output-dir DIR] [--set NAME=VALUE ...]
-[-- ARGS...]`.
+[--no-wait] [--max-cost USD] [-- ARGS...]`, and `python -m pipelines.run --retry EXECUTION`.
 
 Starts an execution of the example preset's pipeline and follows it: step states with durations, the
-training log, the model dir in `DIR/model/` at the end (default `outputs/<pipeline>/<run-id>/`).
-`--local` runs the same DAG on this machine, without Docker or an AWS account; otherwise the pipeline is
-upserted and run on SageMaker. Exit codes: 0 ok; the training command's own exit code (else 1) when
-the run fails; 2 bad input; 130 interrupted (the execution is stopped). The work is
-`pipelines.execute`'s; this module parses flags and prints.
+training log, the billed seconds, the model dir in `DIR/model/` at the end (default
+`outputs/<pipeline>/<run-id>/`). `--local` runs the same DAG on this machine, without Docker or an AWS
+account; otherwise the pipeline is upserted and run on SageMaker. `--retry` resumes a failed execution
+from its failed steps. Exit codes: 0 ok; the training command's own exit code (else 1) when the run
+fails; 2 bad input (or a worst case above --max-cost); 130 interrupted (the execution is stopped). The
+work is `pipelines.execute`'s; this module parses flags and prints.
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from configs import BadInput, examples_root, region_from, resolve_target
+from configs.settings import max_cost_from, required_region
 from pipelines import catalog
-from pipelines.cli import command, command_parser, exit_now
-from pipelines.execute import execute_local, execute_remote, summary
+from pipelines.cli import command, command_parser, exit_now, print_json
+from pipelines.execute import execute_local, execute_remote, refuse_over_budget, retry_remote, summary
+from pipelines.outcome import RunOutcome
 from pipelines.progress import Progress
 from steps.train.overrides import Overrides
 from steps.train.parameters import parameter_specs
 
-USAGE_TAIL = "-- ARGS: everything after a lone -- is passed to the training command, e.g. -- --max_iters=100"
+USAGE = "%(prog)s --example E --preset P [options] [-- ARGS...]\n       %(prog)s --retry EXECUTION [options]"
+EPILOG = "-- ARGS: everything after a lone -- goes to the training command, e.g. -- --max_iters=100"
 
 
 def split_extra_args(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -39,13 +43,9 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-@command
-def main(argv: list[str] | None = None) -> int:
-    """Run an example preset's pipeline (`--local`: on this machine) and follow it to the end."""
-    own, extra_args = split_extra_args(list(sys.argv[1:] if argv is None else argv))
-    parser = command_parser("run", "Run an example preset's pipeline and follow it.")
-    parser.epilog = USAGE_TAIL
-    parser.usage = "%(prog)s --example E --preset P [options] [-- ARGS...]"
+def _parser() -> Any:
+    parser = command_parser("run", "Run an example preset's pipeline and follow it.", example_required=False)
+    parser.usage, parser.epilog = USAGE, EPILOG
     parser.add_argument(
         "--local", action="store_true", help="run the DAG on this machine (no Docker, no AWS)"
     )
@@ -61,18 +61,52 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--skip-preflight", action="store_true", help="remote: no preflight checks before upsert"
     )
-    args = parser.parse_args(own)
+    parser.add_argument("--no-wait", action="store_true", help="remote: print the execution ARN and return")
+    parser.add_argument(
+        "--retry", metavar="EXECUTION", help="re-run a failed execution from its failed steps"
+    )
+    parser.add_argument(
+        "--max-cost",
+        type=float,
+        metavar="USD",
+        help="refuse a run whose worst case is above this (CVL_MAX_COST)",
+    )
+    return parser
+
+
+@command
+def main(argv: list[str] | None = None) -> int:
+    """Run an example preset's pipeline (`--local`: on this machine) and follow it to the end."""
+    own, extra_args = split_extra_args(list(sys.argv[1:] if argv is None else argv))
+    args = _parser().parse_args(own)
     if args.checkpoint_dir and not args.local:
         raise BadInput(
             "--checkpoint-dir applies to --local runs (on SageMaker, CheckpointConfig's S3 URI holds them)"
         )
+    progress = Progress()
+    if args.retry:
+        if args.example or args.preset or args.local or args.set or extra_args:
+            raise BadInput("--retry EXECUTION re-runs that execution as it was: drop the other run flags")
+        outcome = retry_remote(
+            args.retry,
+            region=required_region(args.region),
+            output_dir=args.output_dir,
+            progress=progress,
+            wait=not args.no_wait,
+        )
+        return _report(outcome, args, progress)
+    if not (args.example and args.preset):
+        raise BadInput("say which pipeline: --example E --preset P (or --retry EXECUTION)")
+    if args.local and args.no_wait:
+        raise BadInput("--no-wait applies to SageMaker runs: a --local run ends with this command")
 
     example, preset = catalog.resolve(examples_root(args.examples_root), args.example, args.preset)
     overrides = Overrides.parse(parameter_specs(preset, "s3://cvl-local/output"), args.set, extra_args)
+    if not args.local:
+        refuse_over_budget(overrides.applied_to(preset), max_cost_from(args.max_cost))
     # SIGTERM (kill, a CI timeout) stops the run as Ctrl-C does: jobs stopped, then exit 130.
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        progress = Progress()
         if args.local:
             outcome = execute_local(
                 example,
@@ -95,17 +129,27 @@ def main(argv: list[str] | None = None) -> int:
                 output_dir=args.output_dir,
                 progress=progress,
                 preflight=not args.skip_preflight,
+                wait=not args.no_wait,
             )
     finally:
         signal.signal(signal.SIGTERM, previous)
+    return _report(outcome, args, progress)
+
+
+def _report(outcome: RunOutcome, args: Any, progress: Progress) -> int:
+    if outcome.billing is not None:
+        progress.say(outcome.billing.line())
     if outcome.succeeded:
+        if outcome.model_dir:
+            progress.say(f"model: {outcome.model_dir}")
         if args.local:
-            progress.say(f"model: {outcome.model_dir}")
             progress.say(f"checkpoints: {outcome.checkpoint_dir}")
-        elif outcome.model_dir:
-            progress.say(f"model: {outcome.model_dir}")
+        if outcome.status == "Started":
+            progress.say(f"started: follow it with python -m pipelines.status {outcome.execution}")
     for line in summary(outcome):
         print(line, file=sys.stderr)
+    if args.json:
+        print_json(outcome.as_dict())
     return outcome.exit_code
 
 

@@ -7,7 +7,8 @@ and its steps. Loads no SageMaker SDK.
 
 from __future__ import annotations
 
-from configs import examples_root, region_from
+from configs import examples_root
+from configs.settings import required_region
 from pipelines import catalog
 from pipelines.cli import Parser, add_json_flag, add_region_flags, command, exit_now, print_json
 from pipelines.compile import pipeline_name
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--example and --preset go together")
         example, _ = catalog.resolve(examples_root(args.examples_root), args.example, args.preset)
         pipeline = pipeline_name(example.name, args.preset)
-    client = PipelinesClient.of(aws_session(region_from(args.region)))
+    client = PipelinesClient.of(aws_session(required_region(args.region)))
     if args.execution:
         arn = find_execution(client, args.execution, pipeline)
         summary, steps = summarize(client, arn), client.steps(arn)

@@ -38,6 +38,7 @@ def local_preflight(job: Job, command: list[str], host: Any) -> None:
     from configs import Preset
     from steps.preflight.checks import CHECKS
     from steps.preflight.container import execution_preset, parse_arguments
+    from steps.preflight.prices import estimate_preset
 
     bundle, facts = _bundle(job, command)
     say = lambda text: host.events.job_log(job.name, text)  # noqa: E731
@@ -50,6 +51,7 @@ def local_preflight(job: Job, command: list[str], host: Any) -> None:
         raise JobFailed(f"Preflight failed: [preset] {str(error).splitlines()[0]}") from None
     checkpoint = f"checkpoints in {preset.checkpoint.dir}" if preset.checkpoint else "no checkpoint folder"
     say(f"preset    PASS     {preset.instance_type} x{preset.instance_count}, {checkpoint}")
+    say(f"cost      {estimate_preset(preset.model_dump()).line().removeprefix('cost: ')}")
     if preset.spot:
         say("spot      NOTE     a local run is never interrupted; rerun with the same --output-dir to resume")
     skipped = ", ".join(name for name, _, _ in CHECKS)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from steps.common.aws import aws_session
 from steps.preflight.checks import exit_code, run_preflight
+from steps.preflight.prices import estimate_preset
 from steps.preflight.report import FAILURE_REASON_LIMIT, failure_reason, format_table
 
 FAILURE_FILE = "/opt/ml/output/message"
@@ -70,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         write_failure(args.failure_file, f"Preflight crashed: {type(error).__name__}: {error}")
         raise
     print(format_table(results), flush=True)
+    print(estimate_preset(preset).line(), flush=True)
     code = exit_code(results)
     if code:
         write_failure(args.failure_file, failure_reason(results))

@@ -32,7 +32,7 @@ def check_value(spec: ParameterSpec, value: ParameterValue) -> None:
     The single place a parameter value is judged; checks on values (e.g. for credentials) belong here.
     """
     if spec.type == "String" and value == "":  # SageMaker rejects empty parameter values
-        raise BadInput(f"{spec.name} is empty: give it a value")
+        raise BadInput(f"{spec.name}= is empty: give it a value")
     if spec.name == "InstanceType" and not INSTANCE_TYPE_PATTERN.match(str(value)):
         raise BadInput(
             f"InstanceType {value!r} is not a SageMaker instance type: use ml.<family>.<size>, e.g. ml.g5.xlarge"
@@ -92,7 +92,10 @@ class Overrides(BaseModel):
         for name, value in values.items():
             if name not in by_name:
                 raise BadInput(f"{name}: no such parameter; parameters: {_known(specs)}")
-            typed[name] = _typed(by_name[name], value)
+            try:
+                typed[name] = _typed(by_name[name], value)
+            except BadInput as error:
+                raise BadInput(f"{error}; parameters: {_known(specs)}") from None
             check_value(by_name[name], typed[name])
         if "OutputPath" in typed:
             typed["OutputPath"] = str(typed["OutputPath"]).rstrip("/")

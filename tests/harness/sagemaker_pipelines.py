@@ -10,6 +10,13 @@ ListPipelineExecutionSteps call, i.e. one per poll of the follower) move its ste
   ResourceNotFound for an unknown ARN, ConflictException when it already ended.
 - StopTrainingJob(TrainingJobName) -> {}: InProgress -> Stopping -> Stopped; ValidationException when
   the job is not InProgress; ResourceNotFound when it does not exist.
+- ListPipelineExecutions(PipelineName, SortBy, SortOrder, MaxResults, NextToken): moto lists every
+  execution oldest first with a "None" failure reason; this one sorts (CreationTime, Descending by
+  default), pages, reports scripted statuses and leaves PipelineExecutionFailureReason out when none.
+- RetryPipelineExecution(PipelineExecutionArn, ClientRequestToken) -> {PipelineExecutionArn}: the same
+  execution resumes from its failed steps (Executing again; the steps that succeeded keep their
+  attempt); ConflictException unless it Failed; ResourceNotFound for an unknown ARN. A test gives the
+  resumed run its ticks with `Script.on_retry`.
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ class Script:
         self.status = "Executing"
         self.failure_reason: str | None = None
         self.stop_requests: list[str] = []
+        self.retry_requests: list[str] = []
+        self.on_retry: list[Tick] = []
         self.polls = 0
 
     def step(self, name: str, status: str, *, failure: str | None = None, **metadata: Any) -> None:
@@ -69,6 +78,17 @@ class Script:
             self.status = "Stopped"
         elif self.status not in _TERMINAL and self.ticks:
             self.ticks.pop(0)(self)
+
+    def retry(self, token: str) -> None:
+        """Resume after a failure: the failed steps start again (one more attempt), ticks from `on_retry`."""
+        self.retry_requests.append(token)
+        self.status, self.failure_reason = "Executing", None
+        for entry in self.steps.values():
+            if entry["StepStatus"] == "Failed":
+                entry.update(StepStatus="Executing", StartTime=_now(), AttemptCount=entry["AttemptCount"] + 1)
+                entry.pop("EndTime", None)
+                entry.pop("FailureReason", None)
+        self.ticks, self.on_retry = list(self.on_retry), []
 
 
 def script_next_execution(pipeline: str, script: Script) -> Script:
@@ -159,6 +179,50 @@ def _stop_training_job(self: SageMakerResponse) -> ActionResult:
     return ActionResult({})
 
 
+def _list_executions(self: SageMakerResponse) -> ActionResult:
+    backend = self.sagemaker_backend
+    name = self._get_param("PipelineName")
+    pipeline = backend.pipelines.get(name)
+    if pipeline is None:
+        raise ResourceNotFound(f"Pipeline '{name}' does not exist.")
+    summaries = []
+    for arn, execution in pipeline.pipeline_executions.items():
+        _sync(backend, arn)
+        summary = {
+            "PipelineExecutionArn": arn,
+            "StartTime": execution.start_time,
+            "PipelineExecutionStatus": execution.pipeline_execution_status,
+        }
+        if execution.pipeline_execution_display_name:
+            summary["PipelineExecutionDisplayName"] = execution.pipeline_execution_display_name
+        if execution.pipeline_execution_failure_reason:
+            summary["PipelineExecutionFailureReason"] = execution.pipeline_execution_failure_reason
+        summaries.append(summary)
+    if self._get_param("SortOrder", "Descending") == "Descending":
+        summaries.reverse()  # kept in creation order, so newest first is the reverse
+    start = int(self._get_param("NextToken") or 0)
+    size = int(self._get_param("MaxResults") or 50)
+    page: dict[str, Any] = {"PipelineExecutionSummaries": summaries[start : start + size]}
+    if start + size < len(summaries):
+        page["NextToken"] = str(start + size)
+    return ActionResult(page)
+
+
+def _retry_execution(self: SageMakerResponse) -> ActionResult:
+    arn = self._get_param("PipelineExecutionArn")
+    execution = _execution(self.sagemaker_backend, arn)
+    script = _running.get(arn)
+    status = script.status if script is not None else execution.pipeline_execution_status
+    if status != "Failed":
+        raise ConflictException(
+            f"Pipeline execution '{arn}' is {status}: only a failed execution can be retried."
+        )
+    if script is not None:
+        script.retry(self._get_param("ClientRequestToken"))
+        _sync(self.sagemaker_backend, arn)
+    return ActionResult({"PipelineExecutionArn": arn})
+
+
 def install() -> None:
     """Patch the in-process moto SageMaker (idempotent)."""
     SageMakerModelBackend.start_pipeline_execution = _start  # type: ignore[method-assign]
@@ -166,6 +230,8 @@ def install() -> None:
     SageMakerResponse.list_pipeline_execution_steps = _list_steps  # type: ignore[attr-defined]
     SageMakerResponse.stop_pipeline_execution = _stop_execution  # type: ignore[attr-defined]
     SageMakerResponse.stop_training_job = _stop_training_job  # type: ignore[attr-defined]
+    SageMakerResponse.list_pipeline_executions = _list_executions  # type: ignore[method-assign]
+    SageMakerResponse.retry_pipeline_execution = _retry_execution  # type: ignore[attr-defined]
 
 
 def reset() -> None:

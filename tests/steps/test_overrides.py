@@ -47,7 +47,7 @@ def test_python_values_take_the_same_checks_and_none_means_not_given() -> None:
         ("ExtraArgs=--seed=1", "--set ExtraArgs must be a JSON list of strings"),
         ("nope=1", "--set nope: no such parameter; parameters: InstanceType (String)"),
         ("max_iters", "--set 'max_iters' is not NAME=VALUE"),
-        ("InstanceType=", "--set InstanceType is empty"),
+        ("InstanceType=", "--set InstanceType= is empty"),
     ],
 )
 def test_bad_values_are_one_line_saying_what_to_do(assignment: str, message: str) -> None:
