@@ -18,10 +18,16 @@ from pydantic import (
     model_validator,
 )
 
+from configs.credentials import SECRET_PREFIX, check_arguments, check_mapping
+
 INSTANCE_TYPE_PATTERN = re.compile(r"^ml\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$")
 PARAMETER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 S3_URI_PATTERN = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s]*)?$")
 ENV_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+# A Secrets Manager secret's name (1-512 of these characters), or its ARN.
+SECRET_ID_PATTERN = re.compile(
+    r"^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$"
+)
 
 # Names the pipeline itself uses; a hyperparameter may not shadow them.
 RESERVED_PARAMETER_NAMES = frozenset({"InstanceType", "InstanceCount", "OutputPath", "ExtraArgs"})
@@ -39,9 +45,13 @@ RelativePath = Annotated[str, AfterValidator(_relative_path)]
 
 
 class Frozen(BaseModel):
-    """Base for config models: immutable, unknown keys rejected."""
+    """Base for config models: immutable, unknown keys rejected.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    Validation errors never quote the input: a preset may hold a value that must not be printed
+    (a credential refused by `configs.credentials`).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
 
 class Prepare(Frozen):
@@ -69,6 +79,10 @@ class Preset(Frozen):
     `hyperparameters`, `environment`, `channels`, the instance type and count and the output path become
     pipeline parameters (their values here are the defaults); the other fields are fixed when the
     pipeline is upserted because SageMaker does not accept pipeline variables for them.
+
+    `secrets` maps an environment variable to a Secrets Manager secret (name under `cvl/`, or ARN): the
+    definition holds only the secret's id; the training entry point reads the value when the job starts.
+    A value that looks like a credential anywhere else is refused (`configs.credentials`).
     """
 
     description: str = ""
@@ -77,6 +91,7 @@ class Preset(Frozen):
     hyperparameters: dict[str, HyperparameterValue] = {}
     argument_style: Literal["--key=value", "--key value"] = "--key=value"
     environment: dict[str, StrictStr] = {}
+    secrets: dict[str, StrictStr] = {}
     instance_type: str = "ml.m5.xlarge"
     instance_count: int = Field(default=1, ge=1, le=100)
     volume_size_gb: int = Field(default=30, ge=1, le=16384)
@@ -110,6 +125,7 @@ class Preset(Frozen):
                 )
             if name in RESERVED_PARAMETER_NAMES or name.startswith(("Env_", "Input_", "cvl_")):
                 raise ValueError(f"hyperparameter name {name!r} is reserved by cvl-pipelines: rename it")
+        check_mapping("hyperparameters", value)
         return value
 
     @field_validator("environment")
@@ -118,6 +134,22 @@ class Preset(Frozen):
         for name in value:
             if not ENV_NAME_PATTERN.match(name):
                 raise ValueError(f"environment variable name {name!r} must match [A-Za-z_][A-Za-z0-9_]*")
+        check_mapping("environment", value)
+        return value
+
+    @field_validator("secrets")
+    @classmethod
+    def _secret_references(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, secret_id in value.items():
+            if not ENV_NAME_PATTERN.match(name):
+                raise ValueError(f"secrets: variable name {name!r} must match [A-Za-z_][A-Za-z0-9_]*")
+            if not SECRET_ID_PATTERN.match(secret_id):
+                raise ValueError(f"secrets.{name}: {secret_id!r} is not a Secrets Manager secret name or ARN")
+            if not secret_id.split(":secret:")[-1].startswith(SECRET_PREFIX):
+                raise ValueError(
+                    f"secrets.{name}: {secret_id!r} is outside {SECRET_PREFIX}: the execution role reads "
+                    f"only the project's secrets, named {SECRET_PREFIX}<name> (e.g. {SECRET_PREFIX}{name})"
+                )
         return value
 
     @field_validator("channels")
@@ -135,6 +167,25 @@ class Preset(Frozen):
         if value is not None:
             _check_s3_uri(value, "output_path")
         return value
+
+    @model_validator(mode="after")
+    def _commands_without_credentials(self) -> Preset:
+        # The commands travel in the definition too (the `cvl_preset` hyperparameter).
+        check_arguments("command", self.command)
+        for index, step in enumerate(self.prepare):
+            check_arguments(f"prepare[{index}].command", step.command)
+        if self.checkpoint is not None:
+            check_arguments("checkpoint.resume_args", self.checkpoint.resume_args)
+        return self
+
+    @model_validator(mode="after")
+    def _secret_or_value(self) -> Preset:
+        both = sorted(set(self.secrets) & set(self.environment))
+        if both:
+            raise ValueError(
+                f"{', '.join(both)} is both in environment and in secrets: keep it in secrets only"
+            )
+        return self
 
     @model_validator(mode="after")
     def _spot_needs_max_wait(self) -> Preset:

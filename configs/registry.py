@@ -13,7 +13,7 @@ from configs.errors import BadInput
 from configs.preset import Preset
 
 # Modules of this package that hold machinery, not an example's presets.
-_NOT_EXAMPLES = frozenset({"errors", "example", "instances", "preset", "registry", "settings"})
+_NOT_EXAMPLES = frozenset({"credentials", "errors", "example", "instances", "preset", "registry", "settings"})
 
 
 @cache

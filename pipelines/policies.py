@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from configs.credentials import SECRET_PREFIX
+
 EXECUTION_ROLE_NAME = "cvl-sagemaker-execution"
 EXECUTION_POLICY_NAME = "cvl-pipelines-execution"
 
@@ -78,6 +80,13 @@ def execution_policy(
                 "Effect": "Allow",
                 "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
                 "Resource": f"{arn}:s3:::{bucket}",
+            },
+            # The training entry point reads the preset's secrets at job start: the project's own only.
+            {
+                "Sid": "ProjectSecrets",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": f"{arn}:secretsmanager:{here}:secret:{SECRET_PREFIX}*",
             },
             # GetAuthorizationToken has no resource-level permissions: AWS requires "*".
             {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},

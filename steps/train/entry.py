@@ -17,8 +17,12 @@ machine). When hosts x processes > 1 the command runs under `python -m torch.dis
 
 from __future__ import annotations
 
+import base64
 import collections
+import datetime
 import glob
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -26,6 +30,9 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from typing import Any
 
 LOG_PREFIX = "cvl-entry:"
@@ -37,6 +44,7 @@ DEFAULT_MASTER_PORT = "29500"
 
 _child: subprocess.Popen | None = None
 _stopped_by: int | None = None
+_masked: list[bytes] = []  # secret values, replaced by *** in everything the commands print
 
 
 def log(message: str) -> None:
@@ -175,6 +183,216 @@ def sm_environment(
     return env
 
 
+# ---- secrets: Secrets Manager values read at job start, set for the commands only ----
+# The preset names secrets by id (`secrets: {ENV_NAME: secret-id}`); the values never appear in the
+# job's configuration, in the entry point's own environment, or in its log (the commands' output is
+# masked). With boto3 importable, its credential chain is used (the user's profile in `--local`);
+# without it (many example images), stdlib SigV4 with the environment's keys or the container
+# credentials endpoint SageMaker provides to training jobs.
+
+CONTAINER_CREDENTIALS_HOST = "http://169.254.170.2"
+SECRET_ATTEMPTS = 4
+
+
+class SecretError(Exception):
+    """A secret could not be read; the message names the secret and AWS's error, never a value."""
+
+
+def aws_region(environ: dict[str, str], secret_id: str = "") -> str:
+    """The secret's region: its ARN's, else AWS_REGION / AWS_DEFAULT_REGION, else the training job's
+    (SageMaker sets TRAINING_JOB_ARN in training containers)."""
+    if secret_id.startswith("arn:"):
+        return secret_id.split(":")[3]
+    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+    job_arn = environ.get("TRAINING_JOB_ARN", "")
+    if not region and job_arn.startswith("arn:") and job_arn.count(":") >= 5:
+        region = job_arn.split(":")[3]
+    if not region:
+        raise SecretError("no AWS region: set AWS_DEFAULT_REGION or name the secret by its ARN")
+    return region
+
+
+def aws_credentials(environ: dict[str, str]) -> dict[str, str]:
+    """AccessKeyId, SecretAccessKey and Token from the environment or the container credentials endpoint."""
+    if environ.get("AWS_ACCESS_KEY_ID") and environ.get("AWS_SECRET_ACCESS_KEY"):
+        return {
+            "AccessKeyId": environ["AWS_ACCESS_KEY_ID"],
+            "SecretAccessKey": environ["AWS_SECRET_ACCESS_KEY"],
+            "Token": environ.get("AWS_SESSION_TOKEN", ""),
+        }
+    headers = {}
+    if environ.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
+        url = CONTAINER_CREDENTIALS_HOST + environ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"]
+    elif environ.get("AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        url = environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+        token = environ.get("AWS_CONTAINER_AUTHORIZATION_TOKEN", "")
+        if environ.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"):
+            with open(environ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]) as handle:
+                token = handle.read().strip()
+        if token:
+            headers["Authorization"] = token
+    else:
+        raise SecretError(
+            "no AWS credentials: neither AWS_ACCESS_KEY_ID nor a container credentials endpoint"
+        )
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as answer:  # nosec B310: an http(s) URL AWS sets
+        found = json.loads(answer.read().decode("utf-8"))
+    return {key: str(found.get(key) or "") for key in ("AccessKeyId", "SecretAccessKey", "Token")}
+
+
+def _hmac(key: bytes, text: str) -> bytes:
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest()
+
+
+def sigv4_headers(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    credentials: dict[str, str],
+    region: str,
+    now: datetime.datetime,
+) -> dict[str, str]:
+    """`headers` plus the SigV4 signature (service `secretsmanager`) of a POST of `body` to `url`."""
+    parsed = urllib.parse.urlsplit(url)
+    stamp, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
+    signed = {key.lower(): value.strip() for key, value in headers.items()}
+    signed.update({"host": parsed.netloc, "x-amz-date": stamp})
+    if credentials.get("Token"):
+        signed["x-amz-security-token"] = credentials["Token"]
+    names = ";".join(sorted(signed))
+    canonical = "\n".join(
+        [
+            "POST",
+            urllib.parse.quote(parsed.path or "/", safe="/~"),
+            parsed.query,
+            "".join(f"{name}:{signed[name]}\n" for name in sorted(signed)),
+            names,
+            hashlib.sha256(body).hexdigest(),
+        ]
+    )
+    scope = f"{day}/{region}/secretsmanager/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    key = ("AWS4" + credentials["SecretAccessKey"]).encode("utf-8")
+    for part in (day, region, "secretsmanager", "aws4_request"):
+        key = _hmac(key, part)
+    signature = hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    result = dict(headers, **{"X-Amz-Date": stamp})
+    if credentials.get("Token"):
+        result["X-Amz-Security-Token"] = credentials["Token"]
+    result["Authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={credentials['AccessKeyId']}/{scope}, "
+        f"SignedHeaders={names}, Signature={signature}"
+    )
+    return result
+
+
+def secrets_endpoint(environ: dict[str, str], region: str) -> str:
+    """Secrets Manager's endpoint: `AWS_ENDPOINT_URL_SECRETS_MANAGER`, `AWS_ENDPOINT_URL` (as botocore
+    reads them), else the region's."""
+    override = environ.get("AWS_ENDPOINT_URL_SECRETS_MANAGER") or environ.get("AWS_ENDPOINT_URL")
+    if override:
+        return override
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return f"https://secretsmanager.{region}.{suffix}"
+
+
+def _secret_text(found: dict[str, Any], secret_id: str) -> str:
+    if found.get("SecretString") is not None:
+        return str(found["SecretString"])
+    binary = found.get("SecretBinary")
+    try:
+        raw = binary if isinstance(binary, bytes) else base64.b64decode(binary or "")
+        return raw.decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise SecretError(f"secret {secret_id} holds binary data, not text: store it as a string") from None
+
+
+def get_secret_stdlib(secret_id: str, environ: dict[str, str]) -> str:
+    """GetSecretValue over HTTPS with SigV4 (stdlib only); retries throttling, 5xx and lost connections."""
+    region = aws_region(environ, secret_id)
+    url = secrets_endpoint(environ, region)
+    body = json.dumps({"SecretId": secret_id}).encode("utf-8")
+    headers = {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "secretsmanager.GetSecretValue",
+    }
+    credentials = aws_credentials(environ)
+    for attempt in range(SECRET_ATTEMPTS):
+        now = datetime.datetime.now(datetime.timezone.utc)  # noqa: UP017 (datetime.UTC is 3.11+)
+        request = urllib.request.Request(
+            url, data=body, method="POST", headers=sigv4_headers(url, body, headers, credentials, region, now)
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:  # nosec B310: the AWS endpoint
+                return _secret_text(json.loads(answer.read().decode("utf-8")), secret_id)
+        except urllib.error.HTTPError as error:
+            try:
+                details = json.loads(error.read().decode("utf-8") or "{}")
+            except ValueError:
+                details = {}
+            code = str(details.get("__type", error.code)).rsplit("#", 1)[-1]
+            message = details.get("message") or details.get("Message") or error.reason
+            retry = error.code >= 500 or code in ("ThrottlingException", "TooManyRequestsException")
+            if not retry or attempt == SECRET_ATTEMPTS - 1:
+                raise SecretError(f"secret {secret_id}: {code}: {message}") from None
+        except (urllib.error.URLError, OSError) as error:
+            if attempt == SECRET_ATTEMPTS - 1:
+                raise SecretError(
+                    f"secret {secret_id}: Secrets Manager unreachable at {url}: {error}"
+                ) from None
+        time.sleep(min(2**attempt, 8))
+    raise SecretError(f"secret {secret_id}: no answer")  # not reached: the last attempt returns or raises
+
+
+def get_secret_boto3(secret_id: str, environ: dict[str, str]) -> str:
+    """GetSecretValue with boto3 (its full credential chain: profiles, SSO, container, instance)."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        region: str | None = aws_region(environ, secret_id)
+    except SecretError:
+        region = None  # the profile may name one
+    config = Config(retries={"mode": "standard", "max_attempts": SECRET_ATTEMPTS})
+    try:
+        client = boto3.session.Session().client("secretsmanager", region_name=region, config=config)
+        return _secret_text(client.get_secret_value(SecretId=secret_id), secret_id)
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        raise SecretError(f"secret {secret_id}: {details.get('Code')}: {details.get('Message')}") from None
+    except BotoCoreError as error:
+        raise SecretError(f"secret {secret_id}: {error}") from None
+
+
+def read_secrets(preset: dict[str, Any], environ: dict[str, str]) -> dict[str, str]:
+    """The preset's secrets as variables (name -> value), each value also masked in the commands' output."""
+    secrets = preset.get("secrets") or {}
+    if not secrets:
+        return {}
+    try:
+        import boto3  # noqa: F401  (only to learn whether the image has it)
+
+        get = get_secret_boto3
+    except ImportError:
+        get = get_secret_stdlib
+    values = {}
+    for name, secret_id in sorted(secrets.items()):
+        values[name] = get(secret_id, environ)
+        if values[name]:
+            _masked.append(values[name].encode("utf-8"))
+        log(f"secret {name} <- {secret_id}")
+    return values
+
+
+def mask(raw: bytes) -> bytes:
+    """`raw` with every secret value replaced by `***`."""
+    for value in _masked:
+        raw = raw.replace(value, b"***")
+    return raw
+
+
 def _forward(signum: int, _frame: Any) -> None:
     global _stopped_by
     # A second stop request means the first was not enough: kill the command outright.
@@ -200,6 +418,7 @@ def stream(command: list[str], cwd: str, env: dict[str, str]) -> tuple[int, list
     )
     assert _child.stdout is not None
     for raw in iter(_child.stdout.readline, b""):
+        raw = mask(raw)
         sys.stdout.buffer.write(raw)
         sys.stdout.flush()
         tail.append(raw.decode("utf-8", "replace").rstrip("\r\n"))
@@ -274,6 +493,10 @@ def main(argv: list[str] | None = None) -> int:
     env.update(sm_environment(root, resources, gpus, values, preset))
     env.update({str(k): str(v) for k, v in preset.get("environment", {}).items() if k not in os.environ})
     env["PYTHONUNBUFFERED"] = "1"
+    try:
+        env.update(read_secrets(preset, dict(os.environ)))
+    except (SecretError, OSError, ValueError) as error:
+        return fail(root, f"cvl entry point: {error}", 1)
 
     for step in preset.get("prepare", []):
         if not os.path.exists(os.path.join(code_dir, step["creates"])):

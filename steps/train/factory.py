@@ -94,6 +94,10 @@ def train_step(
         enable_managed_spot_training=preset.spot or None,
         keep_alive_period_in_seconds=preset.keep_alive_minutes * 60 or None,
     )
+    environment: dict[str, Any] = {name: parameters[f"Env_{name}"] for name in preset.environment}
+    if preset.secrets:
+        # Where the entry point reads the secrets (Secrets Manager in the pipeline's region).
+        environment.setdefault("AWS_DEFAULT_REGION", target.region)
     tags = [
         Tag(key=key, value=value)
         for key, value in sorted(({"cvl:pipeline": pipeline_name} | preset.tags).items())
@@ -112,7 +116,7 @@ def train_step(
         ]
         or None,
         hyperparameters=hyperparameters,
-        environment={name: parameters[f"Env_{name}"] for name in preset.environment},
+        environment=environment,
         tags=tags,
     )
     return TrainingStep(

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
 
-from configs import BadInput, Preset
+from configs import BadInput, Preset, credentials
 from configs.preset import INSTANCE_TYPE_PATTERN, S3_URI_PATTERN
 from steps.train.parameters import ParameterSpec, parse_override
 
@@ -43,6 +43,19 @@ def check_value(spec: ParameterSpec, value: ParameterValue) -> None:
         raise BadInput(f"{spec.name} {value!r} is not an S3 URI: use s3://<bucket>/<prefix>")
     if spec.name == EXTRA_ARGS and not _is_json_string_list(str(value)):
         raise BadInput('ExtraArgs must be a JSON list of strings, e.g. ["--seed=1"] (or use -- ARGS)')
+
+
+def refuse_credentials(spec: ParameterSpec, value: Any) -> None:
+    """`BadInput` naming the parameter (never the value) when `value` looks like a credential.
+
+    Runs on the value as given, before it is typed: a type error message would quote it.
+    """
+    if not isinstance(value, str):
+        return
+    if spec.name == EXTRA_ARGS and _is_json_string_list(value):
+        credentials.check_arguments(EXTRA_ARGS, json.loads(value))
+    else:
+        credentials.check_value(spec.name, value, spec.name)
 
 
 def _is_json_string_list(text: str) -> bool:
@@ -75,7 +88,8 @@ class Overrides(BaseModel):
     name and value against the pipeline's parameters, so an `Overrides` is always valid.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Errors never quote the input: a refused value may be a credential.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     values: dict[str, ParameterValue] = {}
 
@@ -92,6 +106,7 @@ class Overrides(BaseModel):
         for name, value in values.items():
             if name not in by_name:
                 raise BadInput(f"{name}: no such parameter; parameters: {_known(specs)}")
+            refuse_credentials(by_name[name], value)
             try:
                 typed[name] = _typed(by_name[name], value)
             except BadInput as error:
@@ -122,6 +137,7 @@ class Overrides(BaseModel):
                 raise BadInput(f"--set {assignment!r} is not NAME=VALUE; parameters: {_known(specs)}")
             values[name] = text
         if extra_args:
+            credentials.check_arguments("-- ARGS", extra_args)
             values[EXTRA_ARGS] = json.dumps(list(extra_args))
         try:
             return cls.from_values(specs, values)

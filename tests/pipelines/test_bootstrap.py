@@ -74,3 +74,31 @@ def test_a_bucket_in_another_region_is_bad_input_and_nothing_is_created(fresh, c
     err = capsys.readouterr().err
     assert "is in eu-west-1, not us-east-1" in err and "--region eu-west-1" in err
     assert boto3.client("iam").list_roles()["Roles"] == []
+
+
+def test_role_reads_the_projects_secrets_and_no_others(fresh):
+    from tests.harness import iam_simulator
+
+    iam_simulator.install()
+    assert bootstrap.main([]) == 0
+    role_arn = f"arn:aws:iam::{ACCOUNT}:role/cvl-sagemaker-execution"
+    secret = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:"
+    resources = [
+        f"{secret}cvl/HF_TOKEN-AbCdEf",
+        f"{secret}cvl/team/WANDB_API_KEY-123456",
+        f"{secret}prod/database-AbCdEf",
+        f"{secret}cvlx/HF_TOKEN-AbCdEf",
+        f"arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:cvl/HF_TOKEN-AbCdEf",
+    ]
+    results = boto3.client("iam").simulate_principal_policy(
+        PolicySourceArn=role_arn,
+        ActionNames=["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
+        ResourceArns=resources,
+    )["EvaluationResults"]
+    allowed = {
+        (r["EvalActionName"], r["EvalResourceName"]) for r in results if r["EvalDecision"] == "allowed"
+    }
+    assert allowed == {
+        ("secretsmanager:GetSecretValue", resources[0]),
+        ("secretsmanager:GetSecretValue", resources[1]),
+    }
