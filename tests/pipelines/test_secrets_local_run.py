@@ -14,8 +14,9 @@ import pytest
 
 from configs import Example, Preset
 from pipelines.compile import compile_pipeline
+from pipelines.execute import execute_local
 from pipelines.progress import Progress
-from pipelines.run import local_run
+from steps.train.overrides import Overrides
 from tests.conftest import REGION
 from tests.harness.moto_server import MotoServer
 
@@ -52,17 +53,18 @@ def test_local_run_reads_the_secret_by_name_and_never_shows_it(
         Name="cvl/WANDB_API_KEY", SecretString=TOKEN_VALUE
     )
     printed = io.StringIO()
-    outcome = local_run(
+    outcome = execute_local(
         example,
         "train",
         PRESET,
-        {},
+        Overrides.parse([], []),
         output_dir=tmp_path / "out",
         checkpoint_dir=None,
         region=REGION,
         progress=Progress(printed),
     )
     assert outcome.status == "Succeeded", printed.getvalue()
+    assert outcome.model_dir is not None
     digest = hashlib.sha256(TOKEN_VALUE.encode()).hexdigest()
     assert (outcome.model_dir / "key.sha256").read_text() == digest
     log = printed.getvalue()
