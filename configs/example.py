@@ -1,45 +1,201 @@
-"""An example folder's `example.yaml` (CVlization layout) and the preset derived from it."""
+"""An example folder's `example.yaml` (CVlization layout), normalised from every shape the tree uses."""
 
 from __future__ import annotations
 
+import re
+import shlex
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from configs.instances import smallest_gpu_instance
+from configs.instances import smallest_cpu_instance, smallest_gpu_instance
 from configs.preset import Frozen, Preset
 
+_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 
-class Resources(BaseModel):
-    """What an example says it needs; other CVlization keys are tolerated."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+class Resources(Frozen):
+    """What an example needs, from `resources:` (gpu as an int, `{count, vram_gb}`, `required`, or
+    `gpu_count`), `hardware: {gpu_required, min_vram_gb}` or `docker: {gpu: required|optional, vram_gb}`.
+    """
 
     gpu: int = Field(default=0, ge=0)
     vram_gb: int = Field(default=0, ge=0)
     disk_gb: int = Field(default=30, ge=1)
+    cpu_cores: int = Field(default=0, ge=0)
+    ram_gb: int = Field(default=0, ge=0)
+
+
+def _gpu_count(value: Any) -> int | None:
+    """A GPU count from the shapes CVlization writes: 1, "required"/"optional", True/False."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("required", "yes", "true"):
+            return 1
+        if lowered in ("optional", "no", "false", "none", ""):
+            return 0
+    return value  # an int, or anything else for pydantic to reject with its own message
+
+
+def normalise_resources(raw: dict[str, Any]) -> dict[str, Any]:
+    """The `Resources` fields from an example.yaml mapping, whichever of the shapes it uses."""
+    resources = raw.get("resources") if isinstance(raw.get("resources"), dict) else {}
+    hardware = raw.get("hardware") if isinstance(raw.get("hardware"), dict) else {}
+    docker = raw.get("docker") if isinstance(raw.get("docker"), dict) else {}
+    gpu_field = resources.get("gpu")
+    vram = resources.get("vram_gb")
+    if isinstance(gpu_field, dict):
+        gpu, vram = gpu_field.get("count", 1), gpu_field.get("vram_gb", vram)
+    else:
+        gpu = _gpu_count(gpu_field)
+    if gpu is None:
+        gpu = _gpu_count(resources.get("gpu_count"))
+    if gpu is None and hardware:
+        gpu = _gpu_count(hardware.get("gpu_required"))
+        vram = vram if vram is not None else hardware.get("min_vram_gb")
+    if gpu is None and docker:
+        gpu = _gpu_count(docker.get("gpu"))
+        vram = vram if vram is not None else docker.get("vram_gb")
+    found = {
+        "gpu": gpu,
+        "vram_gb": vram,
+        "disk_gb": resources.get("disk_gb"),
+        "cpu_cores": resources.get("cpu_cores"),
+        "ram_gb": resources.get("ram_gb", hardware.get("min_ram_gb")),
+    }
+    return {key: value for key, value in found.items() if value is not None}
+
+
+class DeclaredPreset(Frozen):
+    """One entry of `presets:`: a script (with any leading `VAR=x` and trailing `-- args` split off),
+    its `args` and `env`, or a `command` run in the image.
+    """
+
+    description: str = ""
+    script: str | None = None
+    script_env: dict[str, str] = {}
+    args: list[str] = []
+    env: dict[str, str] = {}
+    command: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalise(cls, value: Any) -> Any:
+        if value is None:
+            return {}
+        if isinstance(value, str):
+            value = {"script": value}
+        elif isinstance(value, list):
+            value = {"script": " ".join(str(part) for part in value)} if value else {}
+        if not isinstance(value, dict):
+            return value
+        known = {key: value[key] for key in ("description", "script", "env", "command") if key in value}
+        script_env, script, script_args = split_script_field(str(known.pop("script", "") or ""))
+        args = value.get("args") or []
+        args = shlex.split(args) if isinstance(args, str) else [str(arg) for arg in args]
+        known["env"] = {str(k): str(v) for k, v in (known.get("env") or {}).items()}
+        known["description"] = str(known.get("description") or "").strip()
+        return known | {"script": script, "script_env": script_env, "args": script_args + args}
+
+
+def split_script_field(text: str) -> tuple[dict[str, str], str | None, list[str]]:
+    """`VAR=x train.sh -- --stage a` -> ({VAR: x}, "train.sh", ["--stage", "a"])."""
+    words = shlex.split(text) if text.strip() else []
+    env: dict[str, str] = {}
+    while words and _ASSIGNMENT.match(words[0]):
+        name, value = _ASSIGNMENT.match(words.pop(0)).groups()  # type: ignore[union-attr]
+        env[name] = value
+    script = words.pop(0) if words else None
+    if words and words[0] == "--":
+        words.pop(0)
+    return env, script, words
 
 
 class Example(Frozen):
-    """One example folder: its name (from `example.yaml`), where it lives, and what it needs."""
+    """One example folder: its name (from `example.yaml`), where it lives, and what it declares."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,62}$")
     path: Path
+    folder: str = ""
     description: str = ""
+    image: str = ""
     resources: Resources = Resources()
-    preset_descriptions: dict[str, str] = {}
+    presets: dict[str, DeclaredPreset] = {}
+    sagemaker: dict[str, dict[str, Any]] = {}
+    repo_root: Path | None = None
+
+    @field_validator("sagemaker")
+    @classmethod
+    def _sagemaker_settings(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for preset_name, settings in value.items():
+            if not isinstance(settings, dict):
+                raise ValueError(f"{preset_name}: must be a mapping of Preset fields")
+            for key in settings:
+                if key not in Preset.model_fields or key == "description":
+                    raise ValueError(
+                        f"{preset_name}.{key}: not a Preset field "
+                        f"(known: {', '.join(sorted(set(Preset.model_fields) - {'description'}))})"
+                    )
+            Preset.model_validate({"command": ["true"]} | settings)
+        return value
+
+
+class ExampleFile(BaseModel):
+    """The parts of a raw `example.yaml` this tool reads; CVlization's other keys are its own business."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    description: str = ""
+    image: Any = None
+    docker: Any = None
+    presets: Any = None
+    sagemaker: dict[str, Any] | None = None
+
+    def declared_presets(self) -> dict[str, Any]:
+        """`presets:` as a mapping: a list of names becomes `{name: name.sh}`, null becomes empty."""
+        if isinstance(self.presets, list):
+            return {str(name): f"{name}.sh" for name in self.presets}
+        if isinstance(self.presets, dict):
+            return {str(name): _default_script(str(name), entry) for name, entry in self.presets.items()}
+        return {}
+
+    def image_name(self) -> str:
+        """The image the example's scripts run: `image:`, else `docker: {image}` or `docker: <name>`."""
+        docker = self.docker.get("image") if isinstance(self.docker, dict) else self.docker
+        return str(self.image or docker or "")
+
+
+def _default_script(name: str, entry: Any) -> Any:
+    # CVlization's runner: a mapping without `script` runs `<preset>.sh`, unless it carries a command.
+    if entry is None:
+        return f"{name}.sh"
+    if isinstance(entry, dict) and "script" not in entry and "command" not in entry:
+        return entry | {"script": f"{name}.sh"}
+    return entry
 
 
 def default_preset(example: Example) -> Preset:
-    """The `train` preset of an example without a config module: `python train.py` on what it asks for."""
+    """The `train` preset of an example that declares none: `python train.py` on what it asks for."""
     resources = example.resources
-    if resources.gpu > 0 or resources.vram_gb > 0:
-        instance_type = smallest_gpu_instance(max(resources.gpu, 1), resources.vram_gb)
-    else:
-        instance_type = "ml.m5.xlarge"
+    instance_type = instance_for(resources)
     return Preset(
         description=f"python train.py on {instance_type} (derived from example.yaml resources)",
         command=["python", "train.py"],
         instance_type=instance_type,
         volume_size_gb=max(resources.disk_gb, 30),
     )
+
+
+def instance_for(resources: Resources) -> str:
+    """The cheapest instance for `resources`; ValueError when none is large enough."""
+    if resources.gpu > 0 or resources.vram_gb > 0:
+        return smallest_gpu_instance(
+            max(resources.gpu, 1), resources.vram_gb, resources.cpu_cores, resources.ram_gb
+        )
+    return smallest_cpu_instance(resources.cpu_cores, resources.ram_gb)

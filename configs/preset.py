@@ -87,6 +87,7 @@ class Preset(Frozen):
 
     description: str = ""
     command: list[str] = Field(min_length=1)
+    workdir: RelativePath | None = None
     prepare: list[Prepare] = []
     hyperparameters: dict[str, HyperparameterValue] = {}
     argument_style: Literal["--key=value", "--key value"] = "--key=value"

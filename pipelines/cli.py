@@ -26,12 +26,16 @@ def command_parser(
     """A parser with `--example/--preset` (or `--all`), the deploy-target flags and `--json`."""
     parser = Parser(prog=f"python -m pipelines.{prog}", description=description)
     if all_examples:
-        parser.add_argument("--example", help="example name (from its example.yaml)")
+        parser.add_argument(
+            "--example", help="example name (from its example.yaml) or folder path under the examples root"
+        )
         parser.add_argument("--preset", help="preset name, e.g. train")
         parser.add_argument("--all", action="store_true", help="every preset of every example")
     else:
         parser.add_argument(
-            "--example", required=example_required, help="example name (from its example.yaml)"
+            "--example",
+            required=example_required,
+            help="example name (from its example.yaml) or folder path under the examples root",
         )
         parser.add_argument("--preset", required=example_required, help="preset name, e.g. smoke or train")
     add_json_flag(parser)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from configs import BadInput, DeployTarget, Example, Preset
+from pipelines.discovery.shipping import shipped_files, shipped_paths
 from steps.build_image.context import BadContext, PackedContext, image_tag, pack_context
 from steps.build_image.facts import PROJECT_NAME, BuildFacts, repository_name
 from steps.common.bundle import Bundle, make_bundle
@@ -101,11 +102,18 @@ def base_facts(example: str, preset_name: str, target: DeployTarget) -> dict[str
     }
 
 
+def shipped_context(example: Example) -> list[tuple[str, Path]]:
+    """The repository files `example` needs beside its code (the `cvlization` package), by context name."""
+    if example.repo_root is None:
+        return []
+    return shipped_files(example.repo_root, shipped_paths(example))
+
+
 def stage(example: Example, preset_name: str, preset: Preset, target: DeployTarget) -> Staged:
     """Pack the build context and bundle the step code for one example preset; no SDK, no network."""
     facts = build_facts(target, example.name)
     try:
-        context = pack_context(example.path, ENTRY_POINT)
+        context = pack_context(example.path, ENTRY_POINT, shipped_context(example))
     except BadContext as error:
         raise BadInput(str(error)) from None
     tag = image_tag(context.digest)

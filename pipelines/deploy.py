@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from configs import BadInput, Example, Preset
+from configs import BadInput
 from pipelines import catalog
 from pipelines.compile import CompiledPipeline, Staged, compile_staged
 from pipelines.validate import validate_definition
@@ -36,28 +36,23 @@ class Deployed(NamedTuple):
         return self._asdict()
 
 
-def selected(
-    root: Path, example: str | None, preset: str | None, every: bool
-) -> list[tuple[Example, str, Preset]]:
-    """The (example, preset name, preset) triples the flags ask for; `BadInput` when they ask for none.
+def selected(root: Path, example: str | None, preset: str | None, every: bool) -> catalog.Pairs:
+    """The (example, preset name, preset) triples the flags ask for, and the examples `--all` skips
+    (unreadable, with the reason); `BadInput` when they ask for none.
 
     With `--all`, `--example` narrows to one example and `--preset` to one preset name.
     """
     if every:
-        pairs = catalog.all_pairs(root)
-        if example:
-            pairs = [pair for pair in pairs if pair[0].name == example]
-            if not pairs:
-                catalog.resolve(root, example, preset or "train")  # raises with the known examples
+        chosen = catalog.all_pairs(root, only=example)
         if preset:
-            pairs = [pair for pair in pairs if pair[1] == preset]
-            if not pairs:
+            chosen = chosen._replace(pairs=[pair for pair in chosen.pairs if pair[1] == preset])
+            if not chosen.pairs:
                 raise BadInput(f"--all --preset {preset}: no example has a preset named {preset!r}")
-        return pairs
+        return chosen
     if not example or not preset:
         raise BadInput("say which pipeline: --example E --preset P, or --all")
-    found, chosen = catalog.resolve(root, example, preset)
-    return [(found, preset, chosen)]
+    found, chosen_preset = catalog.resolve(root, example, preset)
+    return catalog.Pairs([(found, preset, chosen_preset)], [])
 
 
 def write_definition(compiled: CompiledPipeline, out_dir: Path) -> Path:

@@ -22,6 +22,7 @@ from configs.settings import max_cost_from, required_region
 from pipelines import catalog
 from pipelines.cli import command, command_parser, exit_now, print_json
 from pipelines.execute import execute_local, execute_remote, refuse_over_budget, retry_remote, summary
+from pipelines.local.missing_module import explain_missing_module
 from pipelines.outcome import RunOutcome
 from pipelines.progress import Progress
 from steps.train.overrides import Overrides
@@ -133,10 +134,10 @@ def main(argv: list[str] | None = None) -> int:
             )
     finally:
         signal.signal(signal.SIGTERM, previous)
-    return _report(outcome, args, progress)
+    return _report(outcome, args, progress, example.path)
 
 
-def _report(outcome: RunOutcome, args: Any, progress: Progress) -> int:
+def _report(outcome: RunOutcome, args: Any, progress: Progress, example_path: Path | None = None) -> int:
     if outcome.billing is not None:
         progress.say(outcome.billing.line())
     if outcome.succeeded:
@@ -148,6 +149,9 @@ def _report(outcome: RunOutcome, args: Any, progress: Progress) -> int:
             progress.say(f"started: follow it with python -m pipelines.status {outcome.execution}")
     for line in summary(outcome):
         print(line, file=sys.stderr)
+    hint = explain_missing_module(list(outcome.tail), example_path) if args.local and example_path else None
+    if hint and not outcome.succeeded:
+        print(f"hint: {hint}", file=sys.stderr)
     if args.json:
         print_json(outcome.as_dict())
     return outcome.exit_code

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from configs import examples_root, resolve_target
+from configs import BadInput, examples_root, resolve_target
+from pipelines import catalog
 from pipelines.cli import EXIT_FAILED, EXIT_OK, command, command_parser, exit_now, print_json
 from pipelines.compile import stage
 from pipelines.deploy import Deployed, deploy, dry_run, selected
@@ -38,13 +39,23 @@ def main(argv: list[str] | None = None) -> int:
     target = resolve_target(
         region=args.region, role_arn=args.role_arn, bucket=args.bucket, allow_placeholders=args.dry_run
     )
-    staged = [stage(example, name, preset, target) for example, name, preset in chosen]
+    skipped = list(chosen.skipped)
+    staged = []
+    for example, name, preset in chosen.pairs:
+        try:
+            staged.append(stage(example, name, preset, target))
+        except BadInput as error:  # e.g. no Dockerfile: with --all, this example only is skipped
+            if not args.all:
+                raise
+            skipped.append(catalog.Skipped(example.folder, str(error)))
     if args.dry_run:
         outcomes = dry_run(staged, args.out)
     else:
         outcomes = deploy(staged, target.region, preflight=not args.skip_preflight, schedule=args.schedule)
+    outcomes += [Deployed(entry.folder, "skipped", "", entry.reason) for entry in skipped]
     _print(outcomes, target.placeholders, args.json)
-    return EXIT_FAILED if any(outcome.action == "failed" for outcome in outcomes) else EXIT_OK
+    failed = any(outcome.action in ("failed", "skipped") for outcome in outcomes)
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _print(outcomes: list[Deployed], placeholders: tuple[str, ...], as_json: bool) -> None:
@@ -53,7 +64,8 @@ def _print(outcomes: list[Deployed], placeholders: tuple[str, ...], as_json: boo
         return
     for outcome in outcomes:
         suffix = f": {outcome.detail}" if outcome.detail else ""
-        print(f"{outcome.pipeline}: {outcome.action} (sha256:{outcome.digest[:12]}){suffix}")
+        digest = f" (sha256:{outcome.digest[:12]})" if outcome.digest else ""
+        print(f"{outcome.pipeline}: {outcome.action}{digest}{suffix}")
     if placeholders:
         print(
             f"note: placeholders stand in for {', '.join(placeholders)}: set AWS_DEFAULT_REGION, "

@@ -15,7 +15,7 @@ import shutil
 import stat
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -87,8 +87,13 @@ def _zip_info(name: str, size: int, executable: bool, sample: bytes) -> zipfile.
     return info
 
 
-def pack_context(example_path: Path, entry_point: Path) -> PackedContext:
+def pack_context(
+    example_path: Path, entry_point: Path, shipped: Sequence[tuple[str, Path]] = ()
+) -> PackedContext:
     """Pack `example_path` with the rendered Dockerfile and `entry_point` (as `cvl_entry.py`).
+
+    `shipped` (name in the context, file) adds files from outside the folder, such as the repository's
+    `cvlization` package; the example's own files win over them.
 
     Files are streamed into the zip in 1 MiB chunks, never read whole; incompressible ones are stored,
     not deflated. BadContext when the folder has no Dockerfile or its `.dockerignore` has a pattern
@@ -107,9 +112,10 @@ def pack_context(example_path: Path, entry_point: Path) -> PackedContext:
     generated = {"Dockerfile": render_dockerfile(dockerfile.read_text("utf-8")).encode("utf-8")}
     if ignore_text is not None:
         generated[".dockerignore"] = (ignore_text.rstrip("\n") + "\n" + _DOCKERIGNORE_FOOTER).encode("utf-8")
-    entries: dict[str, Path | bytes] = {
-        name: path for name, path in context_files(example_path, ignore) if name not in generated
-    }
+    entries: dict[str, Path | bytes] = dict(shipped)
+    entries.update(
+        {name: path for name, path in context_files(example_path, ignore) if name not in generated}
+    )
     entries.update(generated)
     entries[ENTRY_NAME] = entry_point
 

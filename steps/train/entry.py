@@ -469,6 +469,53 @@ def keep_folders(preset: dict[str, Any], code_dir: str, model_dir: str) -> None:
         log(f"kept {folder} -> {target}")
 
 
+def cvl_environment(root: str, code_dir: str, environ: dict[str, str]) -> dict[str, str]:
+    """CVL's I/O contract: `CVL_OUTPUTS` inside the model dir, `CVL_INPUTS` at the input channel (when
+    there is one, or one named `inputs`/`training`), and the code folder (where the shipped `cvlization`
+    package is) first on `PYTHONPATH`."""
+    outputs = os.path.join(root, "model", "outputs")
+    os.makedirs(outputs, exist_ok=True)
+    env = {"CVL_OUTPUTS": outputs}
+    data_dir = os.path.join(root, "input", "data")
+    channels = sorted(os.listdir(data_dir)) if os.path.isdir(data_dir) else []
+    named = [name for name in ("inputs", "training", "train") if name in channels]
+    chosen = channels[0] if len(channels) == 1 else (named[0] if named else None)
+    if chosen:
+        env["CVL_INPUTS"] = os.path.join(data_dir, chosen)
+    existing = environ.get("PYTHONPATH")
+    env["PYTHONPATH"] = code_dir + (os.pathsep + existing if existing else "")
+    return env
+
+
+def snapshot(code_dir: str) -> dict[str, tuple[int, int]]:
+    """(mtime, size) of every file in the code folder, hidden folders and caches left out."""
+    files: dict[str, tuple[int, int]] = {}
+    for folder, subfolders, names in os.walk(code_dir):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".") and name != "__pycache__"]
+        for name in names:
+            path = os.path.join(folder, name)
+            try:
+                status = os.stat(path)
+            except OSError:
+                continue
+            files[os.path.relpath(path, code_dir)] = (status.st_mtime_ns, status.st_size)
+    return files
+
+
+def keep_changes(before: dict[str, tuple[int, int]], code_dir: str, model_dir: str) -> int:
+    """Copy the files the run created or changed in the code folder into the model dir, at the same
+    relative path (`artifacts/metrics.json` -> `<model>/artifacts/metrics.json`); returns how many."""
+    copied = 0
+    for relative, state in snapshot(code_dir).items():
+        target = os.path.join(model_dir, relative)
+        if before.get(relative) == state or os.path.exists(target):
+            continue
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copy2(os.path.join(code_dir, relative), target)
+        copied += 1
+    return copied
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the training job described by the `/opt/ml` tree; returns the exit code.
 
@@ -491,17 +538,19 @@ def main(argv: list[str] | None = None) -> int:
     procs = int(os.environ.get("CVL_NUM_PROCESSES") or max(1, gpus))
     env = dict(os.environ)
     env.update(sm_environment(root, resources, gpus, values, preset))
+    env.update(cvl_environment(root, code_dir, env))
     env.update({str(k): str(v) for k, v in preset.get("environment", {}).items() if k not in os.environ})
     env["PYTHONUNBUFFERED"] = "1"
     try:
         env.update(read_secrets(preset, dict(os.environ)))
     except (SecretError, OSError, ValueError) as error:
         return fail(root, f"cvl entry point: {error}", 1)
+    work_dir = os.path.join(code_dir, preset.get("workdir") or "")
 
     for step in preset.get("prepare", []):
         if not os.path.exists(os.path.join(code_dir, step["creates"])):
             log(f"prepare: {' '.join(step['command'])}")
-            code, tail = stream(step["command"], code_dir, env)
+            code, tail = stream(step["command"], work_dir, env)
             if code != 0:
                 return fail(root, failure_reason(f"prepare `{' '.join(step['command'])}`", code, tail), code)
 
@@ -516,10 +565,14 @@ def main(argv: list[str] | None = None) -> int:
     hosts = len(resources["hosts"])
     log(f"{hosts} host(s) x {procs} process(es), {gpus} GPU(s) on {resources['current_host']}")
     log(f"running: {' '.join(command)}")
-    code, tail = stream(command, code_dir, env)
+    before = snapshot(code_dir)
+    code, tail = stream(command, work_dir, env)
     if code != 0:
         return fail(root, failure_reason(f"`{' '.join(preset['command'])}`", code, tail), code)
     keep_folders(preset, code_dir, env["SM_MODEL_DIR"])
+    changed = keep_changes(before, code_dir, env["SM_MODEL_DIR"])
+    if changed:
+        log(f"kept {changed} file(s) the run wrote in its folder -> {env['SM_MODEL_DIR']}")
     return 0
 
 

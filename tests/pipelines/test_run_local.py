@@ -15,6 +15,7 @@ import pytest
 
 from pipelines import run
 from pipelines.local import session
+from tests.harness.local_run import local_run_env
 from tests.harness.signals import default_sigint
 
 pytestmark = pytest.mark.slow
@@ -36,9 +37,7 @@ def local_run(output_dir: Path, *args: str, timeout: float = 600) -> subprocess.
 
 
 def _env() -> dict[str, str]:
-    """The test environment without any AWS setting: a local run needs no credentials, config or region."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "SAGEMAKER_"))}
-    env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    env = local_run_env()
     env["OMP_NUM_THREADS"] = "1"  # two cores: keep torch from oversubscribing them
     return env
 

@@ -222,3 +222,50 @@ def test_upsert_also_works_against_plain_moto(account, monkeypatch, capsys):
     monkeypatch.setattr(SageMakerModelBackend, "describe_pipeline", sagemaker_api._original_describe_pipeline)
     assert upsert.main(["--example", "nanogpt", "--preset", "smoke"]) == 0
     assert "cvl-nanogpt-smoke: created" in capsys.readouterr().out
+
+
+def test_all_over_a_cvl_tree_renders_every_healthy_preset_and_lists_the_skipped(
+    tmp_path, monkeypatch, capsys
+):
+    for name in ("AWS_DEFAULT_REGION", "SAGEMAKER_ROLE_ARN", "SAGEMAKER_OUTPUT_BUCKET"):
+        monkeypatch.delenv(name, raising=False)
+    root = ROOT / "tests" / "fixtures" / "cvl_repo" / "examples"
+    out = tmp_path / "defs"
+    with no_network() as attempted:
+        code = upsert.main(["--all", "--dry-run", "--examples-root", str(root), "--out", str(out)])
+    assert (code, attempted) == (1, [])  # every other pipeline rendered, then exit 1 for the skipped
+    printed = capsys.readouterr().out
+    written = sorted(path.name for path in out.iterdir())
+    assert written == [
+        "cvl-arm-policy-predict.json",
+        "cvl-arm-policy-think.json",
+        "cvl-causal-bias-study-discovery.json",
+        "cvl-causal-bias-study-fast.json",
+        "cvl-causal-bias-study-report.json",
+        "cvl-pointmap-predict.json",
+        "cvl-signal-prep-preprocess.json",
+        "cvl-tinygpt-char-train-quick.json",
+        "cvl-tinygpt-char-train.json",
+    ]
+    assert "broken/bad_yaml: skipped: " in printed and "line 3: not valid YAML" in printed
+    assert "broken/unknown_setting: skipped: " in printed and "sagemaker: train.instance" in printed
+    # Each definition was checked against botocore's SageMaker model before it was written.
+    train = json.loads((out / "cvl-tinygpt-char-train.json").read_text())
+    preset = json.loads(train["Steps"][2]["Arguments"]["HyperParameters"]["cvl_preset"])
+    assert preset["command"] == ["python", "train.py", "--out", "logs"]
+    assert preset["spot"] is True  # from the example.yaml sagemaker: block
+
+
+def test_one_healthy_example_works_whatever_its_neighbours_hold(tmp_path, capsys):
+    root = ROOT / "tests" / "fixtures" / "cvl_repo" / "examples"
+    argv = [
+        "--example",
+        "agentic/data/signal_prep",
+        "--preset",
+        "preprocess",
+        "--dry-run",
+        "--out",
+        str(tmp_path),
+    ]
+    assert upsert.main([*argv, "--examples-root", str(root)]) == 0
+    assert (tmp_path / "cvl-signal-prep-preprocess.json").is_file()

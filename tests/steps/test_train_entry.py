@@ -186,6 +186,38 @@ def test_sagemaker_environment(tree: Tree) -> None:
     assert json.loads(env["SM_HPS"])["lr"] == "0.5"
 
 
+def test_cvl_io_contract_points_into_the_model_dir_and_the_input_channel(tree: Tree) -> None:
+    (tree.ml / "input" / "data" / "training").mkdir(parents=True)
+    tree.configure({}, preset(prepare=[]))
+    env = command_env(tree.run().stdout)
+    assert env["CVL_OUTPUTS"] == str(tree.ml / "model" / "outputs")
+    assert env["CVL_INPUTS"] == str(tree.ml / "input" / "data" / "training")
+
+    (tree.ml / "input" / "data" / "extra").mkdir()  # two channels, neither named inputs/training/train
+    (tree.ml / "input" / "data" / "training").rename(tree.ml / "input" / "data" / "other")
+    assert "CVL_INPUTS" not in command_env(tree.run().stdout)
+
+
+def test_files_the_run_writes_in_its_folder_come_back_with_the_model(tree: Tree) -> None:
+    (tree.code / "src").mkdir()
+    (tree.code / "src" / "run.py").write_text(
+        "import os, sys\n"
+        "os.makedirs('artifacts', exist_ok=True)\n"
+        "open('artifacts/metrics.json', 'w').write('{}')\n"
+        "os.makedirs('.cache', exist_ok=True)\n"
+        "open('.cache/blob', 'w').write('x')\n"
+        "import helper; print('cwd', os.path.basename(os.getcwd()), helper.VALUE)\n"
+    )
+    (tree.code / "helper.py").write_text("VALUE = 'from the code folder'\n")
+    tree.configure({}, preset(command=["python", "run.py"], workdir="src", prepare=[], hyperparameters={}))
+    done = tree.run()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "cwd src from the code folder" in done.stdout  # workdir, and the code folder on PYTHONPATH
+    assert (tree.ml / "model" / "src" / "artifacts" / "metrics.json").read_text() == "{}"
+    assert not (tree.ml / "model" / "src" / ".cache").exists()  # caches stay behind
+    assert not (tree.ml / "model" / "helper.py").exists()  # unchanged code stays behind
+
+
 def test_distributed_command_wraps_python_in_torchrun() -> None:
     two_hosts = {"hosts": ["algo-1", "algo-2"], "current_host": "algo-2"}
     wrapped = entry.distributed_command(["python", "train.py", "--a=1"], two_hosts, 4, "29500")

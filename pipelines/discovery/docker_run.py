@@ -1,0 +1,137 @@
+"""A `docker run` command line, read as Docker reads it: options, the image, the command in the image."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+# `docker run` options that take a value (docker 27); every other option is a switch.
+_WITH_VALUE = frozenset(
+    "-a --attach --add-host --annotation --blkio-weight --blkio-weight-device -c --cpu-shares --cap-add "
+    "--cap-drop --cgroup-parent --cgroupns --cidfile --cpu-period --cpu-quota --cpu-rt-period "
+    "--cpu-rt-runtime --cpus --cpuset-cpus --cpuset-mems --detach-keys --device --device-cgroup-rule "
+    "--device-read-bps --device-read-iops --device-write-bps --device-write-iops --dns --dns-option "
+    "--dns-search --domainname --entrypoint -e --env --env-file --expose --gpus --group-add "
+    "--health-cmd --health-interval --health-retries --health-start-interval --health-start-period "
+    "--health-timeout -h --hostname --ip --ip6 --ipc --isolation --kernel-memory -l --label "
+    "--label-file --link --link-local-ip --log-driver --log-opt --mac-address -m --memory "
+    "--memory-reservation --memory-swap --memory-swappiness --mount --name --network --net "
+    "--network-alias --net-alias --oom-score-adj --pid --pids-limit --platform -p --publish --pull "
+    "--restart --runtime --security-opt --shm-size --stop-signal --stop-timeout --storage-opt "
+    "--sysctl --tmpfs --ulimit -u --user --userns --uts -v --volume --volume-driver --volumes-from "
+    "-w --workdir".split()
+)
+_SHORT_SWITCHES = frozenset("dilPqt")
+
+
+class DockerRun(NamedTuple):
+    """What one `docker run` asks for."""
+
+    image: str
+    command: tuple[str, ...]
+    env: tuple[tuple[str, str | None], ...]  # (NAME, value); value None: forwarded from the host
+    env_files: tuple[str, ...]
+    workdir: str | None
+    entrypoint: str | None
+    mounts: tuple[str, ...]  # container paths mounted
+    published: tuple[str, ...]
+    gpus: str | None
+    detached: bool
+
+
+def docker_run_at(argv: tuple[str, ...]) -> int | None:
+    """Where `run`'s options start in `argv` (`docker run`, `sudo docker container run`, ...), or None."""
+    words = list(argv)
+    start = 0
+    while start < len(words) and words[start] in ("sudo", "exec", "time", "nohup", "command"):
+        start += 1
+    if start >= len(words) or words[start].rsplit("/", 1)[-1] not in ("docker", "nvidia-docker", "podman"):
+        return None
+    rest = start + 1
+    if rest < len(words) and words[rest] == "container":
+        rest += 1
+    return rest + 1 if rest < len(words) and words[rest] == "run" else None
+
+
+def parse_docker_run(argv: tuple[str, ...], start: int) -> DockerRun | None:
+    """The `docker run` whose options start at `argv[start]`; None when there is no image."""
+    env: list[tuple[str, str | None]] = []
+    values: dict[str, list[str]] = {}
+    detached = False
+    index = start
+    while index < len(argv) and argv[index].startswith("-") and argv[index] != "-":
+        option = argv[index]
+        if option == "--":
+            index += 1
+            break
+        name, has_value, inline = option.partition("=")
+        if name in _WITH_VALUE:
+            value = inline if has_value else (argv[index + 1] if index + 1 < len(argv) else "")
+            index += 1 if has_value else 2
+            values.setdefault(_canonical(name), []).append(value)
+            continue
+        if not name.startswith("--") and len(name) > 2 and set(name[1:-1]) <= _SHORT_SWITCHES:
+            # `-it`, `-dit`, `-itv X`: switches, possibly ending in an option that takes a value.
+            detached = detached or "d" in name[1:-1]
+            last = "-" + name[-1]
+            if last in _WITH_VALUE:
+                values.setdefault(_canonical(last), []).append(
+                    argv[index + 1] if index + 1 < len(argv) else ""
+                )
+                index += 2
+                continue
+        detached = detached or name in ("-d", "--detach") or (name.startswith("-d") and "d" in name[1:])
+        index += 1
+    if index >= len(argv):
+        return None
+    for item in values.get("--env", []):
+        key, has_value, value = item.partition("=")
+        env.append((key, value if has_value else None))
+    return DockerRun(
+        image=argv[index],
+        command=tuple(argv[index + 1 :]),
+        env=tuple(env),
+        env_files=tuple(values.get("--env-file", [])),
+        workdir=(values.get("--workdir") or [None])[-1],
+        entrypoint=(values.get("--entrypoint") or [None])[-1],
+        mounts=tuple(_mount_target(item) for item in values.get("--volume", []) + values.get("--mount", [])),
+        published=tuple(values.get("--publish", [])),
+        gpus=(values.get("--gpus") or [None])[-1],
+        detached=detached,
+    )
+
+
+def _canonical(option: str) -> str:
+    return {
+        "-e": "--env",
+        "-v": "--volume",
+        "-w": "--workdir",
+        "-p": "--publish",
+        "-u": "--user",
+        "-m": "--memory",
+        "-h": "--hostname",
+        "-l": "--label",
+        "-a": "--attach",
+        "-c": "--cpu-shares",
+        "--net": "--network",
+    }.get(option, option)
+
+
+def _mount_target(spec: str) -> str:
+    """The container path of a `-v src:dst[:opts]` or `--mount type=bind,src=..,dst=..` spec."""
+    match = re.search(r"(?:^|,)(?:dst|destination|target)=([^,]+)", spec)
+    if match:
+        return match.group(1)
+    pieces = spec.split(":")
+    return pieces[1] if len(pieces) > 1 else pieces[0]
+
+
+def gpu_count(gpus: str | None) -> int:
+    """GPUs asked for by `--gpus`: `all` and unknown forms count as 1, `2` as 2, `device=0,1` as 2."""
+    if not gpus:
+        return 0
+    value = gpus.strip("\"'")
+    if value.isdigit():
+        return int(value)
+    match = re.search(r"device=([0-9,]+)", value)
+    return len(match.group(1).split(",")) if match else 1
