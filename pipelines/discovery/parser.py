@@ -257,7 +257,10 @@ class _Parser:
 def parse(text: str) -> tuple[Node, ...]:
     """The commands of a bash script; ShellSyntaxError when it cannot be read."""
     parser = _Parser(tokenize(text))
-    nodes = parser.command_list(frozenset())
+    try:
+        nodes = parser.command_list(frozenset())
+    except IndexError:
+        raise ShellSyntaxError("the script ends in the middle of a command") from None
     if parser.peek() is not None:
         raise ShellSyntaxError(f"unexpected {parser.peek().op or 'word'!r} at line {parser.peek().line}")  # type: ignore[union-attr]
     return nodes

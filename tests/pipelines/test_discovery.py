@@ -157,3 +157,9 @@ def test_sibling_scripts_are_followed_two_levels_deep_and_no_further(tmp_path):
     assert two.preset.command == ["python", "train.py", "--from-b"]
     three = _script_example(tmp_path, "bash a.sh\n")[0]
     assert three.preset is None and "more than 2 levels deep" in three.reason
+
+
+def test_a_script_that_ends_mid_command_is_listed_not_raised(tmp_path):
+    derived = _script_example(tmp_path, "if [ -f x ]; then\n  docker run mine python train.py\n")[0]
+    assert derived.preset is None
+    assert derived.reason == "run.sh cannot be read as bash: the script ends in the middle of a command"
