@@ -7,13 +7,12 @@ Loads no SageMaker SDK and makes no network call.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
 from configs import BadInput, Example, examples_root
 from pipelines import catalog
-from pipelines.cli import EXIT_FAILED, EXIT_OK, Parser, command, exit_now
+from pipelines.cli import EXIT_FAILED, EXIT_OK, Parser, command, exit_now, print_json
 from pipelines.discovery.derive import reason_kind
 
 
@@ -108,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             "unreadable": [{"folder": item.folder, "reason": item.reason} for item in tree.unreadable],
             "counts": counts,
         }
-        print(json.dumps(document, indent=2))
+        print_json(document)
     else:
         _print_text(described, tree.unreadable, counts)
     return EXIT_FAILED if counts["unreadable"] else EXIT_OK
