@@ -37,7 +37,6 @@ PRESETS = {
         keep=["logs"],
         instance_type="ml.m5.xlarge",
         max_run_minutes=30,
-        tags={"cvl:example": "nanogpt", "cvl:preset": "smoke"},
     ),
     "train": Preset(
         description="The seed runner's run: 6-layer character GPT, 5000 iterations on one A10G, spot",
@@ -69,6 +68,5 @@ PRESETS = {
         max_run_minutes=120,
         spot=True,
         max_wait_minutes=240,
-        tags={"cvl:example": "nanogpt", "cvl:preset": "train"},
     ),
 }

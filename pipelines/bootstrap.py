@@ -20,6 +20,7 @@ from pipelines.policies import (
     execution_trust_policy,
 )
 from steps.common.aws import aws_session, client
+from steps.common.tags import ensure_role_tags, resource_tags, tag_list
 
 
 def default_bucket_name(account: str, region: str) -> str:
@@ -56,6 +57,8 @@ def ensure_bucket(s3: Any, bucket: str, region: str) -> str:
             "RestrictPublicBuckets": True,
         },
     )
+    # Only a bucket made here is labelled ours: an existing one passed with --bucket keeps its own tags.
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tag_list(resource_tags())})
     s3.put_bucket_encryption(
         Bucket=bucket,
         ServerSideEncryptionConfiguration={
@@ -79,13 +82,13 @@ def ensure_execution_role(iam: Any, role_name: str, policy: dict[str, Any]) -> t
             RoleName=role_name,
             AssumeRolePolicyDocument=json.dumps(trust),
             Description="SageMaker execution role of cvl-pipelines (scoped to its bucket, cvl-* and its project)",
-            Tags=[{"Key": "created-by", "Value": "cvl-pipelines"}],
+            Tags=tag_list(resource_tags()),
         )["Role"]
         iam.put_role_policy(
             RoleName=role_name, PolicyName=EXECUTION_POLICY_NAME, PolicyDocument=json.dumps(policy)
         )
         return role["Arn"], "created"
-    action = "unchanged"
+    action = "updated" if ensure_role_tags(iam, role_name) else "unchanged"
     if _policy_document(role.get("AssumeRolePolicyDocument")) != trust:
         iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(trust))
         action = "updated"

@@ -17,6 +17,7 @@ from pipelines.discovery.shipping import shipped_files, shipped_paths
 from steps.build_image.context import BadContext, PackedContext, image_tag, pack_context
 from steps.build_image.facts import PROJECT_NAME, BuildFacts, repository_name
 from steps.common.bundle import Bundle, make_bundle
+from steps.common.tags import PIPELINE_KEY, resource_tags
 from steps.train.parameters import ParameterSpec, default_output_path, parameter_specs
 
 ENTRY_POINT = Path(__file__).resolve().parent.parent / "steps" / "train" / "entry.py"
@@ -186,6 +187,12 @@ def compile_pipeline(
     return compile_staged(stage(example, preset_name, preset, target), session)
 
 
+def job_tags(staged: Staged) -> dict[str, str]:
+    """The tags of the pipeline's processing and training jobs: the preset's own, then ours."""
+    tags = resource_tags(staged.example.name, staged.preset_name, staged.preset.tags)
+    return dict(sorted((tags | {PIPELINE_KEY: staged.name}).items()))
+
+
 def _assemble(staged: Staged, session: Any) -> Any:
     from sagemaker.core.workflow.functions import JsonGet
     from sagemaker.mlops.workflow import Pipeline
@@ -197,13 +204,17 @@ def _assemble(staged: Staged, session: Any) -> Any:
     target = staged.target
     parameters = sdk_parameters(staged.parameters)
     bundle_uri = staged.bundle.s3_prefix(target.bucket)
-    preflight = preflight_step(bundle_uri=bundle_uri, target=target, session=session, parameters=parameters)
+    tags = job_tags(staged)
+    preflight = preflight_step(
+        bundle_uri=bundle_uri, target=target, session=session, parameters=parameters, tags=tags
+    )
     build, build_result = build_image_step(
         bundle_uri=bundle_uri,
         context_uri=staged.context_uri,
         context_digest=staged.context.digest,
         target=target,
         session=session,
+        tags=tags,
     )
     image = JsonGet(step_name=build.name, property_file=build_result, json_path="image_uri")
     train = train_step(
@@ -214,6 +225,7 @@ def _assemble(staged: Staged, session: Any) -> Any:
         target=target,
         session=session,
         depends_on=[preflight],
+        tags=tags,
     )
     return Pipeline(
         name=staged.name,

@@ -69,12 +69,11 @@ class PipelinesClient:
             "PipelineDescription": compiled.description,
             "RoleArn": compiled.target.role_arn,
         }
+        from steps.common.tags import resource_tags, tag_list
+
+        tags = tag_list(resource_tags(compiled.example, compiled.preset))
         existing = self.describe(compiled.name)
         if existing is None:
-            tags = [
-                {"Key": "cvl:example", "Value": compiled.example},
-                {"Key": "cvl:preset", "Value": compiled.preset},
-            ]
             # The token makes a retried create (throttling, 5xx) return the first one instead of a second.
             created = self.sagemaker.create_pipeline(
                 **request, Tags=tags, ClientRequestToken=compiled.digest[:64]
@@ -84,6 +83,8 @@ class PipelinesClient:
         if same_definition and existing.get("PipelineDescription") == compiled.description:
             return Published("unchanged", str(existing["PipelineArn"]))
         updated = self.sagemaker.update_pipeline(**request)
+        # UpdatePipeline takes no tags: a pipeline created before a tag was added gets it now.
+        self.sagemaker.add_tags(ResourceArn=updated["PipelineArn"], Tags=tags)
         return Published("updated", str(updated["PipelineArn"]))
 
     def start(self, pipeline: str, overrides: Overrides, token: str | None = None) -> str:

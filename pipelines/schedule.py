@@ -10,11 +10,13 @@ from typing import Any
 
 from configs import BadInput
 from steps.common.aws import client
+from steps.common.tags import resource_tags, tag_list
 
 _EXPRESSION = re.compile(
     r"^(cron\((\S+ ){5}\S+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\))$"
 )
 OFF = "off"
+SCHEDULE_GROUP = "cvl-pipelines"
 
 
 def check_expression(expression: str) -> str:
@@ -32,21 +34,53 @@ def schedule_name(pipeline: str) -> str:
     return pipeline[:64]
 
 
+def ensure_schedule_group(scheduler: Any) -> None:
+    """Create the tagged schedule group our schedules live in, unless it exists.
+
+    EventBridge Scheduler tags schedule groups, not schedules: the group carries `managed-by`.
+    """
+    try:
+        scheduler.get_schedule_group(Name=SCHEDULE_GROUP)
+    except scheduler.exceptions.ResourceNotFoundException:
+        try:
+            scheduler.create_schedule_group(Name=SCHEDULE_GROUP, Tags=tag_list(resource_tags()))
+        except scheduler.exceptions.ConflictException:
+            pass  # created meanwhile by another upsert
+
+
+def _current(scheduler: Any, name: str, group: str) -> dict[str, Any] | None:
+    try:
+        return scheduler.get_schedule(Name=name, GroupName=group)
+    except scheduler.exceptions.ResourceNotFoundException:
+        return None
+
+
+def _remove_ungrouped(scheduler: Any, name: str, pipeline_arn: str) -> bool:
+    """Delete a schedule of this pipeline left in the default group (made before the group existed), so
+    the pipeline is not started twice; True when there was one."""
+    old = _current(scheduler, name, "default")
+    if old is None or old.get("Target", {}).get("Arn") != pipeline_arn:
+        return False
+    scheduler.delete_schedule(Name=name, GroupName="default")
+    return True
+
+
 def ensure_schedule(session: Any, pipeline: str, pipeline_arn: str, expression: str, role_arn: str) -> str:
     """Create, update, remove or leave the pipeline's schedule; return what happened."""
     scheduler = client(session, "scheduler")
     name = schedule_name(pipeline)
-    try:
-        current = scheduler.get_schedule(Name=name)
-    except scheduler.exceptions.ResourceNotFoundException:
-        current = None
+    moved = _remove_ungrouped(scheduler, name, pipeline_arn)
     if expression == OFF:
+        current = _current(scheduler, name, SCHEDULE_GROUP)
         if current is None:
-            return "no schedule"
-        scheduler.delete_schedule(Name=name)
+            return "schedule removed" if moved else "no schedule"
+        scheduler.delete_schedule(Name=name, GroupName=SCHEDULE_GROUP)
         return "schedule removed"
+    ensure_schedule_group(scheduler)
+    current = _current(scheduler, name, SCHEDULE_GROUP)
     request = {
         "Name": name,
+        "GroupName": SCHEDULE_GROUP,
         "ScheduleExpression": expression,
         "ScheduleExpressionTimezone": "UTC",
         "FlexibleTimeWindow": {"Mode": "OFF"},

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from steps.build_image.facts import BuildFacts, console_host
 from steps.build_image.iam import ensure_role
 from steps.common.aws import client
+from steps.common.tags import resource_tags, tag_list
 
 BUILD_IMAGE = "aws/codebuild/standard:7.0"
 COMPUTE_TYPE = "BUILD_GENERAL1_MEDIUM"
@@ -122,7 +123,7 @@ def ensure_project(
             "cloudWatchLogs": {"status": "ENABLED", "groupName": log_group(facts.project)},
             "s3Logs": {"status": "DISABLED"},
         },
-        "tags": [{"key": "created-by", "value": "cvl-pipelines"}],
+        "tags": tag_list(resource_tags(), key="key", value="value"),
     }
     for attempt in range(_ROLE_PROPAGATION_ATTEMPTS):
         try:

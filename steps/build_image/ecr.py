@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
+
+from steps.common.tags import missing_tags, resource_tags, tag_list
 
 KEEP_TAGGED_IMAGES = 20
 EXPIRE_UNTAGGED_DAYS = 7
@@ -39,12 +42,14 @@ def lifecycle_policy(keep_tagged: int = KEEP_TAGGED_IMAGES, untagged_days: int =
     return json.dumps({"rules": rules}, sort_keys=True)
 
 
-def ensure_repository(ecr: Any, name: str, *, configure_existing: bool = False) -> bool:
+def ensure_repository(
+    ecr: Any, name: str, *, configure_existing: bool = False, tags: Mapping[str, str] | None = None
+) -> bool:
     """Make sure repository `name` exists; True when this call created it.
 
-    A new repository gets scan on push and the lifecycle policy. An existing one is left alone
-    unless `configure_existing` (the user's own machine): then scan on push is switched on and the
-    lifecycle policy is added when it has none (a policy the user wrote is kept).
+    A new repository gets `tags`, scan on push and the lifecycle policy. An existing one is left alone
+    unless `configure_existing` (the user's own machine): then missing tags are added, scan on push is
+    switched on and the lifecycle policy is added when it has none (a policy the user wrote is kept).
     """
     try:
         found = ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
@@ -52,12 +57,20 @@ def ensure_repository(ecr: Any, name: str, *, configure_existing: bool = False) 
         found = None
     if found is None:
         try:
-            ecr.create_repository(repositoryName=name, imageScanningConfiguration={"scanOnPush": True})
+            ecr.create_repository(
+                repositoryName=name,
+                imageScanningConfiguration={"scanOnPush": True},
+                tags=tag_list(tags or resource_tags()),
+            )
         except ecr.exceptions.RepositoryAlreadyExistsException:
             return False  # created concurrently by another build: that one configures it
         ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=lifecycle_policy())
         return True
     if configure_existing:
+        present = ecr.list_tags_for_resource(resourceArn=found["repositoryArn"]).get("tags", [])
+        missing = missing_tags(tags or resource_tags(), present)
+        if missing:
+            ecr.tag_resource(resourceArn=found["repositoryArn"], tags=tag_list(missing))
         if not found.get("imageScanningConfiguration", {}).get("scanOnPush"):
             ecr.put_image_scanning_configuration(
                 repositoryName=name, imageScanningConfiguration={"scanOnPush": True}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from configs import DeployTarget
@@ -17,7 +18,13 @@ CACHE_DAYS = 7
 
 
 def build_image_step(
-    *, bundle_uri: str, context_uri: str, context_digest: str, target: DeployTarget, session: Any
+    *,
+    bundle_uri: str,
+    context_uri: str,
+    context_digest: str,
+    target: DeployTarget,
+    session: Any,
+    tags: Mapping[str, str] | None = None,
 ) -> tuple[Any, Any]:
     """The BuildImage step and the PropertyFile (`image_uri`, `cached`, `build_id`) that Train reads."""
     from sagemaker.core.workflow.execution_variables import ExecutionVariables
@@ -45,5 +52,6 @@ def build_image_step(
         outputs={RESULT_OUTPUT: result_uri},
         property_files=[property_file],
         cache_days=CACHE_DAYS,
+        tags=tags,
     )
     return step, property_file

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from steps.common.tags import resource_tags
+
 PROJECT_NAME = "cvl-pipelines-image-build"
 CONTEXT_PREFIX = "cvl-pipelines/contexts"
 
@@ -72,6 +74,16 @@ class BuildFacts:
             repository=str(run["repository"]),
             project=str(run.get("codebuild_project") or PROJECT_NAME),
         )
+
+    @property
+    def example(self) -> str:
+        """The example whose images the repository holds (`cvl-<example>`)."""
+        return self.repository[len("cvl-") :]
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The tags of the example's repository."""
+        return resource_tags(example=self.example)
 
     @property
     def partition(self) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from steps.build_image.facts import CONTEXT_PREFIX, BuildFacts
+from steps.common.tags import ensure_role_tags, resource_tags, tag_list
 
 ROLE_NAME = "cvl-pipelines-codebuild"
 _ECR_PUSH_PULL = [
@@ -121,11 +122,13 @@ def ensure_role(iam: Any, facts: BuildFacts) -> tuple[list[str], str]:
                 RoleName=ROLE_NAME,
                 AssumeRolePolicyDocument=json.dumps(trust_policy()),
                 Description="Service role of the cvl-pipelines image build (CodeBuild)",
-                Tags=[{"Key": "created-by", "Value": "cvl-pipelines"}],
+                Tags=tag_list(resource_tags()),
             )["Role"]["Arn"]
             changed.append(f"IAM role {ROLE_NAME}")
         except iam.exceptions.EntityAlreadyExistsException:
             role_arn = iam.get_role(RoleName=ROLE_NAME)["Role"]["Arn"]
+    if ensure_role_tags(iam, ROLE_NAME):
+        changed.append(f"tags on {ROLE_NAME}")
     for name, document in (
         (base_policy_name(facts.region), base_policy(facts)),
         (context_policy_name(facts.bucket), context_policy(facts)),

@@ -44,7 +44,9 @@ def ensure_infrastructure(session: Any, facts: BuildFacts) -> list[str]:
     calls this) and the ECR repository (scan on push, lifecycle policy). Idempotent.
     """
     changed = codebuild.ensure_project(session, facts)
-    if ecr.ensure_repository(client(session, "ecr"), facts.repository, configure_existing=True):
+    if ecr.ensure_repository(
+        client(session, "ecr"), facts.repository, configure_existing=True, tags=facts.tags
+    ):
         changed.append(f"ECR repository {facts.repository}")
     return changed
 
@@ -98,7 +100,7 @@ def build_image(
     tag = image_tag(context.digest)
     image_uri = facts.image_uri(tag)
     ecr_client = client(session, "ecr")
-    if ecr.ensure_repository(ecr_client, facts.repository):
+    if ecr.ensure_repository(ecr_client, facts.repository, tags=facts.tags):
         say(f"created ECR repository {facts.repository}")
     if ecr.image_exists(ecr_client, facts.repository, tag):
         say(f"{image_uri} exists: no build needed")

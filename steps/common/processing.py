@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from configs import DeployTarget
+from steps.common.tags import tag_list
 
 BUNDLE_DIR = "/opt/ml/processing/input/bundle"
 OUTPUT_DIR = "/opt/ml/processing/output"
@@ -35,11 +37,12 @@ def container_step(
     outputs: dict[str, Any] | None = None,
     property_files: list[Any] | None = None,
     cache_days: int | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> Any:
     """A ProcessingStep running `python3 -m <module> --bundle <dir> <arguments>` on a small instance.
 
     `outputs` maps an output name to its S3 URI (a string or pipeline expression); each is written from
-    `/opt/ml/processing/output/<name>` at the end of the job.
+    `/opt/ml/processing/output/<name>` at the end of the job. `tags` go on the processing job.
     """
     from sagemaker.core.processing import Processor
     from sagemaker.core.shapes import (
@@ -60,6 +63,7 @@ def container_step(
         max_runtime_in_seconds=PROCESSING_MAX_RUNTIME_SECONDS,
         base_job_name=f"cvl-{name.lower()}",
         sagemaker_session=session,
+        tags=tag_list(tags) if tags else None,
     )
     bundle_input = ProcessingInput(
         input_name="bundle",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from configs import DeployTarget
@@ -17,7 +18,12 @@ CHECKED_PARAMETERS = (
 
 
 def preflight_step(
-    *, bundle_uri: str, target: DeployTarget, session: Any, parameters: dict[str, Any] | None = None
+    *,
+    bundle_uri: str,
+    target: DeployTarget,
+    session: Any,
+    parameters: dict[str, Any] | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> Any:
     """A ProcessingStep that runs the preflight checks; it fails with the fixes as its FailureReason.
 
@@ -40,4 +46,5 @@ def preflight_step(
         bundle_uri=bundle_uri,
         target=target,
         session=session,
+        tags=tags,
     )

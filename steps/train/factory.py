@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from configs import BadInput, DeployTarget, Preset
@@ -51,8 +52,9 @@ def train_step(
     target: DeployTarget,
     session: Any,
     depends_on: list[Any],
+    tags: Mapping[str, str],
 ) -> Any:
-    """The TrainingStep for a preset: instance, spot, checkpoints, output, hyperparameters, tags."""
+    """The TrainingStep for a preset: instance, spot, checkpoints, output, hyperparameters, `tags`."""
     from sagemaker.core.shapes import Tag
     from sagemaker.core.training.configs import (
         CheckpointConfig,
@@ -98,10 +100,6 @@ def train_step(
     if preset.secrets:
         # Where the entry point reads the secrets (Secrets Manager in the pipeline's region).
         environment.setdefault("AWS_DEFAULT_REGION", target.region)
-    tags = [
-        Tag(key=key, value=value)
-        for key, value in sorted(({"cvl:pipeline": pipeline_name} | preset.tags).items())
-    ]
     trainer = ModelTrainer(
         training_image=image_uri,
         role=target.role_arn,
@@ -117,7 +115,7 @@ def train_step(
         or None,
         hyperparameters=hyperparameters,
         environment=environment,
-        tags=tags,
+        tags=[Tag(key=key, value=value) for key, value in sorted(tags.items())],
     )
     return TrainingStep(
         name=STEP_NAME,

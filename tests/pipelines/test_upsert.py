@@ -195,7 +195,9 @@ def test_schedule_is_created_then_unchanged_then_removed(account, capsys):
     argv = ["--example", "nanogpt", "--preset", "smoke", "--schedule", "rate(1 day)"]
     assert upsert.main(argv) == 0
     assert "scheduled rate(1 day)" in capsys.readouterr().out
-    schedule = boto3.client("scheduler", region_name=REGION).get_schedule(Name="cvl-nanogpt-smoke")
+    schedule = boto3.client("scheduler", region_name=REGION).get_schedule(
+        Name="cvl-nanogpt-smoke", GroupName="cvl-pipelines"
+    )
     pipeline_arn = _sagemaker().describe_pipeline(PipelineName="cvl-nanogpt-smoke")["PipelineArn"]
     assert (schedule["ScheduleExpression"], schedule["Target"]["Arn"]) == ("rate(1 day)", pipeline_arn)
     assert schedule["Target"]["RoleArn"] == ROLE_ARN
