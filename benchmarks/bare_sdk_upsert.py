@@ -2,7 +2,10 @@
 
 What a user would write by hand (as in the SageMaker Projects seed code): two ProcessingSteps in
 parallel, a TrainingStep on the image the second one reports, `Pipeline.upsert`. Same parameters, same
-instance, spot, checkpoint and output settings as `cvl-nanogpt-train`.
+instance, spot, checkpoint and output settings as `cvl-nanogpt-train`. Each name given on the command
+line is one such pipeline, upserted in turn by this one process (as a loop over a tree would).
+
+    python benchmarks/bare_sdk_upsert.py NAME [NAME ...]
 """
 
 import os
@@ -61,10 +64,6 @@ def parameter(name, value):
 
 
 session = PipelineSession(default_bucket=BUCKET)
-params = {name: parameter(name, value) for name, value in HYPERPARAMETERS.items()}
-instance_type = ParameterString(name="InstanceType", default_value="ml.g5.xlarge")
-instance_count = ParameterInteger(name="InstanceCount", default_value=1)
-output_path = ParameterString(name="OutputPath", default_value=f"s3://{BUCKET}/nanogpt/train")
 image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 
 
@@ -92,46 +91,55 @@ def processing(name, outputs=None, property_files=None):
     )
 
 
-result = PropertyFile(name="BuildResult", output_name="result", path="build.json")
-preflight = processing("Preflight")
-build = processing(
-    "BuildImage",
-    [
-        ProcessingOutput(
-            output_name="result",
-            s3_output=ProcessingS3Output(
-                s3_uri=f"s3://{BUCKET}/build",
-                local_path="/opt/ml/processing/output/result",
-                s3_upload_mode="EndOfJob",
-            ),
-        )
-    ],
-    [result],
-)
-trainer = ModelTrainer(
-    training_image=JsonGet(step_name="BuildImage", property_file=result, json_path="image_uri"),
-    role=ROLE,
-    sagemaker_session=session,
-    base_job_name="cvl-nanogpt-train",
-    compute=Compute(
-        instance_type=instance_type,
-        instance_count=instance_count,
-        volume_size_in_gb=50,
-        enable_managed_spot_training=True,
-    ),
-    stopping_condition=StoppingCondition(max_runtime_in_seconds=7200, max_wait_time_in_seconds=14400),
-    checkpoint_config=CheckpointConfig(
-        s3_uri=Join(on="/", values=[output_path, "checkpoints"]), local_path="/opt/ml/checkpoints"
-    ),
-    output_data_config=OutputDataConfig(s3_output_path=output_path),
-    hyperparameters={name: Join(on="", values=[p]) for name, p in params.items()},
-)
-train = TrainingStep(name="Train", step_args=trainer.train(), depends_on=[preflight])
-pipeline = Pipeline(
-    name=sys.argv[1] if len(sys.argv) > 1 else "bare-nanogpt-train",
-    parameters=[instance_type, instance_count, output_path, *params.values()],
-    steps=[preflight, build, train],
-    sagemaker_session=session,
-)
-pipeline.upsert(role_arn=ROLE)
-print("upserted", pipeline.name)
+def upsert(name):
+    params = {key: parameter(key, value) for key, value in HYPERPARAMETERS.items()}
+    instance_type = ParameterString(name="InstanceType", default_value="ml.g5.xlarge")
+    instance_count = ParameterInteger(name="InstanceCount", default_value=1)
+    output_path = ParameterString(name="OutputPath", default_value=f"s3://{BUCKET}/nanogpt/train")
+    result = PropertyFile(name="BuildResult", output_name="result", path="build.json")
+    preflight = processing("Preflight")
+    build = processing(
+        "BuildImage",
+        [
+            ProcessingOutput(
+                output_name="result",
+                s3_output=ProcessingS3Output(
+                    s3_uri=f"s3://{BUCKET}/build",
+                    local_path="/opt/ml/processing/output/result",
+                    s3_upload_mode="EndOfJob",
+                ),
+            )
+        ],
+        [result],
+    )
+    trainer = ModelTrainer(
+        training_image=JsonGet(step_name="BuildImage", property_file=result, json_path="image_uri"),
+        role=ROLE,
+        sagemaker_session=session,
+        base_job_name=name,
+        compute=Compute(
+            instance_type=instance_type,
+            instance_count=instance_count,
+            volume_size_in_gb=50,
+            enable_managed_spot_training=True,
+        ),
+        stopping_condition=StoppingCondition(max_runtime_in_seconds=7200, max_wait_time_in_seconds=14400),
+        checkpoint_config=CheckpointConfig(
+            s3_uri=Join(on="/", values=[output_path, "checkpoints"]), local_path="/opt/ml/checkpoints"
+        ),
+        output_data_config=OutputDataConfig(s3_output_path=output_path),
+        hyperparameters={key: Join(on="", values=[p]) for key, p in params.items()},
+    )
+    train = TrainingStep(name="Train", step_args=trainer.train(), depends_on=[preflight])
+    pipeline = Pipeline(
+        name=name,
+        parameters=[instance_type, instance_count, output_path, *params.values()],
+        steps=[preflight, build, train],
+        sagemaker_session=session,
+    )
+    pipeline.upsert(role_arn=ROLE)
+    print("upserted", pipeline.name)
+
+
+for pipeline_name in sys.argv[1:] or ["bare-nanogpt-train"]:
+    upsert(pipeline_name)

@@ -21,6 +21,7 @@ from steps.common.tags import PIPELINE_KEY, resource_tags
 from steps.train.parameters import ParameterSpec, default_output_path, parameter_specs
 
 ENTRY_POINT = Path(__file__).resolve().parent.parent / "steps" / "train" / "entry.py"
+DESCRIPTION_LIMIT = 3072  # PipelineDescription's maximum length (CreatePipeline)
 _NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
 
 
@@ -146,6 +147,7 @@ def compile_staged(
     `LocalPipelineSession` for `run --local`); by default an offline `PipelineSession` on
     `boto_session` (pass the command's session so botocore's service models are parsed once).
     """
+    from pipelines.fingerprint import description_tag, fingerprint
     from steps.common.sdk import pipeline_session, sdk_environment
 
     target = staged.target
@@ -159,10 +161,10 @@ def compile_staged(
         pipeline = _assemble(staged, session)
         definition = canonical_json(pipeline.definition())
     digest = hashlib.sha256(definition.encode()).hexdigest()
-    description = (
-        f"{staged.preset.description or staged.example.description} "
-        f"[cvl {staged.example.name}/{staged.preset_name}; definition sha256:{digest[:16]}]"
-    )
+    # The bracket is what upsert reads back (definition digest, fingerprint): the prose gives way to it.
+    tag = f" [cvl {staged.example.name}/{staged.preset_name}; {description_tag(digest, fingerprint(staged))}]"
+    prose = staged.preset.description or staged.example.description
+    description = prose[: DESCRIPTION_LIMIT - len(tag)] + tag
     return CompiledPipeline(
         name=staged.name,
         example=staged.example.name,
@@ -175,7 +177,7 @@ def compile_staged(
         context=staged.context,
         context_uri=staged.context_uri,
         target=target,
-        description=description[:3072],
+        description=description,
         staged=staged,
     )
 

@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 PIPELINE_PREFIX = "cvl-"
 
 
+class Summary(NamedTuple):
+    """A deployed pipeline as ListPipelines (or DescribePipeline) shows it: its ARN and description."""
+
+    arn: str
+    description: str
+
+
 class Published(NamedTuple):
     """What `publish` did (`created`, `updated` or `unchanged`) and the pipeline's ARN."""
 
@@ -135,18 +142,38 @@ class PipelinesClient:
 
     def pipeline_names(self, prefix: str = PIPELINE_PREFIX) -> list[str]:
         """The names of the pipelines starting with `prefix` (all pages of ListPipelines)."""
-        names: list[str] = []
+        return list(self.summaries(prefix))
+
+    def summaries(self, prefix: str = PIPELINE_PREFIX) -> dict[str, Summary]:
+        """Every pipeline starting with `prefix`, by name: 100 a call (all pages of ListPipelines)."""
+        found: dict[str, Summary] = {}
         request: dict[str, Any] = {"PipelineNamePrefix": prefix, "MaxResults": 100}
         while True:
             page = self.sagemaker.list_pipelines(**request)
-            names += [
-                str(p["PipelineName"])
-                for p in page.get("PipelineSummaries", [])
-                if str(p["PipelineName"]).startswith(prefix)
-            ]
+            for summary in page.get("PipelineSummaries", []):
+                name = str(summary["PipelineName"])
+                if name.startswith(prefix):
+                    found[name] = Summary(
+                        str(summary["PipelineArn"]), str(summary.get("PipelineDescription", ""))
+                    )
             if not page.get("NextToken"):
-                return names
+                return found
             request["NextToken"] = page["NextToken"]
+
+    def summaries_of(self, names: list[str]) -> dict[str, Summary]:
+        """The deployed ones among `names`, in as few calls as the API allows: DescribePipeline for a
+        handful, else ListPipelines pages (100 pipelines a call, descriptions included)."""
+        if len(names) > 3:
+            wanted = set(names)
+            return {name: summary for name, summary in self.summaries().items() if name in wanted}
+        found = {}
+        for name in names:
+            described = self.describe(name)
+            if described is not None:
+                found[name] = Summary(
+                    str(described["PipelineArn"]), str(described.get("PipelineDescription", ""))
+                )
+        return found
 
     def executions(self, pipeline: str, max_results: int = 20) -> list[dict[str, Any]]:
         """The pipeline's most recent executions, newest first (ListPipelineExecutions summaries)."""

@@ -2,7 +2,9 @@
 
 Compiles each pipeline offline, validates it against the SageMaker API model, then (unless `--dry-run`)
 runs the preflight checks, makes sure the build infrastructure, step bundle and build context exist, and
-creates the pipeline, updates it, or leaves it unchanged when the definition is identical. The work is
+creates the pipeline, updates it, or leaves it unchanged when the definition is identical. A pipeline
+whose deployed fingerprint (pipelines.fingerprint) matches is reported unchanged without loading the SDK;
+`--force` compiles and compares anyway. The work is
 `pipelines.deploy`'s; this module parses flags and prints.
 """
 
@@ -28,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("definitions"), help="folder for --dry-run output")
     parser.add_argument("--skip-preflight", action="store_true", help="do not run the preflight checks first")
     parser.add_argument(
+        "--force", action="store_true", help="compile and compare even when the fingerprint says unchanged"
+    )
+    parser.add_argument(
         "--schedule", metavar="EXPR", help="run on a schedule: 'rate(1 day)', 'cron(0 3 * * ? *)', or 'off'"
     )
     args = parser.parse_args(argv)
@@ -51,7 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         outcomes = dry_run(staged, args.out)
     else:
-        outcomes = deploy(staged, target.region, preflight=not args.skip_preflight, schedule=args.schedule)
+        outcomes = deploy(
+            staged,
+            target.region,
+            preflight=not args.skip_preflight,
+            schedule=args.schedule,
+            force=args.force,
+        )
     outcomes += [Deployed(entry.folder, "skipped", "", entry.reason) for entry in skipped]
     _print(outcomes, target.placeholders, args.json)
     failed = any(outcome.action in ("failed", "skipped") for outcome in outcomes)
