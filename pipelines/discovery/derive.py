@@ -12,7 +12,6 @@ warning and named in `forwarded_secrets`.
 from __future__ import annotations
 
 import os
-import re
 import shlex
 from typing import NamedTuple
 
@@ -24,10 +23,10 @@ from configs.preset import Prepare
 from pipelines.discovery.docker_run import DockerRun, docker_run_at, gpu_count, parse_docker_run
 from pipelines.discovery.interpret import Call, walk
 from pipelines.discovery.lexer import ShellSyntaxError
+from pipelines.discovery.paths import OutsideExample, PathMap
 from pipelines.discovery.words import UNKNOWN, USER_ARGS, known, looks_secret, secrets_in
 
 SERVER_PRESETS = ("serve", "demo", "stop")
-_CONTAINER_ROOTS = re.compile(r"(?<![\w.-])/(?:workspace|cvlization_repo)(?=/|$|[\s,:;=])[^\s,:;=]*")
 _HOST_PROGRAMS = frozenset(
     {"python", "python3", "uv", "pip", "pip3", "streamlit", "jupyter", "conda", "poetry"}
 )
@@ -103,13 +102,17 @@ def _derive(example: Example, name: str, declared: DeclaredPreset) -> Derived:
     _check_image(example, main.image)
     warnings: list[str] = []
     secrets: list[str] = []
-    workdir = _workdir(main)
-    command = _command(main, main_call, workdir, secrets, warnings)
-    prepare = [
-        _prepare(call, run, index, main, workdir, secrets, warnings)
-        for index, (call, run) in enumerate(earlier)
-    ]
-    environment = _environment(main, workdir, secrets, warnings)
+    paths = _paths(example, main)
+    try:
+        workdir = paths.set_workdir(main.workdir if main.workdir and known(main.workdir) else None)
+        command = _command(main, main_call, paths, secrets, warnings)
+        prepare = [
+            _prepare(example, call, run, index, main, workdir, secrets, warnings)
+            for index, (call, run) in enumerate(earlier)
+        ]
+    except OutsideExample as error:
+        raise _NotDerivable(str(error)) from None
+    environment = _environment(main, paths, secrets, warnings)
     gpus = max(example.resources.gpu, gpu_count(main.gpus))
     preset = _preset(example, description, command, prepare, environment, gpus, workdir)
     return Derived(
@@ -139,25 +142,16 @@ def _check_image(example: Example, image: str) -> None:
         raise _NotDerivable(f"runs the upstream image {image}, not one built from the example's Dockerfile")
 
 
-def _workdir(run: DockerRun) -> str | None:
-    if not run.workdir or not known(run.workdir):
-        return None
-    mapped = _map_path(run.workdir, None)
-    return None if mapped in (".", run.workdir) else mapped
-
-
-def _map_path(field: str, workdir: str | None) -> str:
-    """`/workspace/x` and `/cvlization_repo/x` as paths relative to the working folder."""
-
-    def relative(match: re.Match[str]) -> str:
-        inside = match.group(0).split("/", 2)[2] if match.group(0).count("/") > 1 else ""
-        return os.path.relpath(inside or ".", workdir or ".")
-
-    return _CONTAINER_ROOTS.sub(relative, field)
+def _paths(example: Example, run: DockerRun, workdir: str | None = None) -> PathMap:
+    """The path map of one docker run: its mounts whose sources are known here."""
+    mounts = tuple((source, target) for source, target in run.mounts if known(source) and known(target))
+    paths = PathMap(example.path, example.repo_root, mounts)
+    paths.workdir = workdir
+    return paths
 
 
 def _command(
-    run: DockerRun, call: Call, workdir: str | None, secrets: list[str], warnings: list[str]
+    run: DockerRun, call: Call, paths: PathMap, secrets: list[str], warnings: list[str]
 ) -> list[str]:
     fields = ([run.entrypoint] if run.entrypoint else []) + list(run.command)
     if not fields:
@@ -187,10 +181,11 @@ def _command(
             raise _NotDerivable(
                 f"{call.script.name} line {call.line}: the command depends on a value known only when the script runs"
             )
-    return [_map_path(field, workdir) for field in fields]
+    return [paths.field(field) for field in fields]
 
 
 def _prepare(
+    example: Example,
     call: Call,
     run: DockerRun | None,
     index: int,
@@ -201,17 +196,14 @@ def _prepare(
 ) -> Prepare:
     if run is None or run.image != main.image:
         raise _NotDerivable(f"{call.script.name} line {call.line}: an earlier docker run uses another image")
-    command = _command(run, call, workdir, secrets, warnings)
+    command = _command(run, call, _paths(example, run, workdir), secrets, warnings)
     creates = _PREPARE_MARKER.format(index)
-    if call.guard:
-        base = os.path.commonpath([call.guard, str(call.script.parent)])
-        creates = os.path.relpath(call.guard, base)
+    if call.guard:  # a guard is always a file of the example folder
+        creates = os.path.relpath(call.guard, example.path.resolve())
     return Prepare(command=command, creates=creates)
 
 
-def _environment(
-    run: DockerRun, workdir: str | None, secrets: list[str], warnings: list[str]
-) -> dict[str, str]:
+def _environment(run: DockerRun, paths: PathMap, secrets: list[str], warnings: list[str]) -> dict[str, str]:
     environment: dict[str, str] = {}
     for name, value in run.env:
         if value is None or secrets_in(value) or looks_secret(name):
@@ -226,7 +218,10 @@ def _environment(
         if not known(value):
             warnings.append(f"{name} depends on the host when the script runs; left out")
             continue
-        environment[name] = _map_path(value, workdir)
+        try:
+            environment[name] = paths.field(value)
+        except OutsideExample as error:
+            warnings.append(f"{name} left out: {error}")
     return environment
 
 
@@ -275,6 +270,7 @@ _REASON_KINDS = (
     ("-- ARGS", "command given by the user"),
     ("cannot be read as bash", "unreadable script"),
     ("upstream image", "upstream image"),
+    ("outside the example folder", "needs files outside the example folder"),
 )
 
 

@@ -33,7 +33,7 @@ class DockerRun(NamedTuple):
     env_files: tuple[str, ...]
     workdir: str | None
     entrypoint: str | None
-    mounts: tuple[str, ...]  # container paths mounted
+    mounts: tuple[tuple[str, str], ...]  # (host source, container target)
     published: tuple[str, ...]
     gpus: str | None
     detached: bool
@@ -94,7 +94,7 @@ def parse_docker_run(argv: tuple[str, ...], start: int) -> DockerRun | None:
         env_files=tuple(values.get("--env-file", [])),
         workdir=(values.get("--workdir") or [None])[-1],
         entrypoint=(values.get("--entrypoint") or [None])[-1],
-        mounts=tuple(_mount_target(item) for item in values.get("--volume", []) + values.get("--mount", [])),
+        mounts=tuple(_mount(item) for item in values.get("--volume", []) + values.get("--mount", [])),
         published=tuple(values.get("--publish", [])),
         gpus=(values.get("--gpus") or [None])[-1],
         detached=detached,
@@ -117,13 +117,14 @@ def _canonical(option: str) -> str:
     }.get(option, option)
 
 
-def _mount_target(spec: str) -> str:
-    """The container path of a `-v src:dst[:opts]` or `--mount type=bind,src=..,dst=..` spec."""
-    match = re.search(r"(?:^|,)(?:dst|destination|target)=([^,]+)", spec)
-    if match:
-        return match.group(1)
+def _mount(spec: str) -> tuple[str, str]:
+    """(source, target) of a `-v src:dst[:opts]` or `--mount type=bind,src=..,dst=..` spec."""
+    if "=" in spec:
+        fields = dict(item.partition("=")[::2] for item in spec.split(","))
+        source = fields.get("src") or fields.get("source") or ""
+        return source, fields.get("dst") or fields.get("destination") or fields.get("target") or ""
     pieces = spec.split(":")
-    return pieces[1] if len(pieces) > 1 else pieces[0]
+    return (pieces[0], pieces[1]) if len(pieces) > 1 else ("", pieces[0])
 
 
 def gpu_count(gpus: str | None) -> int:

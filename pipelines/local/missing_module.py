@@ -57,6 +57,11 @@ def _mentions(line: str, package: str) -> bool:
     return False
 
 
+def _shown(line: str) -> str:
+    """A Dockerfile line as quoted in a message: without its continuation backslash."""
+    return line.strip().removesuffix("\\").strip()
+
+
 def installing_line(example_path: Path, package: str) -> str | None:
     """`Dockerfile line N: <text>` (or a requirements file's line and the Dockerfile line using it)."""
     dockerfile = example_path / "Dockerfile"
@@ -65,7 +70,7 @@ def installing_line(example_path: Path, package: str) -> str | None:
     lines = dockerfile.read_text("utf-8", "replace").splitlines()
     for number, line in enumerate(lines, 1):
         if not line.lstrip().startswith("#") and _mentions(line, package):
-            return f"Dockerfile line {number}: {line.strip()}"
+            return f"Dockerfile line {number}: {_shown(line)}"
     for number, line in enumerate(lines, 1):
         for requirements in re.findall(r"-r\s+(\S+)", line):
             found = example_path / Path(requirements).name

@@ -163,3 +163,48 @@ def test_a_script_that_ends_mid_command_is_listed_not_raised(tmp_path):
     derived = _script_example(tmp_path, "if [ -f x ]; then\n  docker run mine python train.py\n")[0]
     assert derived.preset is None
     assert derived.reason == "run.sh cannot be read as bash: the script ends in the middle of a command"
+
+
+@pytest.mark.parametrize(
+    ("script", "command", "reason"),
+    [
+        # the repository's package, mounted into the workspace or used from the repository mount
+        (
+            'docker run -v "$SCRIPT_DIR":/workspace -v "$REPO/cvlization":/workspace/cvlization -w /workspace '
+            "mine python /workspace/cvlization/tool.py --root /cvlization_repo/cvlization\n",
+            ["python", "cvlization/tool.py", "--root", "cvlization"],
+            "",
+        ),
+        # a host cache mount stays a container path
+        (
+            'docker run -v "$HOME/.cache":/root/.cache mine python train.py --cache /root/.cache/hf\n',
+            ["python", "train.py", "--cache", "/root/.cache/hf"],
+            "",
+        ),
+        (
+            "docker run mine python train.py --image /cvlization_repo/examples/other/x.jpg\n",
+            None,
+            "uses /cvlization_repo/examples/other/x.jpg, which is outside the example folder and the shipped",
+        ),
+        (
+            'docker run -v "$SCRIPT_DIR/../shared":/data mine python train.py --data /data/x.csv\n',
+            None,
+            "uses /data/x.csv, which is outside the example folder",
+        ),
+        (
+            'docker run mine python train.py --image "$SCRIPT_DIR/../test_images/a.jpg"\n',
+            None,
+            "test_images/a.jpg, which is outside the example folder",
+        ),
+    ],
+)
+def test_mounted_paths_become_code_folder_paths_or_say_why_not(tmp_path, script, command, reason):
+    (tmp_path / "cvlization").mkdir()
+    (tmp_path / "cvlization" / "__init__.py").write_text("")
+    header = 'SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"\nREPO="$(git rev-parse --show-toplevel)"\n'
+    derived = _script_example(tmp_path, header + script)[0]
+    if command is None:
+        assert derived.preset is None and reason in derived.reason
+    else:
+        assert derived.preset is not None, derived.reason
+        assert derived.preset.command == command

@@ -21,7 +21,7 @@ ARM = EXAMPLES / "physical" / "arm_policy"
         (
             "cv2",
             "(package opencv-python) is not installed in this Python; the image installs it at "
-            "Dockerfile line 5: opencv-python-headless==4.10.0.84",
+            "Dockerfile line 4: opencv-python-headless==4.10.0.84",
         ),
         (
             "timm.layers",
@@ -59,5 +59,5 @@ def test_a_local_run_missing_a_module_says_which_dockerfile_line_installs_it(tmp
     assert finished.returncode == 1, finished.stdout[-2000:] + finished.stderr[-2000:]
     assert (
         "hint: module 'cv2' (package opencv-python) is not installed in this Python; the image installs it at "
-        "Dockerfile line 5: opencv-python-headless==4.10.0.84: install it here too, or run on SageMaker"
+        "Dockerfile line 4: opencv-python-headless==4.10.0.84: install it here too, or run on SageMaker"
     ) in finished.stderr
