@@ -104,6 +104,10 @@ def offers_of(example: Example) -> Offers:
             offered["train"] = Offer("train", default_preset(example), SOURCE_DEFAULT)
         except ValueError as error:
             not_offered.append(NotOffered("train", str(error)))
+    if offered and not (example.path / "Dockerfile").is_file():
+        reason = "the example has no Dockerfile (its image is built from one)"
+        not_offered += [NotOffered(name, reason) for name in offered]
+        offered = {}
     for name in sorted(set(example.sagemaker) - set(offered) - {entry.name for entry in not_offered}):
         raise BadInput(
             f"{example.path / 'example.yaml'}: sagemaker.{name}: no such preset "

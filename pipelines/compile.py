@@ -18,6 +18,7 @@ from steps.build_image.context import BadContext, PackedContext, image_tag, pack
 from steps.build_image.facts import PROJECT_NAME, BuildFacts, repository_name
 from steps.common.bundle import Bundle, make_bundle
 from steps.common.tags import PIPELINE_KEY, resource_tags
+from steps.train.factory import container_preset_json
 from steps.train.parameters import ParameterSpec, default_output_path, parameter_specs
 
 ENTRY_POINT = Path(__file__).resolve().parent.parent / "steps" / "train" / "entry.py"
@@ -114,6 +115,7 @@ def shipped_context(example: Example) -> list[tuple[str, Path]]:
 def stage(example: Example, preset_name: str, preset: Preset, target: DeployTarget) -> Staged:
     """Pack the build context and bundle the step code for one example preset; no SDK, no network."""
     facts = build_facts(target, example.name)
+    container_preset_json(preset)  # too long for a hyperparameter: bad input now, before any packing
     try:
         context = pack_context(example.path, ENTRY_POINT, shipped_context(example))
     except BadContext as error:

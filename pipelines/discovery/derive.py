@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from pydantic import ValidationError
 
-from configs import Example, Preset
+from configs import BadInput, Example, Preset
 from configs.example import DeclaredPreset, instance_for
 from configs.preset import Prepare
 from pipelines.discovery.docker_run import DockerRun, docker_run_at, gpu_count, parse_docker_run
@@ -25,6 +25,7 @@ from pipelines.discovery.interpret import Call, walk
 from pipelines.discovery.lexer import ShellSyntaxError
 from pipelines.discovery.paths import OutsideExample, PathMap
 from pipelines.discovery.words import UNKNOWN, USER_ARGS, known, looks_secret, secrets_in
+from steps.train.factory import container_preset_json
 
 SERVER_PRESETS = ("serve", "demo", "stop")
 _HOST_PROGRAMS = frozenset(
@@ -242,7 +243,7 @@ def _preset(
     except ValueError as error:
         raise _NotDerivable(str(error)) from None
     try:
-        return Preset(
+        preset = Preset(
             description=" ".join(description.split())[:300],
             command=command,
             prepare=prepare or [],
@@ -251,8 +252,12 @@ def _preset(
             volume_size_gb=max(resources.disk_gb, 30),
             workdir=workdir,
         )
+        container_preset_json(preset)
     except ValidationError as error:
         raise _NotDerivable(f"{error.errors()[0]['msg']}") from None
+    except BadInput as error:
+        raise _NotDerivable(str(error)) from None
+    return preset
 
 
 _REASON_KINDS = (
@@ -271,6 +276,8 @@ _REASON_KINDS = (
     ("cannot be read as bash", "unreadable script"),
     ("upstream image", "upstream image"),
     ("outside the example folder", "needs files outside the example folder"),
+    ("per hyperparameter", "command too long for SageMaker"),
+    ("no Dockerfile", "no Dockerfile"),
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +73,19 @@ def shipped_paths(example: Any) -> tuple[str, ...]:
             uses_package = uses_package or bool(_SCRIPT_USES_PACKAGE.search(text))
         if uses_package and uses_core:
             break
-    wanted = ([PACKAGE] if uses_package or uses_core else []) + (list(CVL_CORE) if uses_core else [])
+    # The package itself may import cvl.core (CVlization's dataset builders do): then it needs it too.
+    uses_core = uses_core or (uses_package and package_imports_core(root))
+    wanted = ([PACKAGE] if uses_package else []) + (list(CVL_CORE) if uses_core else [])
     return tuple(path for path in wanted if (root / path).exists())
+
+
+@cache
+def package_imports_core(root: Path) -> bool:
+    """True when a module of the repository's `cvlization` package imports `cvl.core`."""
+    for source in _sources(root / PACKAGE):
+        if source.suffix == ".py" and _IMPORTS_CVL_CORE.search(source.read_bytes()):
+            return True
+    return False
 
 
 def shipped_files(root: Path, paths: tuple[str, ...]) -> list[tuple[str, Path]]:

@@ -138,6 +138,10 @@ def test_bash_forms_are_read_as_bash_reads_them(tmp_path, script, command):
         ("docker run mine\n", "runs the image's default command"),
         ('docker run mine python train.py --token "$HF_TOKEN"\n', "passes the host secret HF_TOKEN"),
         ('docker run mine python train.py --seed "$(date +%s)"\n', "depends on a value known only when"),
+        (
+            "docker run mine bash -c '" + "echo step && " * 250 + "python train.py'\n",
+            "SageMaker allows 2500 per hyperparameter",
+        ),
     ],
 )
 def test_presets_that_cannot_run_as_a_training_job_say_why(tmp_path, script, reason):
