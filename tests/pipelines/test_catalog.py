@@ -186,3 +186,15 @@ def test_all_pairs_lists_every_offered_preset_and_the_skipped_examples():
     assert ("tinygpt-char", "train") in names and ("signal_prep", "preprocess") in names
     assert ("tinygpt-char", "build") not in names
     assert {entry.folder for entry in pairs.skipped} == {"broken/bad_yaml", "broken/unknown_setting"}
+
+
+def test_an_example_without_a_dockerfile_offers_nothing_and_says_why(tmp_path):
+    path = _example(
+        tmp_path, "cog_only", "name: cog-only\npresets:\n  predict: {command: python predict.py}\n"
+    )
+    (path / "Dockerfile").unlink()
+    offers = catalog.offers_of(catalog.discover(tmp_path)["cog-only"])
+    assert offers.offered == {}
+    assert offers.not_offered == [
+        catalog.NotOffered("predict", "the example has no Dockerfile (its image is built from one)")
+    ]
