@@ -5,8 +5,10 @@ Standard library only, Python >= 3.8: it runs with whatever Python the example's
 
 Reads `<ml>/input/config/hyperparameters.json` (`cvl_preset`, `cvl_extra_args`, one value per preset
 hyperparameter) and `resourceconfig.json`; runs the prepare commands and the command in the code dir
-with SageMaker's `SM_*` variables; links the checkpoint folder to `<ml>/checkpoints`, adding the resume
-switch only when a checkpoint is there; copies the kept folders into the model dir; on failure writes
+(or the preset's `workdir` in it) with SageMaker's `SM_*` variables and CVL's (`CVL_OUTPUTS` in the
+model dir, `CVL_INPUTS` at the input channel, the code dir first on `PYTHONPATH`); links the checkpoint
+folder to `<ml>/checkpoints`, adding the resume switch only when a checkpoint is there; copies the kept
+folders, and every file the command created or changed in the code dir, into the model dir; on failure writes
 `<ml>/output/failure` and exits with the command's code. `<ml>` is `CVL_ML_ROOT` (default /opt/ml),
 the code dir `CVL_CODE_DIR` (default: the working directory).
 
