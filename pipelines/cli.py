@@ -111,17 +111,37 @@ def command(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | No
         _running.append(document)
         try:
             return main(argv)
-        except BadInput as error:
-            return _failed(document, f"error: {error}", EXIT_BAD_INPUT)
-        except KeyboardInterrupt:
-            return _failed(document, "interrupted", EXIT_INTERRUPTED)
-        except (ClientError, BotoCoreError, ResponseParserError) as error:
-            return _failed(document, f"error: {explain(error)}", EXIT_FAILED)
+        except EXPECTED as error:
+            return _failed(document, *ending(error))
         finally:
             _running.pop()
             sys.stdout = stdout
 
     return wrapper
+
+
+# What a user can act on (or chose): these end a command with one line; anything else is a bug.
+EXPECTED = (BadInput, KeyboardInterrupt, ClientError, BotoCoreError, ResponseParserError)
+
+
+def ending(error: BaseException) -> tuple[str, int]:
+    """The one line and the exit code for an `EXPECTED` error: 2 bad input, 130 interrupted, 1 AWS."""
+    if isinstance(error, BadInput):
+        return f"error: {error}", EXIT_BAD_INPUT
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted", EXIT_INTERRUPTED
+    return f"error: {explain(error)}", EXIT_FAILED
+
+
+def exit_code_of(call: Callable[[], int]) -> int:
+    """`call()`'s exit code, or the one for the `EXPECTED` error it raised (its line printed to stderr),
+    as every command ends: for the Python API, which returns codes as the seed runner does."""
+    try:
+        return call()
+    except EXPECTED as error:
+        message, code = ending(error)
+        print(message, file=sys.stderr)
+        return code
 
 
 def _failed(document: _Document, message: str, code: int) -> int:

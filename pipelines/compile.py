@@ -38,6 +38,7 @@ class Staged(NamedTuple):
     context: PackedContext
     bundle: Bundle
     parameters: list[ParameterSpec]
+    image_uri: str | None = None  # a given image: no BuildImage step, Train runs this image
 
     @property
     def context_uri(self) -> str:
@@ -112,8 +113,13 @@ def shipped_context(example: Example) -> list[tuple[str, Path]]:
     return shipped_files(example.repo_root, shipped_paths(example))
 
 
-def stage(example: Example, preset_name: str, preset: Preset, target: DeployTarget) -> Staged:
-    """Pack the build context and bundle the step code for one example preset; no SDK, no network."""
+def stage(
+    example: Example, preset_name: str, preset: Preset, target: DeployTarget, image_uri: str | None = None
+) -> Staged:
+    """Pack the build context and bundle the step code for one example preset; no SDK, no network.
+
+    With `image_uri` the pipeline trains on that image (built by this project's Dockerfile.template, so
+    its entry point is ours) and has no BuildImage step."""
     facts = build_facts(target, example.name)
     container_preset_json(preset)  # too long for a hyperparameter: bad input now, before any packing
     try:
@@ -137,6 +143,7 @@ def stage(example: Example, preset_name: str, preset: Preset, target: DeployTarg
         context=context,
         bundle=make_bundle(preset.model_dump_json(), run),
         parameters=parameter_specs(preset, default_output_path(target.bucket, example.name, preset_name)),
+        image_uri=image_uri,
     )
 
 
@@ -212,15 +219,19 @@ def _assemble(staged: Staged, session: Any) -> Any:
     preflight = preflight_step(
         bundle_uri=bundle_uri, target=target, session=session, parameters=parameters, tags=tags
     )
-    build, build_result = build_image_step(
-        bundle_uri=bundle_uri,
-        context_uri=staged.context_uri,
-        context_digest=staged.context.digest,
-        target=target,
-        session=session,
-        tags=tags,
-    )
-    image = JsonGet(step_name=build.name, property_file=build_result, json_path="image_uri")
+    steps: list[Any] = [preflight]
+    image: Any = staged.image_uri
+    if image is None:
+        build, build_result = build_image_step(
+            bundle_uri=bundle_uri,
+            context_uri=staged.context_uri,
+            context_digest=staged.context.digest,
+            target=target,
+            session=session,
+            tags=tags,
+        )
+        image = JsonGet(step_name=build.name, property_file=build_result, json_path="image_uri")
+        steps.append(build)
     train = train_step(
         pipeline_name=staged.name,
         preset=staged.preset,
@@ -234,6 +245,6 @@ def _assemble(staged: Staged, session: Any) -> Any:
     return Pipeline(
         name=staged.name,
         parameters=list(parameters.values()),
-        steps=[preflight, build, train],
+        steps=[*steps, train],
         sagemaker_session=session,
     )

@@ -98,9 +98,11 @@ def prepare(
         failed = preflight_gate(session, staged, overrides)
         if failed:
             return failed
-    ensure_infrastructure(session, staged.build)
+    if staged.image_uri is None:  # a given image needs no build: no project, no context
+        ensure_infrastructure(session, staged.build)
     ensure_bundle(session, staged.bundle, staged.target.bucket)
-    upload_context(session, staged.build, staged.context)
+    if staged.image_uri is None:
+        upload_context(session, staged.build, staged.context)
     return ""
 
 

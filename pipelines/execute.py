@@ -109,6 +109,8 @@ def execute_remote(
     progress: Progress,
     preflight: bool = True,
     wait: bool = True,
+    download: bool = True,
+    image_uri: str | None = None,
     poll_seconds: float | None = None,
 ) -> RunOutcome:
     """Deploy (preflight with the overrides, uploads, upsert), start, and (unless `wait` is False)
@@ -118,7 +120,7 @@ def execute_remote(
     from pipelines.pipelines_client import PipelinesClient
     from steps.common.aws import aws_session
 
-    staged = stage(example, preset_name, preset, target)
+    staged = stage(example, preset_name, preset, target, image_uri)
     deployed = deploy([staged], target.region, preflight=preflight, overrides=overrides)[0]
     progress.say(f"{deployed.pipeline}: {deployed.action} (sha256:{deployed.digest[:12]})")
     if deployed.action == "failed":
@@ -130,7 +132,13 @@ def execute_remote(
     if not wait:
         return RunOutcome(deployed.pipeline, arn, STARTED)
     return follow_to_end(
-        session, pipelines, arn, output_dir=output_dir, progress=progress, poll_seconds=poll_seconds
+        session,
+        pipelines,
+        arn,
+        output_dir=output_dir,
+        progress=progress,
+        poll_seconds=poll_seconds,
+        download=download,
     )
 
 
@@ -160,8 +168,9 @@ def follow_to_end(
     output_dir: Path | None,
     progress: Progress,
     poll_seconds: float | None = None,
+    download: bool = True,
 ) -> RunOutcome:
-    """Follow a started execution to its end; download the model when it succeeded."""
+    """Follow a started execution to its end; download the model when it succeeded (and `download`)."""
     from pipelines.executions import split_arn
     from pipelines.follow import follow
     from steps.common.aws import client
@@ -183,7 +192,7 @@ def follow_to_end(
             pipeline, arn, status, code, failure, steps=tuple(steps), training_job=job, billing=billing
         )
     model = None
-    if described_job is not None:
+    if described_job is not None and download:
         destination = output_dir or default_output_dir(pipeline, arn.rsplit("/", 1)[-1])
         model = download_model(session, described_job, destination.resolve())
     return RunOutcome(

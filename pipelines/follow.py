@@ -79,10 +79,12 @@ def follow(
     *,
     poll_seconds: float,
     sleep: Callable[[float], None] = time.sleep,
+    stop_on_interrupt: bool = True,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
     """Print the execution's progress until it ends; returns its description, steps and training job.
 
-    A KeyboardInterrupt stops the execution (and its training job) and propagates.
+    A KeyboardInterrupt stops the execution (and its training job) unless `stop_on_interrupt` is False
+    (someone only watching), and propagates.
     """
     job: str | None = None
     follower: LogFollower | None = None
@@ -100,6 +102,8 @@ def follow(
                 return described, steps, job
             sleep(poll_seconds)
     except KeyboardInterrupt:
+        if not stop_on_interrupt:
+            raise
         progress.say(
             f"interrupted: stopping the execution {arn}" + (f" and training job {job}" if job else "")
         )

@@ -1,67 +1,64 @@
-"""The Python API of the seed runner (CVlization's `SageMakerRunner`), on top of `pipelines.run`.
+"""The seed runner's Python API (CVlization's `SageMakerRunner`), whole, on pipeline executions.
 
-    runner = SageMakerRunner(role_arn=..., region=...)
-    runner.run(example="nanogpt", preset="train", args=["--seed=3"], instance_type="ml.g5.2xlarge",
-               spot=True, max_wait_minutes=240)
+    from pipelines import SageMakerRunner          # lazy: loads no SageMaker SDK
 
-`instance_type`, `output_path` and `args` become parameters of the execution (the pipeline is not
-changed for them); `spot` and `max_wait_minutes` are fixed when a pipeline is upserted, so they change
-the preset (and the pipeline is updated before the run). `local=True` runs on this machine instead.
+    runner = SageMakerRunner(role_arn=..., region="us-east-1")
+    code = runner.run(example="nanogpt", preset="train", args=["--max_iters=1000"],
+                      instance_type="ml.g4dn.xlarge", output_path="s3://my-bucket/nanogpt/")
+
+`run` returns the exit code as the seed does: 0, 1, 130, 2 for a bad argument (its message printed, no
+traceback), the training command's own code when it fails. `instance_type`, `instance_count`,
+`output_path`, `args` and `input_path` (when the preset has a `training` channel) are parameters of
+the execution. What a pipeline fixes at upsert time (spot, max wait/run, volume, image, entry command,
+a new input channel) runs as a variant pipeline (`pipelines.variants`) so the shared pipeline, which
+Studio and schedules run, never changes. The job methods work on executions: `job_id` is an
+execution's ARN or short id.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
-from configs import Preset, examples_root, region_from, resolve_target
+from configs import examples_root, resolve_target
+from configs.settings import max_cost_from
 from pipelines import catalog
+from pipelines.cli import EXIT_BAD_INPUT, exit_code_of
 from pipelines.progress import Progress
 
-
-class RunFailed(RuntimeError):
-    """A run that did not succeed; `exit_code` is the training command's exit code when it failed."""
-
-    def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+# The seed filtered training jobs by these; executions have their own names.
+_SEED_STATUS = {"InProgress": "Executing", "Completed": "Succeeded"}
 
 
-class RunResult(NamedTuple):
-    """A successful run: the pipeline it ran and where the model dir was put."""
-
-    pipeline: str
-    model_dir: Path | None
-
-
-def with_spot(preset: Preset, spot: bool | None, max_wait_minutes: int | None) -> Preset:
-    """The preset with spot training switched as asked, re-validated (spot needs a max wait >= max run)."""
-    if spot is None and max_wait_minutes is None:
-        return preset
-    update: dict[str, Any] = {}
-    if spot is not None:
-        update["spot"] = spot
-    use_spot = preset.spot if spot is None else spot
-    if use_spot:
-        update["max_wait_minutes"] = max_wait_minutes or preset.max_wait_minutes or preset.max_run_minutes * 2
-    else:
-        update["max_wait_minutes"] = None
-    # model_copy(update=...) skips validation; validating the merged data re-runs the preset's rules.
-    return Preset.model_validate(preset.model_copy(update=update).model_dump())
+def _bucket_of(uri: str | None) -> str | None:
+    return uri.removeprefix("s3://").split("/", 1)[0] if uri and uri.startswith("s3://") else None
 
 
 class SageMakerRunner:
-    """Run example presets as SageMaker pipeline executions (or locally), seed-runner style."""
+    """Run CVL examples on SageMaker as pipeline executions, seed-runner style (or here: `local=True`)."""
 
     def __init__(
         self,
         role_arn: str | None = None,
         region: str | None = None,
+        ecr_repo_prefix: str = "cvl",
+        *,
         bucket: str | None = None,
         examples_dir: str | Path | None = None,
     ) -> None:
-        self.role_arn, self.region, self.bucket = role_arn, region, bucket
+        """`role_arn` (default SAGEMAKER_ROLE_ARN), `region` (default AWS_DEFAULT_REGION, else
+        us-east-1, as the seed); `bucket` for the step code and build context (default
+        SAGEMAKER_OUTPUT_BUCKET, else `output_path`'s bucket). Images go to ECR repositories `cvl-*`."""
+        if ecr_repo_prefix != "cvl":
+            raise ValueError(
+                "ecr_repo_prefix: images go to cvl-* repositories (the roles may push only there)"
+            )
+        self.role_arn = role_arn
+        self.region = region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        self.bucket = bucket
         self.examples_dir = str(examples_dir) if examples_dir is not None else None
 
     def run(
@@ -71,41 +68,199 @@ class SageMakerRunner:
         args: list[str] | None = None,
         instance_type: str | None = None,
         output_path: str | None = None,
-        spot: bool | None = None,
+        input_path: str | None = None,
+        instance_count: int = 1,
+        spot: bool = False,
         max_wait_minutes: int | None = None,
+        max_run_minutes: int = 60,
+        volume_size_gb: int = 50,
+        image_uri: str | None = None,
+        entry_command: str | None = None,
+        download_outputs: bool = True,
+        local_output_dir: str | None = None,
         *,
         local: bool = False,
-        output_dir: str | Path | None = None,
-    ) -> RunResult:
-        """Run one preset to the end, streaming its progress; RunFailed when it does not succeed."""
-        from pipelines.execute import execute_local, execute_remote
+    ) -> int:
+        """Run one example preset to the end, streaming its progress; returns the exit code.
+
+        None for `args`, `instance_type`, `output_path` or `entry_command` means the preset's. The
+        model is downloaded into `local_output_dir/model` (default `outputs/<pipeline>/<run-id>`).
+        """
+        return exit_code_of(
+            lambda: self._run(
+                example,
+                preset,
+                list(args or []),
+                instance_type=instance_type,
+                output_path=output_path,
+                input_path=input_path,
+                instance_count=instance_count,
+                spot=spot,
+                max_wait_minutes=max_wait_minutes,
+                max_run_minutes=max_run_minutes,
+                volume_size_gb=volume_size_gb,
+                image_uri=image_uri,
+                entry_command=entry_command,
+                download_outputs=download_outputs,
+                local_output_dir=local_output_dir,
+                local=local,
+            )
+        )
+
+    def _run(self, example: str, preset_name: str, args: list[str], **options: Any) -> int:
+        from pipelines.compile import pipeline_name
+        from pipelines.execute import execute_local, execute_remote, refuse_over_budget, summary
+        from pipelines.variants import INPUT_CHANNEL, FixedFields, apply, variant_name
         from steps.train.overrides import Overrides
         from steps.train.parameters import parameter_specs
 
-        found, chosen = catalog.resolve(examples_root(self.examples_dir), example, preset)
-        chosen = with_spot(chosen, spot, max_wait_minutes)
-        values = {"InstanceType": instance_type, "OutputPath": output_path, "ExtraArgs": None}
-        if args:
-            values["ExtraArgs"] = json.dumps(list(args))
+        found, preset = catalog.resolve(examples_root(self.examples_dir), example, preset_name)
+        input_path = options["input_path"]
+        fixed = FixedFields(
+            spot=options["spot"],
+            max_wait_minutes=options["max_wait_minutes"],
+            max_run_minutes=options["max_run_minutes"],
+            volume_size_gb=options["volume_size_gb"],
+            entry_command=options["entry_command"],
+            image_uri=options["image_uri"],
+            input_channel=input_path is not None and INPUT_CHANNEL not in preset.channels,
+        )
+        chosen = apply(preset, fixed, input_path)
+        name = variant_name(preset_name, preset, chosen, options["image_uri"])
+        values: dict[str, Any] = {
+            "InstanceType": options["instance_type"],
+            "InstanceCount": options["instance_count"],
+            "OutputPath": options["output_path"],
+            "ExtraArgs": json.dumps(args) if args else None,
+            f"Input_{INPUT_CHANNEL}": input_path if INPUT_CHANNEL in chosen.channels else None,
+        }
         overrides = Overrides.from_values(parameter_specs(chosen, "s3://cvl-local/output"), values)
-        destination = Path(output_dir) if output_dir is not None else None
+        destination = Path(options["local_output_dir"]) if options["local_output_dir"] else None
         progress = Progress()
-        if local:
+        if name != preset_name:
+            variant = pipeline_name(found.name, name)
+            progress.say(
+                f"{found.name}/{preset_name}: fixed fields differ from the preset's: variant {variant}"
+            )
+        if options["local"]:
             outcome = execute_local(
                 found,
-                preset,
+                name,
                 chosen,
                 overrides,
                 output_dir=destination,
                 checkpoint_dir=None,
-                region=region_from(self.region) or "us-east-1",
+                region=self.region,
                 progress=progress,
             )
         else:
-            target = resolve_target(region=self.region, role_arn=self.role_arn, bucket=self.bucket)
-            outcome = execute_remote(
-                found, preset, chosen, overrides, target=target, output_dir=destination, progress=progress
+            refuse_over_budget(overrides.applied_to(chosen), max_cost_from(None))
+            bucket = (
+                self.bucket or os.environ.get("SAGEMAKER_OUTPUT_BUCKET") or _bucket_of(options["output_path"])
             )
-        if not outcome.succeeded:
-            raise RunFailed(f"{example}/{preset} failed: {outcome.failure}", outcome.exit_code)
-        return RunResult(outcome.pipeline, outcome.model_dir)
+            target = resolve_target(region=self.region, role_arn=self.role_arn, bucket=bucket)
+            outcome = execute_remote(
+                found,
+                name,
+                chosen,
+                overrides,
+                target=target,
+                output_dir=destination,
+                progress=progress,
+                download=options["download_outputs"],
+                image_uri=options["image_uri"],
+            )
+        if outcome.billing is not None:
+            progress.say(outcome.billing.line())
+        if outcome.model_dir:
+            progress.say(f"model: {outcome.model_dir}")
+        for line in summary(outcome):
+            print(line, file=sys.stderr)
+        return outcome.exit_code
+
+    def _client(self) -> Any:
+        from pipelines.pipelines_client import PipelinesClient
+        from steps.common.aws import aws_session
+
+        return PipelinesClient.of(aws_session(self.region))
+
+    def list_jobs(self, max_results: int = 20, status_filter: str | None = None) -> list[dict[str, Any]]:
+        """Recent executions of the cvl-* pipelines, newest first, as the seed listed jobs: `job_id` (the
+        execution ARN), `status`, `created`, `duration_seconds`, plus `pipeline` and `failure_reason`."""
+        from pipelines.executions import recent
+
+        wanted = _SEED_STATUS.get(status_filter, status_filter) if status_filter else None
+        return [
+            {
+                "job_id": s.arn,
+                "status": s.status,
+                "created": s.started.isoformat() if s.started else None,
+                "duration_seconds": int(s.duration_seconds) if s.duration_seconds is not None else None,
+                "pipeline": s.pipeline,
+                "failure_reason": s.failure_reason,
+            }
+            for s in recent(self._client(), max_results=max_results, status_filter=wanted)
+        ]
+
+    def get_job_status(self, job_id: str) -> dict[str, Any]:
+        """One execution as the seed described a job: status, the running step as `secondary_status`,
+        failure reason, created, duration, and the training job's instance type and output path."""
+        from pipelines.executions import find_execution, summarize
+        from pipelines.follow import training_job_of
+
+        client = self._client()
+        arn = find_execution(client, job_id)
+        found, steps = summarize(client, arn), client.steps(arn)
+        job_name = training_job_of(steps)
+        job = client.training_job(job_name) if job_name else {}
+        current = [s["StepName"] for s in steps if s.get("StepStatus") in ("Starting", "Executing")]
+        return {
+            "job_id": arn,
+            "status": found.status,
+            "secondary_status": ", ".join(current) or None,
+            "failure_reason": found.failure_reason or None,
+            "created": found.started.isoformat() if found.started else None,
+            "duration_seconds": int(found.duration_seconds) if found.duration_seconds is not None else None,
+            "instance_type": job.get("ResourceConfig", {}).get("InstanceType"),
+            "output_path": job.get("OutputDataConfig", {}).get("S3OutputPath"),
+            "training_job": job_name,
+        }
+
+    def tail_logs(self, job_id: str, follow: bool = True) -> None:
+        """Print the execution's training log (every host); with `follow`, until the execution ends.
+        Ctrl-C stops watching, not the execution."""
+        from pipelines.executions import find_execution
+        from pipelines.follow import LogFollower, training_job_of
+        from pipelines.follow import follow as follow_execution
+        from steps.common.aws import aws_session, client
+
+        pipelines = self._client()
+        arn = find_execution(pipelines, job_id)
+        logs = client(aws_session(self.region), "logs")
+        progress = Progress()
+        try:
+            if follow:
+                poll = float(os.environ.get("CVL_POLL_SECONDS", 5))
+                follow_execution(pipelines, logs, arn, progress, poll_seconds=poll, stop_on_interrupt=False)
+                return
+            job = training_job_of(pipelines.steps(arn))
+            if job is None:
+                progress.say(f"{arn}: no training job yet")
+                return
+            LogFollower(logs, job, progress).poll()
+        except KeyboardInterrupt:
+            progress.say("stopped following the logs (the execution goes on)")
+
+    def stop_job(self, job_id: str) -> bool:
+        """Stop an execution and its training job; True when a stop was requested, False otherwise
+        (already ended, or the request failed: the reason is printed)."""
+        from pipelines.executions import find_execution, stop_execution
+
+        def stop() -> int:
+            client = self._client()
+            arn = find_execution(client, job_id)
+            what = stop_execution(client, arn)
+            print(f"{arn}: {what}")
+            return 0 if what.startswith("stopping") else EXIT_BAD_INPUT
+
+        return exit_code_of(stop) == 0
