@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -149,6 +150,15 @@ def _failed(document: _Document, message: str, code: int) -> int:
     if document.stream is not None and not document.written:
         print_json({"error": message.removeprefix("error: "), "exit_code": code})
     return code
+
+
+def this_python() -> str:
+    """This interpreter as a user would type it: relative when under the working folder (.venv/bin/python)."""
+    python = Path(sys.executable)
+    try:
+        return str(python.relative_to(Path.cwd()))
+    except ValueError:
+        return str(python)
 
 
 def exit_now(code: int) -> None:

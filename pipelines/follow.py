@@ -7,16 +7,15 @@ training job, reads the job's CloudWatch streams (`/aws/sagemaker/TrainingJobs`,
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from pipelines.aws_errors import explain
+from pipelines.cli import this_python
 from pipelines.pipelines_client import PipelinesClient
 from pipelines.progress import Progress
 from steps.common.messages import one_line
@@ -121,9 +120,4 @@ def follow(
 
 def stop_command(arn: str) -> str:
     """The exact command that stops an execution, with this interpreter (relative when it is nearby)."""
-    python = Path(sys.executable)
-    try:
-        shown = str(python.relative_to(Path.cwd()))
-    except ValueError:
-        shown = str(python)
-    return f"{shown} -m pipelines.stop {arn}"
+    return f"{this_python()} -m pipelines.stop {arn}"

@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from pipelines.cli import this_python
 from pipelines.local.jobs import Job, JobFailed
 from pipelines.local.processes import run_streamed
 from pipelines.local.processing import Handler, argument, outputs_of
@@ -57,7 +58,9 @@ def local_preflight(job: Job, command: list[str], host: Any) -> None:
     skipped = ", ".join(name for name, _, _ in CHECKS)
     say(f"aws       SKIPPED  {skipped}: need an AWS account")
     example, preset_name = facts.get("example"), facts.get("preset")
-    say(f"          run them: python -m pipelines.preflight --example {example} --preset {preset_name}")
+    say(
+        f"          run them: {this_python()} -m pipelines.preflight --example {example} --preset {preset_name}"
+    )
 
 
 def docker_engine() -> str | None:

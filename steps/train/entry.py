@@ -40,6 +40,7 @@ from typing import Any
 LOG_PREFIX = "cvl-entry:"
 FAILURE_LIMIT = 1024  # SageMaker truncates FailureReason at 1024 characters
 TAIL_LINES = 40
+SHOWN_COMMAND_LIMIT = 600  # of FailureReason's 1024 characters; the rest is the log's tail
 # Written to <ml>/output/data (uploaded as output.tar.gz) when the job fails: the exit code as data.
 EXIT_RECORD = "cvl-exit.json"
 DEFAULT_MASTER_PORT = "29500"
@@ -429,6 +430,15 @@ def stream(command: list[str], cwd: str, env: dict[str, str]) -> tuple[int, list
     return (128 - code if code < 0 else code), list(tail)
 
 
+def shown(command: list[str], limit: int = SHOWN_COMMAND_LIMIT) -> str:
+    """The whole command as run (the bad argument is often the last one), its middle elided when long."""
+    text = " ".join(command)
+    if len(text) <= limit:
+        return text
+    head = limit // 3
+    return text[:head] + " ... " + text[-(limit - head - 5) :]
+
+
 def failure_reason(what: str, code: int, tail: list[str]) -> str:
     """`what exited with code N` plus as many of the last log lines as fit SageMaker's limit."""
     head = f"{what} exited with code {code}"
@@ -570,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     before = snapshot(code_dir)
     code, tail = stream(command, work_dir, env)
     if code != 0:
-        return fail(root, failure_reason(f"`{' '.join(preset['command'])}`", code, tail), code)
+        return fail(root, failure_reason(f"`{shown(command)}`", code, tail), code)
     keep_folders(preset, code_dir, env["SM_MODEL_DIR"])
     changed = keep_changes(before, code_dir, env["SM_MODEL_DIR"])
     if changed:

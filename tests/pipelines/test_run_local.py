@@ -177,6 +177,9 @@ def test_failing_command_fails_the_run_with_its_exit_code(tmp_path: Path) -> Non
     assert done.returncode == 2, done.stdout + done.stderr
     assert "==> Train: Failed" in done.stdout
     assert "exited with code 2" in done.stderr
+    # The summary shows the command whole, through the argument that broke it.
+    (summary,) = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert "--bogus_key=1` exited with code 2" in summary
     assert "last lines of the training log:" in done.stderr
     assert "unknown config key 'bogus_key'" in done.stderr
     assert not (tmp_path / "out" / "model").exists()

@@ -156,7 +156,8 @@ def test_failure_writes_reason_and_passes_exit_code_through(tree: Tree) -> None:
     assert done.returncode == 3
     reason = (tree.ml / "output" / "failure").read_text()
     assert len(reason) < 1024
-    assert reason.startswith("`python train.py` exited with code 3")
+    assert reason.startswith("`python train.py ")  # the whole command, up to the argument that broke it
+    assert "--fail` exited with code 3" in reason.splitlines()[0]
     assert "boom: the command failed" in reason
     assert json.loads((tree.ml / "output" / "data" / "cvl-exit.json").read_text()) == {"exit_code": 3}
     assert not (tree.ml / "model" / "logs").exists()
@@ -272,3 +273,14 @@ def test_entry_point_is_python38_syntax() -> None:
     assert _imported(tree.body) <= stdlib
     # boto3 only inside functions, when the image has it (secrets fall back to stdlib SigV4 without it).
     assert _imported(list(ast.walk(tree))) <= stdlib | {"boto3", "botocore"}
+
+
+def test_a_long_command_is_shown_with_its_start_and_its_end() -> None:
+    command = ["python", "train.py"] + [f"--option_{n}=value" for n in range(100)] + ["--bogus=1"]
+    text = entry.shown(command)
+    assert len(text) <= entry.SHOWN_COMMAND_LIMIT
+    assert text.startswith("python train.py --option_0=value") and text.endswith(
+        "--option_99=value --bogus=1"
+    )
+    assert " ... " in text
+    assert entry.shown(["python", "train.py", "--x=1"]) == "python train.py --x=1"
