@@ -70,7 +70,7 @@ class CostEstimate(NamedTuple):
             return f"cost: {what}: no price for {self.instance_type} in the table (estimate unavailable)"
         figure = f"worst case ${self.worst_case_usd:.2f}"
         if self.spot:
-            figure = f"spot: at most {figure} (the on-demand figure; spot bills less)"
+            figure += " at the on-demand price (spot bills less)"
         return f"cost: {what}: {figure} — estimate from {PRICES_REGION} on-demand prices of {PRICES_DATE}"
 
     def as_dict(self) -> dict[str, object]:

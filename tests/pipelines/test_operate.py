@@ -208,6 +208,19 @@ def test_the_cost_line_and_max_cost_refusal(account: Any, capsys: pytest.Capture
     )
 
 
+def test_the_preflight_before_run_checks_the_overridden_instance_type(
+    account: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.harness import quotas
+
+    quotas.set_sagemaker_quota("ml.m5.xlarge for training job usage", 2)  # the preset's own type passes
+    quotas.set_sagemaker_quota("ml.p4d.24xlarge for training job usage", 0)
+    assert run.main([*SMOKE, "--set", "InstanceType=ml.p4d.24xlarge"]) == 1
+    err = capsys.readouterr().err
+    assert "'ml.p4d.24xlarge for training job usage'" in err and "is 0 in us-east-1" in err
+    assert _sagemaker().list_pipelines()["PipelineSummaries"] == []  # nothing was started
+
+
 def test_a_bad_instance_type_is_exit_2_before_anything_is_created(
     account: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -255,3 +268,17 @@ def _python() -> str:
     import sys
 
     return sys.executable  # the test runs in a temporary folder: the interpreter is shown whole
+
+
+def test_upsert_json_with_a_failed_preflight_is_one_document_and_the_table_goes_to_stderr(
+    account: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipelines import upsert
+    from tests.harness import quotas
+
+    quotas.set_sagemaker_quota("ml.m5.xlarge for training job usage", 0)
+    assert upsert.main([*SMOKE, "--json"]) == 1
+    captured = capsys.readouterr()
+    (outcome,) = json.loads(captured.out)["pipelines"]
+    assert outcome["action"] == "failed" and "request-service-quota-increase" in outcome["detail"]
+    assert "CHECK" in captured.err and "quota" in captured.err

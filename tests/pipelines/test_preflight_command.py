@@ -45,6 +45,11 @@ def test_a_failed_check_exits_1_and_prints_its_fix(
     assert main(["--example", "nanogpt", "--preset", "train"]) == 1
     out = capsys.readouterr().out
     assert "quota             FAIL" in out
+    # The train preset: spot ml.g5.xlarge for at most 120 minutes.
+    assert (
+        "cost: ml.g5.xlarge x1 for at most 120 min: worst case $2.82 at the on-demand price (spot bills "
+        "less) — estimate from us-east-1 on-demand prices of 2026-11-29" in out
+    )
     assert (
         f"fix: raise quota {quota_code(G5_SPOT)} to 1: aws service-quotas request-service-quota-increase"
         in out
@@ -72,6 +77,8 @@ def test_json_output_lists_every_check(account: MotoServer, capsys: pytest.Captu
     quota = document["checks"][0]
     assert quota["status"] == "fail" and quota_code(G5_SPOT) in quota["fix"]
     assert set(quota) == {"name", "status", "detail", "fix"}
+    cost = document["cost"]
+    assert (cost["worst_case_usd"], cost["estimate"], cost["prices_date"]) == (2.82, True, "2026-11-29")
 
 
 def test_flags_win_over_the_environment(account: MotoServer, capsys: pytest.CaptureFixture[str]) -> None:

@@ -136,6 +136,7 @@ def test_smoke_runs_preflight_and_build_before_train(
         r"^==> Train: Succeeded in [\d.]+ s|^==> Train: Succeeded in \d+ min", smoke[1].stdout, re.M
     )
     assert "local/cvl-nanogpt:" in smoke[1].stdout
+    assert "    cost      ml.m5.xlarge x1 for at most 30 min: worst case $0.12 — estimate" in smoke[1].stdout
 
 
 def test_wrongly_typed_or_unknown_parameter_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -67,6 +67,7 @@ def test_an_overridden_instance_type_without_quota_fails_the_step_naming_it(
     reason = (tmp_path / "opt/ml/output/message").read_text()
     assert reason.startswith(f"Preflight failed: [quota] '{P4D}' ({quota_code(P4D)}) is 0 in us-east-1")
     assert increase_command(quota_code(P4D), 1, REGION) in reason
+    assert "cost: ml.p4d.24xlarge x1 for at most 30 min: worst case $18.84" in done.stdout  # the job log
 
     defaults = preflight_arguments(definition, {})
     assert (
