@@ -5,7 +5,6 @@ call itself fails."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -27,11 +26,6 @@ from tests.pipelines.test_run_remote import (
 )
 
 __all__ = ["account"]  # the fixture, shared with the run tests
-
-
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)  # a run downloads its model into outputs/ under the working folder
 
 
 SMOKE = ["--example", "nanogpt", "--preset", "smoke"]

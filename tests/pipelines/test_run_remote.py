@@ -34,8 +34,10 @@ LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 
 
 @pytest.fixture
-def account(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """An account where preflight passes, executions follow scripts, and polling does not wait."""
+def account(aws: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """An account where preflight passes, executions follow scripts, and polling does not wait; the
+    working folder is a temporary one (a run downloads its model into outputs/ under it)."""
+    monkeypatch.chdir(tmp_path)
     preflight_world.ready_account(ROLE_ARN, BUCKET, REGION)
     quotas.set_sagemaker_quota("ml.m5.xlarge for training job usage", 2)
     sagemaker_pipelines.install()

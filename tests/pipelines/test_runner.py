@@ -34,11 +34,6 @@ from tests.pipelines.test_run_remote import (
 __all__ = ["account"]  # the fixture, shared with the run tests
 
 
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)  # a run downloads its model into outputs/ under the working folder
-
-
 def _sagemaker() -> Any:
     return boto3.client("sagemaker", region_name=REGION)
 
@@ -192,6 +187,10 @@ def test_the_job_methods_work_on_executions(account: Any, capsys: pytest.Capture
     assert len(script.stop_requests) == 1
     assert runner.stop_job(arn) is False  # already stopped
     assert runner.get_job_status(arn)["status"] == "Stopped"
+    capsys.readouterr()
+    runner.tail_logs(arn)  # follow: the whole log, then the end of the execution
+    followed = capsys.readouterr().out
+    assert "algo-1 | iter 7: loss 3.9 (host 1)" in followed and "==> Train: Stopped" in followed
 
 
 def run_no_wait() -> int:
