@@ -248,7 +248,7 @@ def summary(outcome: RunOutcome) -> list[str]:
     """What a user reads on stderr when a run did not succeed: the reason, whole, and the log's end."""
     if outcome.succeeded:
         return []
-    what = "the run" if outcome.status == NOT_STARTED else f"the execution {outcome.status.lower()}"
+    what = "not started" if outcome.status == NOT_STARTED else f"the execution {outcome.status.lower()}"
     lines = [f"error: {what}: {outcome.failure or outcome.status}"]
     if outcome.tail:
         lines.append("last lines of the training log:")

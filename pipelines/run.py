@@ -20,7 +20,7 @@ from typing import Any
 from configs import BadInput, examples_root, region_from, resolve_target
 from configs.settings import max_cost_from, required_region
 from pipelines import catalog
-from pipelines.cli import command, command_parser, exit_now, print_json
+from pipelines.cli import command, command_parser, exit_now, print_json, this_python
 from pipelines.execute import execute_local, execute_remote, refuse_over_budget, retry_remote, summary
 from pipelines.local.missing_module import explain_missing_module
 from pipelines.outcome import RunOutcome
@@ -146,7 +146,7 @@ def _report(outcome: RunOutcome, args: Any, progress: Progress, example_path: Pa
         if args.local:
             progress.say(f"checkpoints: {outcome.checkpoint_dir}")
         if outcome.status == "Started":
-            progress.say(f"started: follow it with python -m pipelines.status {outcome.execution}")
+            progress.say(f"started: follow it with {this_python()} -m pipelines.status {outcome.execution}")
     for line in summary(outcome):
         print(line, file=sys.stderr)
     hint = explain_missing_module(list(outcome.tail), example_path) if args.local and example_path else None
