@@ -14,6 +14,7 @@ import pytest
 
 from configs.nanogpt import PRESETS
 from pipelines import SageMakerRunner, upsert
+from pipelines.schedule import SCHEDULE_GROUP
 from pipelines.variants import FixedFields, apply, variant_name
 from tests.conftest import BUCKET, REGION, ROLE_ARN
 from tests.harness import quotas, sagemaker_pipelines
@@ -106,7 +107,8 @@ def test_spot_from_the_runner_leaves_the_shared_pipeline_and_its_schedule_alone(
 
     after = _sagemaker().describe_pipeline(PipelineName=PIPELINE)
     assert after["PipelineDefinition"] == shared["PipelineDefinition"]  # what the schedule runs
-    schedule = boto3.client("scheduler", region_name=REGION).get_schedule(Name=PIPELINE)
+    scheduler = boto3.client("scheduler", region_name=REGION)
+    schedule = scheduler.get_schedule(Name=PIPELINE, GroupName=SCHEDULE_GROUP)
     assert schedule["Target"]["Arn"] == shared["PipelineArn"]
     assert schedule["Target"]["SageMakerPipelineParameters"] == {}
     assert "EnableManagedSpotTraining" not in _train_arguments(PIPELINE)
