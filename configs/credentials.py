@@ -21,6 +21,12 @@ from configs.errors import BadInput
 SECRET_PREFIX = "cvl/"
 
 
+def secret_id_for(variable: str) -> str:
+    """The project's secret for environment variable `variable`, by convention `cvl/<VARIABLE>`: what a
+    host secret a CVlization script forwards (`-e HF_TOKEN`) is read from, and what a refusal suggests."""
+    return f"{SECRET_PREFIX}{variable}"
+
+
 class CredentialPattern(NamedTuple):
     """One kind of credential: its name as the user reads it, the value's shape, and (for shapes that
     also fit harmless values) the field names it applies to."""
@@ -79,7 +85,7 @@ def secret_variable(name: str) -> str:
 def refusal(field: str, kind: str, name: str) -> str:
     """What to say about a credential found in `field`: where it would show, and to use `secrets`."""
     variable = secret_variable(name)
-    secret_id = f"{SECRET_PREFIX}{variable}"
+    secret_id = secret_id_for(variable)
     return (
         f"{field} holds what looks like a {kind} (value not shown): it would be visible in the pipeline "
         f"definition and in every execution's parameters. Store it in AWS Secrets Manager as {secret_id} "

@@ -82,6 +82,8 @@ class Preset(Frozen):
 
     `secrets` maps an environment variable to a Secrets Manager secret (name under `cvl/`, or ARN): the
     definition holds only the secret's id; the training entry point reads the value when the job starts.
+    A variable in `optional_secrets` is left unset when its secret does not exist (as a host variable a
+    CVlization script forwards only when set); any other missing secret fails the job at start.
     A value that looks like a credential anywhere else is refused (`configs.credentials`).
     """
 
@@ -93,6 +95,7 @@ class Preset(Frozen):
     argument_style: Literal["--key=value", "--key value"] = "--key=value"
     environment: dict[str, StrictStr] = {}
     secrets: dict[str, StrictStr] = {}
+    optional_secrets: list[str] = []
     instance_type: str = "ml.m5.xlarge"
     instance_count: int = Field(default=1, ge=1, le=100)
     volume_size_gb: int = Field(default=30, ge=1, le=16384)
@@ -177,6 +180,15 @@ class Preset(Frozen):
             check_arguments(f"prepare[{index}].command", step.command)
         if self.checkpoint is not None:
             check_arguments("checkpoint.resume_args", self.checkpoint.resume_args)
+        return self
+
+    @model_validator(mode="after")
+    def _optional_secrets_are_secrets(self) -> Preset:
+        unknown = sorted(set(self.optional_secrets) - set(self.secrets))
+        if unknown:
+            raise ValueError(
+                f"optional_secrets names {', '.join(unknown)}, not in secrets: add it to secrets"
+            )
         return self
 
     @model_validator(mode="after")

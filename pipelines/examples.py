@@ -68,7 +68,7 @@ def _print_text(
         for preset in entry["presets"]:
             extra = " + sagemaker: settings" if preset["sagemaker_settings"] else ""
             secrets = (
-                f"; secrets not passed: {', '.join(preset['forwarded_secrets'])}"
+                f"; secrets from Secrets Manager: {', '.join(preset['forwarded_secrets'])}"
                 if preset["forwarded_secrets"]
                 else ""
             )

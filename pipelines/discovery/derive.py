@@ -5,8 +5,9 @@ servers (published ports, detached runs, `serve`/`demo`/`stop`) and missing scri
 as bash would (`pipelines.discovery.interpret`) with the preset's environment first and its arguments
 as `$@`; the last `docker run` is the command, earlier ones prepare steps (`Prepare(command,
 creates=...)` when a missing-file test guards them); `/workspace` and `/cvlization_repo` become the
-code folder. Host secrets the script forwards (`-e HF_TOKEN`) are dropped from the environment with a
-warning and named in `forwarded_secrets`.
+code folder. Host secrets the script forwards (`-e HF_TOKEN`) leave the environment: they become secret
+references by convention (`secrets: {HF_TOKEN: cvl/HF_TOKEN}`, read from Secrets Manager when the job
+starts) and are named in `forwarded_secrets`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import NamedTuple
 from pydantic import ValidationError
 
 from configs import BadInput, Example, Preset
+from configs.credentials import secret_id_for
 from configs.example import DeclaredPreset, instance_for
 from configs.preset import Prepare
 from pipelines.discovery.docker_run import DockerRun, docker_run_at, gpu_count, parse_docker_run
@@ -115,7 +117,8 @@ def _derive(example: Example, name: str, declared: DeclaredPreset) -> Derived:
         raise _NotDerivable(str(error)) from None
     environment = _environment(main, paths, secrets, warnings)
     gpus = max(example.resources.gpu, gpu_count(main.gpus))
-    preset = _preset(example, description, command, prepare, environment, gpus, workdir)
+    references = {name: secret_id_for(name) for name in dict.fromkeys(secrets)}
+    preset = _preset(example, description, command, prepare, environment, gpus, workdir, references)
     return Derived(
         name,
         preset,
@@ -210,7 +213,9 @@ def _environment(run: DockerRun, paths: PathMap, secrets: list[str], warnings: l
         if value is None or secrets_in(value) or looks_secret(name):
             if looks_secret(name) or (value and secrets_in(value)):
                 secrets.append(name)
-                warnings.append(f"host secret {name} is not passed on (give it to the job as a secret)")
+                warnings.append(
+                    f"host secret {name} is read from Secrets Manager secret {secret_id_for(name)} (create it once)"
+                )
             else:
                 warnings.append(f"host variable {name} is not passed on (set it in the sagemaker: block)")
             continue
@@ -234,6 +239,7 @@ def _preset(
     environment: dict[str, str] | None = None,
     gpus: int = 0,
     workdir: str | None = None,
+    secrets: dict[str, str] | None = None,
 ) -> Preset:
     resources = example.resources
     if gpus > resources.gpu:
@@ -248,6 +254,9 @@ def _preset(
             command=command,
             prepare=prepare or [],
             environment=environment or {},
+            secrets=secrets or {},
+            # The scripts forward them only when set on the host: a missing secret leaves them unset.
+            optional_secrets=sorted(secrets or {}),
             instance_type=instance_type,
             volume_size_gb=max(resources.disk_gb, 30),
             workdir=workdir,

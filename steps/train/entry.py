@@ -200,6 +200,10 @@ SECRET_ATTEMPTS = 4
 class SecretError(Exception):
     """A secret could not be read; the message names the secret and AWS's error, never a value."""
 
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+
 
 def aws_region(environ: dict[str, str], secret_id: str = "") -> str:
     """The secret's region: its ARN's, else AWS_REGION / AWS_DEFAULT_REGION, else the training job's
@@ -338,7 +342,7 @@ def get_secret_stdlib(secret_id: str, environ: dict[str, str]) -> str:
             message = details.get("message") or details.get("Message") or error.reason
             retry = error.code >= 500 or code in ("ThrottlingException", "TooManyRequestsException")
             if not retry or attempt == SECRET_ATTEMPTS - 1:
-                raise SecretError(f"secret {secret_id}: {code}: {message}") from None
+                raise SecretError(f"secret {secret_id}: {code}: {message}", code) from None
         except (urllib.error.URLError, OSError) as error:
             if attempt == SECRET_ATTEMPTS - 1:
                 raise SecretError(
@@ -364,14 +368,20 @@ def get_secret_boto3(secret_id: str, environ: dict[str, str]) -> str:
         return _secret_text(client.get_secret_value(SecretId=secret_id), secret_id)
     except ClientError as error:
         details = error.response.get("Error", {})
-        raise SecretError(f"secret {secret_id}: {details.get('Code')}: {details.get('Message')}") from None
+        code = str(details.get("Code"))
+        raise SecretError(f"secret {secret_id}: {code}: {details.get('Message')}", code) from None
     except BotoCoreError as error:
         raise SecretError(f"secret {secret_id}: {error}") from None
 
 
 def read_secrets(preset: dict[str, Any], environ: dict[str, str]) -> dict[str, str]:
-    """The preset's secrets as variables (name -> value), each value also masked in the commands' output."""
+    """The preset's secrets as variables (name -> value), each value also masked in the commands' output.
+
+    A secret in `optional_secrets` that does not exist leaves its variable unset, as a CVlization script
+    that forwards a host variable only when it is set (`${WANDB_API_KEY:+-e WANDB_API_KEY}`) does.
+    """
     secrets = preset.get("secrets") or {}
+    optional = set(preset.get("optional_secrets") or [])
     if not secrets:
         return {}
     try:
@@ -382,7 +392,13 @@ def read_secrets(preset: dict[str, Any], environ: dict[str, str]) -> dict[str, s
         get = get_secret_stdlib
     values = {}
     for name, secret_id in sorted(secrets.items()):
-        values[name] = get(secret_id, environ)
+        try:
+            values[name] = get(secret_id, environ)
+        except SecretError as error:
+            if name not in optional or error.code != "ResourceNotFoundException":
+                raise
+            log(f"secret {secret_id} does not exist: {name} left unset")
+            continue
         if values[name]:
             _masked.append(values[name].encode("utf-8"))
         log(f"secret {name} <- {secret_id}")

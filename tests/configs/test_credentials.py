@@ -105,3 +105,13 @@ def test_secrets_name_secrets_under_the_project_prefix() -> None:
     assert "both in environment and in secrets" in _refused(
         secrets={"HF_TOKEN": "cvl/HF_TOKEN"}, environment={"HF_TOKEN": "x"}
     )
+
+
+def test_optional_secrets_must_be_secrets() -> None:
+    preset = Preset(
+        command=["python", "train.py"], secrets={"HF_TOKEN": "cvl/HF_TOKEN"}, optional_secrets=["HF_TOKEN"]
+    )
+    assert preset.optional_secrets == ["HF_TOKEN"]
+    assert "optional_secrets names WANDB_API_KEY, not in secrets" in _refused(
+        optional_secrets=["WANDB_API_KEY"]
+    )

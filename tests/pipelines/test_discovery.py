@@ -30,7 +30,10 @@ def test_a_guarded_data_run_becomes_a_prepare_step_and_the_main_run_the_command(
     # PYTHONPATH=/cvlization_repo is the job's own business; the literal variable stays.
     assert train.preset.environment == {"PYTHONUNBUFFERED": "1"}
     assert train.forwarded_secrets == ("WANDB_API_KEY",)
-    assert "WANDB_API_KEY" not in train.preset.model_dump_json()
+    # A reference by convention, never a value: the job reads cvl/WANDB_API_KEY when it starts.
+    assert train.preset.secrets == {"WANDB_API_KEY": "cvl/WANDB_API_KEY"}
+    assert train.preset.optional_secrets == ["WANDB_API_KEY"]  # forwarded only when set on the host
+    assert "WANDB_API_KEY" not in train.preset.environment
 
 
 def test_preset_args_become_the_scripts_arguments():
@@ -45,6 +48,7 @@ def test_a_script_field_with_arguments_a_working_folder_and_env_defaults():
     assert discovery.preset.workdir == "src"
     assert discovery.preset.environment == {"PIPELINE": "slow"}  # ${PIPELINE:-slow}
     assert discovery.forwarded_secrets == ("HF_TOKEN",)  # -e HF_TOKEN, forwarded from the host
+    assert discovery.preset.secrets == {"HF_TOKEN": "cvl/HF_TOKEN"}
     assert discovery.preset.instance_type == "ml.g4dn.xlarge"  # gpu_count: 1, vram_gb: 16
 
 

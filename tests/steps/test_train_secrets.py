@@ -219,3 +219,16 @@ def test_an_unreadable_secret_fails_the_job_before_the_command_naming_it(
     failure = (tree.ml / "output" / "failure").read_text()
     assert failure.startswith("cvl entry point: secret cvl/NOT_THERE: ResourceNotFoundException")
     assert not (tree.ml / "model" / "token.sha256").exists()
+
+
+@pytest.mark.parametrize("boto3_in_image", [True, False], ids=["boto3", "stdlib"])
+def test_an_optional_secret_that_does_not_exist_leaves_the_variable_unset(
+    aws: MotoServer, tmp_path: Path, boto3_in_image: bool
+) -> None:
+    tree = _secret_tree(tmp_path, aws, "cvl/NOT_THERE", boto3_in_image=boto3_in_image)
+    the_preset = preset(prepare=[], checkpoint=None, keep=[], secrets={"HF_TOKEN": "cvl/NOT_THERE"})
+    tree.configure({}, the_preset | {"optional_secrets": ["HF_TOKEN"]})
+    done = _run(tree, tmp_path, aws)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "cvl-entry: secret cvl/NOT_THERE does not exist: HF_TOKEN left unset" in done.stdout
+    assert (tree.ml / "model" / "token.sha256").read_text() == hashlib.sha256(b"").hexdigest()
