@@ -1,4 +1,4 @@
-"""`python -m pipelines.upsert (--example E --preset P | --all) [--dry-run --out DIR] [--schedule EXPR] [--json]`.
+"""`python -m pipelines.upsert (--example E --preset P | --all) [--dry-run --out DIR] [--schedule EXPR] [--format api|cloudformation] [--json]`.
 
 Compiles each pipeline offline, validates it against the SageMaker API model, then (unless `--dry-run`)
 runs the preflight checks, makes sure the build infrastructure, step bundle and build context exist, and
@@ -35,9 +35,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--schedule", metavar="EXPR", help="run on a schedule: 'rate(1 day)', 'cron(0 3 * * ? *)', or 'off'"
     )
+    parser.add_argument(
+        "--format",
+        choices=("api", "cloudformation"),
+        default="api",
+        help="api: upsert through the SageMaker API; cloudformation: write templates to --out",
+    )
     args = parser.parse_args(argv)
     if args.schedule:
         check_expression(args.schedule)
+    if args.format == "cloudformation" and args.schedule:
+        raise BadInput("--schedule applies to --format api: deploy the template, then upsert --schedule")
 
     # Names first: a misspelt example is reported before region, role and bucket are asked for.
     chosen = selected(examples_root(args.examples_root), args.example, args.preset, args.all)
@@ -53,7 +61,12 @@ def main(argv: list[str] | None = None) -> int:
             if not args.all:
                 raise
             skipped.append(catalog.Skipped(example.folder, str(error)))
-    if args.dry_run:
+    notes: list[str] = []
+    if args.format == "cloudformation":
+        from pipelines.cloudformation import export
+
+        outcomes, notes = export(staged, args.out, one_template=args.all, dry_run=args.dry_run)
+    elif args.dry_run:
         outcomes = dry_run(staged, args.out)
     else:
         outcomes = deploy(
@@ -64,19 +77,23 @@ def main(argv: list[str] | None = None) -> int:
             force=args.force,
         )
     outcomes += [Deployed(entry.folder, "skipped", "", entry.reason) for entry in skipped]
-    _print(outcomes, target.placeholders, args.json)
+    _print(outcomes, target.placeholders, args.json, notes)
     failed = any(outcome.action in ("failed", "skipped") for outcome in outcomes)
     return EXIT_FAILED if failed else EXIT_OK
 
 
-def _print(outcomes: list[Deployed], placeholders: tuple[str, ...], as_json: bool) -> None:
+def _print(outcomes: list[Deployed], placeholders: tuple[str, ...], as_json: bool, notes: list[str]) -> None:
     if as_json:
-        print_json({"placeholders": list(placeholders), "pipelines": [o.as_dict() for o in outcomes]})
+        print_json(
+            {"placeholders": list(placeholders), "pipelines": [o.as_dict() for o in outcomes], "notes": notes}
+        )
         return
     for outcome in outcomes:
         suffix = f": {outcome.detail}" if outcome.detail else ""
         digest = f" (sha256:{outcome.digest[:12]})" if outcome.digest else ""
         print(f"{outcome.pipeline}: {outcome.action}{digest}{suffix}")
+    for note in notes:
+        print(note)
     if placeholders:
         print(
             f"note: placeholders stand in for {', '.join(placeholders)}: set AWS_DEFAULT_REGION, "
