@@ -82,8 +82,8 @@ class Preset(Frozen):
 
     `secrets` maps an environment variable to a Secrets Manager secret (name under `cvl/`, or ARN): the
     definition holds only the secret's id; the training entry point reads the value when the job starts.
-    A variable in `optional_secrets` is left unset when its secret does not exist (as a host variable a
-    CVlization script forwards only when set); any other missing secret fails the job at start.
+    A variable in `optional_secrets` is left unset when its secret cannot be read (as a host variable a
+    CVlization script forwards only when set); any other unreadable secret fails the job at start.
     A value that looks like a credential anywhere else is refused (`configs.credentials`).
     """
 

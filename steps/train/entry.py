@@ -377,8 +377,9 @@ def get_secret_boto3(secret_id: str, environ: dict[str, str]) -> str:
 def read_secrets(preset: dict[str, Any], environ: dict[str, str]) -> dict[str, str]:
     """The preset's secrets as variables (name -> value), each value also masked in the commands' output.
 
-    A secret in `optional_secrets` that does not exist leaves its variable unset, as a CVlization script
-    that forwards a host variable only when it is set (`${WANDB_API_KEY:+-e WANDB_API_KEY}`) does.
+    A secret in `optional_secrets` that cannot be read (it does not exist, or there are no credentials)
+    leaves its variable unset, as a CVlization script that forwards a host variable only when it is set
+    (`${WANDB_API_KEY:+-e WANDB_API_KEY}`) does; the log line says why.
     """
     secrets = preset.get("secrets") or {}
     optional = set(preset.get("optional_secrets") or [])
@@ -395,9 +396,11 @@ def read_secrets(preset: dict[str, Any], environ: dict[str, str]) -> dict[str, s
         try:
             values[name] = get(secret_id, environ)
         except SecretError as error:
-            if name not in optional or error.code != "ResourceNotFoundException":
+            if name not in optional:
                 raise
-            log(f"secret {secret_id} does not exist: {name} left unset")
+            # Optional (forwarded only when set, on the host): also without credentials, as in a
+            # `run --local` with no AWS account.
+            log(f"{error}: {name} left unset")
             continue
         if values[name]:
             _masked.append(values[name].encode("utf-8"))
