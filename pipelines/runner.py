@@ -21,7 +21,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from configs import examples_root, resolve_target
 from configs.settings import max_cost_from
@@ -31,6 +31,27 @@ from pipelines.progress import Progress
 
 # The seed filtered training jobs by these; executions have their own names.
 _SEED_STATUS = {"InProgress": "Executing", "Completed": "Succeeded"}
+
+
+class SeedRun(NamedTuple):
+    """One `SageMakerRunner.run` call's arguments, as the seed names them (and `local`)."""
+
+    example: str
+    preset: str
+    args: list[str]
+    instance_type: str | None
+    output_path: str | None
+    input_path: str | None
+    instance_count: int
+    spot: bool
+    max_wait_minutes: int | None
+    max_run_minutes: int
+    volume_size_gb: int
+    image_uri: str | None
+    entry_command: str | None
+    download_outputs: bool
+    local_output_dir: str | None
+    local: bool
 
 
 def _bucket_of(uri: str | None) -> str | None:
@@ -86,63 +107,62 @@ class SageMakerRunner:
         None for `args`, `instance_type`, `output_path` or `entry_command` means the preset's. The
         model is downloaded into `local_output_dir/model` (default `outputs/<pipeline>/<run-id>`).
         """
-        return exit_code_of(
-            lambda: self._run(
-                example,
-                preset,
-                list(args or []),
-                instance_type=instance_type,
-                output_path=output_path,
-                input_path=input_path,
-                instance_count=instance_count,
-                spot=spot,
-                max_wait_minutes=max_wait_minutes,
-                max_run_minutes=max_run_minutes,
-                volume_size_gb=volume_size_gb,
-                image_uri=image_uri,
-                entry_command=entry_command,
-                download_outputs=download_outputs,
-                local_output_dir=local_output_dir,
-                local=local,
-            )
+        request = SeedRun(
+            example,
+            preset,
+            list(args or []),
+            instance_type,
+            output_path,
+            input_path,
+            instance_count,
+            spot,
+            max_wait_minutes,
+            max_run_minutes,
+            volume_size_gb,
+            image_uri,
+            entry_command,
+            download_outputs,
+            local_output_dir,
+            local,
         )
+        return exit_code_of(lambda: self._run(request))
 
-    def _run(self, example: str, preset_name: str, args: list[str], **options: Any) -> int:
+    def _run(self, request: SeedRun) -> int:
         from pipelines.compile import pipeline_name
         from pipelines.execute import execute_local, execute_remote, refuse_over_budget, summary
         from pipelines.variants import INPUT_CHANNEL, FixedFields, apply, variant_name
         from steps.train.overrides import Overrides
         from steps.train.parameters import parameter_specs
 
-        found, preset = catalog.resolve(examples_root(self.examples_dir), example, preset_name)
-        input_path = options["input_path"]
+        preset_name, input_path = request.preset, request.input_path
+        found, preset = catalog.resolve(examples_root(self.examples_dir), request.example, preset_name)
         fixed = FixedFields(
-            spot=options["spot"],
-            max_wait_minutes=options["max_wait_minutes"],
-            max_run_minutes=options["max_run_minutes"],
-            volume_size_gb=options["volume_size_gb"],
-            entry_command=options["entry_command"],
-            image_uri=options["image_uri"],
+            spot=request.spot,
+            max_wait_minutes=request.max_wait_minutes,
+            max_run_minutes=request.max_run_minutes,
+            volume_size_gb=request.volume_size_gb,
+            entry_command=request.entry_command,
+            image_uri=request.image_uri,
             input_channel=input_path is not None and INPUT_CHANNEL not in preset.channels,
         )
         chosen = apply(preset, fixed, input_path)
-        name = variant_name(preset_name, preset, chosen, options["image_uri"])
+        name = variant_name(preset_name, preset, chosen, request.image_uri)
         values: dict[str, Any] = {
-            "InstanceType": options["instance_type"],
-            "InstanceCount": options["instance_count"],
-            "OutputPath": options["output_path"],
-            "ExtraArgs": json.dumps(args) if args else None,
+            "InstanceType": request.instance_type,
+            "InstanceCount": request.instance_count,
+            "OutputPath": request.output_path,
+            "ExtraArgs": json.dumps(request.args) if request.args else None,
             f"Input_{INPUT_CHANNEL}": input_path if INPUT_CHANNEL in chosen.channels else None,
         }
         overrides = Overrides.from_values(parameter_specs(chosen, "s3://cvl-local/output"), values)
-        destination = Path(options["local_output_dir"]) if options["local_output_dir"] else None
+        destination = Path(request.local_output_dir) if request.local_output_dir else None
         progress = Progress()
         if name != preset_name:
             variant = pipeline_name(found.name, name)
             progress.say(
                 f"{found.name}/{preset_name}: fixed fields differ from the preset's: variant {variant}"
             )
-        if options["local"]:
+        if request.local:
             outcome = execute_local(
                 found,
                 name,
@@ -156,7 +176,7 @@ class SageMakerRunner:
         else:
             refuse_over_budget(overrides.applied_to(chosen), max_cost_from(None))
             bucket = (
-                self.bucket or os.environ.get("SAGEMAKER_OUTPUT_BUCKET") or _bucket_of(options["output_path"])
+                self.bucket or os.environ.get("SAGEMAKER_OUTPUT_BUCKET") or _bucket_of(request.output_path)
             )
             target = resolve_target(region=self.region, role_arn=self.role_arn, bucket=bucket)
             outcome = execute_remote(
@@ -167,8 +187,8 @@ class SageMakerRunner:
                 target=target,
                 output_dir=destination,
                 progress=progress,
-                download=options["download_outputs"],
-                image_uri=options["image_uri"],
+                download=request.download_outputs,
+                image_uri=request.image_uri,
             )
         if outcome.billing is not None:
             progress.say(outcome.billing.line())

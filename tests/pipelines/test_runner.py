@@ -207,3 +207,17 @@ def test_importing_the_runner_loads_no_sdk() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_input_path_becomes_the_training_channel_of_a_variant(account: Any) -> None:
+    smoke = PRESETS["smoke"]
+    uri = f"s3://{BUCKET}/datasets/shakespeare"
+    fixed = FixedFields(max_run_minutes=30, volume_size_gb=30, input_channel=True)
+    variant = "cvl-nanogpt-" + variant_name("smoke", smoke, apply(smoke, fixed, uri), None)
+    job_arn = training_job()
+    sagemaker_pipelines.script_next_execution(variant, Script([started, training(job_arn), succeeded]))
+    runner = SageMakerRunner(role_arn=ROLE_ARN, region=REGION)
+    assert runner.run("nanogpt", "smoke", [], None, None, uri, max_run_minutes=30, volume_size_gb=30) == 0
+    assert _parameters(variant)["Input_training"] == uri
+    (channel,) = _train_arguments(variant)["InputDataConfig"]
+    assert channel["ChannelName"] == "training"
