@@ -6,11 +6,9 @@ Prints the two settings the other commands read.
 
 from __future__ import annotations
 
-import json
 from typing import Any
-from urllib.parse import unquote
 
-from configs import BadInput
+from configs import BadInput, resolve_target
 from configs.settings import BUCKET_PATTERN, region_from
 from pipelines.cli import EXIT_OK, Parser, command, exit_now, print_json
 from pipelines.policies import (
@@ -20,7 +18,8 @@ from pipelines.policies import (
     execution_trust_policy,
 )
 from steps.common.aws import aws_session, client
-from steps.common.tags import ensure_role_tags, resource_tags, tag_list
+from steps.common.roles import ensure_role
+from steps.common.tags import resource_tags, tag_list
 
 
 def default_bucket_name(account: str, region: str) -> str:
@@ -47,7 +46,10 @@ def ensure_bucket(s3: Any, bucket: str, region: str) -> str:
     request: dict[str, Any] = {"Bucket": bucket}
     if region != "us-east-1":
         request["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    s3.create_bucket(**request)
+    try:
+        s3.create_bucket(**request)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass  # our own create took effect and its answer was lost: finish configuring it
     s3.put_public_access_block(
         Bucket=bucket,
         PublicAccessBlockConfiguration={
@@ -68,42 +70,41 @@ def ensure_bucket(s3: Any, bucket: str, region: str) -> str:
     return "created"
 
 
-def _policy_document(value: Any) -> Any:
-    return json.loads(unquote(value)) if isinstance(value, str) else value
-
-
-def ensure_execution_role(iam: Any, role_name: str, policy: dict[str, Any]) -> tuple[str, str]:
+def ensure_execution_role(
+    iam: Any, role_name: str, trust: dict[str, Any], policy: dict[str, Any]
+) -> tuple[str, str]:
     """Create the role or put its trust and policy right; return (role ARN, created|updated|unchanged)."""
-    trust = execution_trust_policy()
-    try:
-        role = iam.get_role(RoleName=role_name)["Role"]
-    except iam.exceptions.NoSuchEntityException:
-        role = iam.create_role(
-            RoleName=role_name,
-            AssumeRolePolicyDocument=json.dumps(trust),
-            Description="SageMaker execution role of cvl-pipelines (scoped to its bucket, cvl-* and its project)",
-            Tags=tag_list(resource_tags()),
-        )["Role"]
-        iam.put_role_policy(
-            RoleName=role_name, PolicyName=EXECUTION_POLICY_NAME, PolicyDocument=json.dumps(policy)
-        )
-        return role["Arn"], "created"
-    action = "updated" if ensure_role_tags(iam, role_name) else "unchanged"
-    if _policy_document(role.get("AssumeRolePolicyDocument")) != trust:
-        iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(trust))
-        action = "updated"
-    try:
-        current = _policy_document(
-            iam.get_role_policy(RoleName=role_name, PolicyName=EXECUTION_POLICY_NAME)["PolicyDocument"]
-        )
-    except iam.exceptions.NoSuchEntityException:
-        current = None
-    if current != policy:
-        iam.put_role_policy(
-            RoleName=role_name, PolicyName=EXECUTION_POLICY_NAME, PolicyDocument=json.dumps(policy)
-        )
-        action = "updated"
-    return role["Arn"], action
+    outcome = ensure_role(
+        iam,
+        role_name,
+        trust,
+        {EXECUTION_POLICY_NAME: policy},
+        "SageMaker execution role of cvl-pipelines (scoped to its bucket, cvl-* and its project)",
+    )
+    return outcome.arn, "created" if outcome.created else "updated" if outcome.changes else "unchanged"
+
+
+def bootstrap(
+    session: Any, region: str, bucket: str | None, role_name: str
+) -> tuple[str, str, dict[str, str]]:
+    """Make the bucket, the execution role and the image-build project right; return (role ARN, bucket, actions)."""
+    from steps.build_image.codebuild import ensure_project
+    from steps.build_image.facts import PROJECT_NAME, BuildFacts
+
+    identity = client(session, "sts").get_caller_identity()
+    account, partition = identity["Account"], identity["Arn"].split(":")[1]
+    bucket = bucket or default_bucket_name(account, region)
+    actions = {f"bucket {bucket}": ensure_bucket(client(session, "s3"), bucket, region)}
+    policy = execution_policy(partition, region, account, bucket, role_name)
+    trust = execution_trust_policy(partition, account)
+    role_arn, actions[f"role {role_name}"] = ensure_execution_role(
+        client(session, "iam"), role_name, trust, policy
+    )
+    # The project and its role serve every cvl-* repository; the repository itself is made per example.
+    facts = BuildFacts(region=region, account=account, bucket=bucket, repository="cvl-any")
+    changed = ensure_project(session, facts)
+    actions[f"image build {PROJECT_NAME}"] = "changed: " + ", ".join(changed) if changed else "unchanged"
+    return role_arn, bucket, actions
 
 
 @command
@@ -123,25 +124,8 @@ def main(argv: list[str] | None = None) -> int:
             f"bucket name {args.bucket!r} is not a valid S3 bucket name: 3-63 lowercase letters, digits, '.' or '-'"
         )
 
-    session = aws_session(region)
-    identity = client(session, "sts").get_caller_identity()
-    account, partition = identity["Account"], identity["Arn"].split(":")[1]
-    bucket = args.bucket or default_bucket_name(account, region)
-    actions = {f"bucket {bucket}": ensure_bucket(client(session, "s3"), bucket, region)}
-    policy = execution_policy(partition, region, account, bucket, args.role_name)
-    role_arn, actions[f"role {args.role_name}"] = ensure_execution_role(
-        client(session, "iam"), args.role_name, policy
-    )
-
-    from configs import resolve_target
-    from steps.build_image.codebuild import ensure_project
-    from steps.build_image.facts import PROJECT_NAME, BuildFacts
-
+    role_arn, bucket, actions = bootstrap(aws_session(region), region, args.bucket, args.role_name)
     target = resolve_target(region=region, role_arn=role_arn, bucket=bucket)
-    # The project and its role serve every cvl-* repository; the repository itself is made per example.
-    facts = BuildFacts(region=region, account=account, bucket=bucket, repository="cvl-any")
-    changed = ensure_project(session, facts)
-    actions[f"image build {PROJECT_NAME}"] = "changed: " + ", ".join(changed) if changed else "unchanged"
 
     if args.json:
         print_json({"role_arn": role_arn, "bucket": bucket, "region": target.region, "actions": actions})

@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.harness import sagemaker_api  # noqa: E402
+from tests.harness import call_log, sagemaker_api  # noqa: E402
 from tests.harness.moto_server import ACCOUNT, MotoServer  # noqa: E402
 from tests.harness.network import only_loopback  # noqa: E402
 
@@ -57,6 +57,20 @@ def _loopback_only() -> Iterator[None]:
 
 
 logging.getLogger("werkzeug").setLevel(logging.WARNING)
+call_log.install()
+
+
+@pytest.fixture(autouse=True)
+def _calls_are_declared() -> Iterator[None]:
+    """Fail a test whose code made an AWS call that its principal's grants in steps/common/permissions.py
+    do not allow (the principal is whoever's credentials made it: the user, or a role the harness assumed)."""
+    start = len(call_log.CALLS)
+    yield
+    missing = call_log.uncovered(call_log.CALLS[start:])
+    if missing:
+        pytest.fail(
+            "AWS calls not covered by steps/common/permissions.py:\n  " + "\n  ".join(missing), pytrace=False
+        )
 
 
 @pytest.fixture(scope="session")

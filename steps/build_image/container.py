@@ -1,8 +1,8 @@
 """The BuildImage job: `python3 -m steps.build_image.container --bundle D --context-uri U --context-digest H`.
 
 Runs in SageMaker's sklearn processing image (Python 3.9 and boto3, nothing else of ours): imports only
-the stdlib, boto3 and `steps.*`. It never creates the CodeBuild project or any IAM resource (the job's
-role has no IAM rights): it starts a build on the existing project and waits. Writes `build.json`
+the stdlib, boto3 and `steps.*`. It creates nothing but builds (the job's role may not create the
+CodeBuild project, an IAM role or the ECR repository): it starts a build on the existing project and waits. Writes `build.json`
 (`image_uri`, `cached`, `build_id`) to the result dir; on failure writes the reason to the message
 file, which SageMaker shows as the step's FailureReason, and exits 1.
 """
@@ -20,6 +20,7 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 
 from steps.build_image.codebuild import BuildFailed, BuildRefused, ProjectMissing
+from steps.build_image.ecr import RepositoryMissing
 from steps.build_image.facts import BuildFacts
 from steps.build_image.logic import BuildResult, ContextMissing, ContextRef, build_image
 from steps.common.aws import aws_session
@@ -111,7 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         result = run_build(args)
-    except (BuildFailed, BuildRefused, ProjectMissing, ContextMissing, JobInputError) as error:
+    except (
+        BuildFailed,
+        BuildRefused,
+        ProjectMissing,
+        RepositoryMissing,
+        ContextMissing,
+        JobInputError,
+    ) as error:
         return _fail(args.message_file, str(error))
     except ClientError as error:  # e.g. the execution role may not read ECR: AWS's message names the action
         return _fail(args.message_file, f"AWS refused a call: {error}")

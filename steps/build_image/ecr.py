@@ -42,15 +42,14 @@ def lifecycle_policy(keep_tagged: int = KEEP_TAGGED_IMAGES, untagged_days: int =
     return json.dumps({"rules": rules}, sort_keys=True)
 
 
-def ensure_repository(
-    ecr: Any, name: str, *, configure_existing: bool = False, tags: Mapping[str, str] | None = None
-) -> bool:
-    """Make sure repository `name` exists; True when this call created it.
+def ensure_repository(ecr: Any, name: str, *, tags: Mapping[str, str] | None = None) -> bool:
+    """Make sure repository `name` exists with `tags`, scan on push and a lifecycle policy; True when created.
 
-    A new repository gets `tags`, scan on push and the lifecycle policy. An existing one is left alone
-    unless `configure_existing` (the user's own machine): then missing tags are added, scan on push is
-    switched on and the lifecycle policy is added when it has none (a policy the user wrote is kept).
+    Runs with the user's credentials (upsert, build): the pipeline's execution role cannot create
+    repositories. Missing tags are added, a lifecycle policy the user wrote is kept. A create whose answer
+    was lost (the retry hears RepositoryAlreadyExists) is configured like any existing repository.
     """
+    wanted = tags or resource_tags()
     try:
         found = ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
     except ecr.exceptions.RepositoryNotFoundException:
@@ -58,34 +57,40 @@ def ensure_repository(
     if found is None:
         try:
             ecr.create_repository(
-                repositoryName=name,
-                imageScanningConfiguration={"scanOnPush": True},
-                tags=tag_list(tags or resource_tags()),
+                repositoryName=name, imageScanningConfiguration={"scanOnPush": True}, tags=tag_list(wanted)
             )
-        except ecr.exceptions.RepositoryAlreadyExistsException:
-            return False  # created concurrently by another build: that one configures it
-        ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=lifecycle_policy())
-        return True
-    if configure_existing:
-        present = ecr.list_tags_for_resource(resourceArn=found["repositoryArn"]).get("tags", [])
-        missing = missing_tags(tags or resource_tags(), present)
-        if missing:
-            ecr.tag_resource(resourceArn=found["repositoryArn"], tags=tag_list(missing))
-        if not found.get("imageScanningConfiguration", {}).get("scanOnPush"):
-            ecr.put_image_scanning_configuration(
-                repositoryName=name, imageScanningConfiguration={"scanOnPush": True}
-            )
-        try:
-            ecr.get_lifecycle_policy(repositoryName=name)
-        except ecr.exceptions.LifecyclePolicyNotFoundException:
             ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=lifecycle_policy())
+            return True
+        except ecr.exceptions.RepositoryAlreadyExistsException:
+            found = ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
+    present = ecr.list_tags_for_resource(resourceArn=found["repositoryArn"]).get("tags", [])
+    missing = missing_tags(wanted, present)
+    if missing:
+        ecr.tag_resource(resourceArn=found["repositoryArn"], tags=tag_list(missing))
+    if not found.get("imageScanningConfiguration", {}).get("scanOnPush"):
+        ecr.put_image_scanning_configuration(
+            repositoryName=name, imageScanningConfiguration={"scanOnPush": True}
+        )
+    try:
+        ecr.get_lifecycle_policy(repositoryName=name)
+    except ecr.exceptions.LifecyclePolicyNotFoundException:
+        ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=lifecycle_policy())
     return False
 
 
-def image_exists(ecr: Any, repository: str, tag: str) -> bool:
-    """Whether `repository:tag` is in ECR (False when the repository itself is missing)."""
+class RepositoryMissing(RuntimeError):
+    """The example's ECR repository does not exist; only the user's machine creates it (upsert, build)."""
+
+
+def image_exists(ecr: Any, repository: str, tag: str, region: str) -> bool:
+    """Whether `repository:tag` is in ECR; RepositoryMissing when the repository itself is."""
     try:
         ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": tag}])
-    except (ecr.exceptions.ImageNotFoundException, ecr.exceptions.RepositoryNotFoundException):
+    except ecr.exceptions.ImageNotFoundException:
         return False
+    except ecr.exceptions.RepositoryNotFoundException:
+        raise RepositoryMissing(
+            f"ECR repository {repository} does not exist in {region}: run `python -m pipelines.upsert` "
+            "again from a machine with ECR rights (it creates the repository)"
+        ) from None
     return True

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from steps.common.permissions import PROJECT_NAME
 from steps.common.tags import resource_tags
 
-PROJECT_NAME = "cvl-pipelines-image-build"
 CONTEXT_PREFIX = "cvl-pipelines/contexts"
 
 # ECR's repository name grammar: lowercase components joined by single `.`, `_` or `-`.

@@ -44,9 +44,7 @@ def ensure_infrastructure(session: Any, facts: BuildFacts) -> list[str]:
     calls this) and the ECR repository (scan on push, lifecycle policy). Idempotent.
     """
     changed = codebuild.ensure_project(session, facts)
-    if ecr.ensure_repository(
-        client(session, "ecr"), facts.repository, configure_existing=True, tags=facts.tags
-    ):
+    if ecr.ensure_repository(client(session, "ecr"), facts.repository, tags=facts.tags):
         changed.append(f"ECR repository {facts.repository}")
     return changed
 
@@ -92,17 +90,14 @@ def build_image(
     """Return the image for `context`: cached when `<repository>:<tag>` exists, else build it and wait.
 
     A PackedContext is uploaded first (unless already in S3); a ContextRef must already be there.
-    The repository is created when missing. Raises BuildFailed, BuildRefused, ProjectMissing or
-    ContextMissing.
+    The repository must exist (`ensure_infrastructure` makes it: the execution role cannot). Raises
+    BuildFailed, BuildRefused, ProjectMissing, RepositoryMissing or ContextMissing.
     Interrupted while waiting (Ctrl-C, or SIGTERM turned into an exception), it stops the build.
     """
     say = on_event or (lambda _message: None)
     tag = image_tag(context.digest)
     image_uri = facts.image_uri(tag)
-    ecr_client = client(session, "ecr")
-    if ecr.ensure_repository(ecr_client, facts.repository, tags=facts.tags):
-        say(f"created ECR repository {facts.repository}")
-    if ecr.image_exists(ecr_client, facts.repository, tag):
+    if ecr.image_exists(client(session, "ecr"), facts.repository, tag, facts.region):
         say(f"{image_uri} exists: no build needed")
         return BuildResult(image_uri, True, None)
 

@@ -8,11 +8,12 @@ verdict is a warn, since IAM could not tell.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from botocore.exceptions import ClientError
 
+from steps.common import permissions
 from steps.preflight.base import (
     NOT_FOUND_CODES,
     CheckResult,
@@ -26,21 +27,21 @@ from steps.preflight.base import (
 ROLE = "role"
 ROLE_PERMISSIONS = "role-permissions"
 ECR_CODEBUILD = "ecr-codebuild"
-SAGEMAKER_PRINCIPAL = "sagemaker.amazonaws.com"
+SAGEMAKER_PRINCIPAL = permissions.SAGEMAKER_SERVICE
 SIMULATE = "iam:SimulatePrincipalPolicy"
-TRUST_POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": SAGEMAKER_PRINCIPAL}, "Action": "sts:AssumeRole"}
-        ],
-    },
-    separators=(",", ":"),
-)
+PROBE = "cvl-preflight-probe"
+CONFUSED_DEPUTY_KEYS = ("aws:SourceAccount", "aws:SourceArn")
 
-LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
-# (actions, resource) pairs; one simulation each, so every decision names its resource.
-Needs = list[tuple[list[str], str]]
+
+class Need(NamedTuple):
+    """Actions to simulate on one resource, with the condition keys their grant names (one simulation each)."""
+
+    actions: list[str]
+    resource: str
+    context: tuple[tuple[str, str], ...] = ()
+
+
+Needs = list[Need]
 
 
 def role_name(role_arn: str) -> str:
@@ -48,61 +49,95 @@ def role_name(role_arn: str) -> str:
     return role_arn.rsplit("/", 1)[-1]
 
 
-def role_needs(spec: PreflightInput) -> Needs:
-    """What the execution role does in a run: S3 on the run's buckets, pull its image, write its logs."""
-    p, region, account = spec.partition, spec.region, spec.account
-    prefix = spec.output_prefix.removeprefix("s3://").split("/", 1)
-    probe = f"{prefix[1] if len(prefix) > 1 else ''}cvl-preflight-probe"
-    needs: Needs = [
-        (["s3:GetObject", "s3:PutObject"], f"arn:{p}:s3:::{spec.bucket}/{probe}"),
-        (["s3:ListBucket"], f"arn:{p}:s3:::{spec.bucket}"),
-        (
-            ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-            f"arn:{p}:ecr:{region}:{account}:repository/{spec.repository}",
-        ),
-        (["ecr:GetAuthorizationToken"], "*"),
+def is_build_grant(grant: permissions.Grant) -> bool:
+    """Whether a grant is about ECR repositories or CodeBuild (the ecr-codebuild check asks those)."""
+    return (
+        any(action.startswith(("ecr:", "codebuild:")) for action in grant.actions) and grant.sid != "EcrLogin"
+    )
+
+
+def _probe(arn: str) -> str:
+    # A concrete resource inside each wildcard: what the simulator answers for is what a run touches.
+    return arn if arn == "*" else arn.replace("*", PROBE)
+
+
+def _context(grant: permissions.Grant) -> tuple[tuple[str, str], ...]:
+    # The value a real request carries for each condition key (e.g. iam:PassedToService).
+    return tuple(
+        (key, _probe(value if isinstance(value, str) else value[0]))
+        for tests in (grant.condition or {}).values()
+        for key, value in tests.items()
+    )
+
+
+def grant_needs(grants: tuple[permissions.Grant, ...], spec: PreflightInput) -> Needs:
+    """The simulations that say whether a principal has `grants` for this run's resources."""
+    facts = permissions.Facts(
+        partition=spec.partition,
+        region=spec.region,
+        account=spec.account,
+        bucket=spec.bucket,
+        role=role_name(spec.role_arn),
+        project=spec.codebuild_project,
+        repository=spec.repository,
+    )
+    return [
+        Need(list(grant.actions), _probe(facts.render(resource)), _context(grant))
+        for grant in grants
+        for resource in grant.resources
     ]
-    for group in ("TrainingJobs", "ProcessingJobs"):
-        needs.append(
-            (LOG_ACTIONS, f"arn:{p}:logs:{region}:{account}:log-group:/aws/sagemaker/{group}:log-stream:*")
-        )
+
+
+def role_needs(spec: PreflightInput) -> Needs:
+    """What the execution role does in a run (its declared grants but the build ones), plus the preset's
+    own S3 locations outside the bucket."""
+    p = spec.partition
+    grants = tuple(g for g in permissions.EXECUTION_GRANTS if not is_build_grant(g))
+    needs = grant_needs(grants, spec)
     if spec.output_path:
         out = spec.output_path.removeprefix("s3://").rstrip("/")
-        needs.append((["s3:PutObject"], f"arn:{p}:s3:::{out}/cvl-preflight-probe"))
+        needs.append(Need(["s3:PutObject"], f"arn:{p}:s3:::{out}/{PROBE}"))
     for uri in sorted(set(spec.channels.values())):
         location = uri.removeprefix("s3://").rstrip("/")
-        needs.append((["s3:GetObject"], f"arn:{p}:s3:::{location}/cvl-preflight-probe"))
-        needs.append((["s3:ListBucket"], f"arn:{p}:s3:::{location.split('/', 1)[0]}"))
+        needs.append(Need(["s3:GetObject"], f"arn:{p}:s3:::{location}/{PROBE}"))
+        needs.append(Need(["s3:ListBucket"], f"arn:{p}:s3:::{location.split('/', 1)[0]}"))
     return needs
 
 
-def build_needs(spec: PreflightInput) -> Needs:
-    """What building the image needs: create/describe the repository and push, start and read builds."""
-    p, region, account = spec.partition, spec.region, spec.account
-    return [
-        (["ecr:CreateRepository", "ecr:DescribeRepositories", "ecr:DescribeImages",
-          "ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
-          "ecr:CompleteLayerUpload", "ecr:PutImage"],
-         f"arn:{p}:ecr:{region}:{account}:repository/{spec.repository}"),
-        (["ecr:GetAuthorizationToken"], "*"),
-        (["codebuild:StartBuild", "codebuild:BatchGetBuilds"],
-         f"arn:{p}:codebuild:{region}:{account}:project/{spec.codebuild_project}"),
-    ]  # fmt: skip
+def build_needs(spec: PreflightInput, *, in_step: bool) -> Needs:
+    """What building the image needs of the role inside the BuildImage job (cache lookup, builds), or
+    of the caller on the laptop (also create and configure the repository)."""
+    principal = permissions.EXECUTION if in_step else permissions.USER
+    part = "build-image" if in_step else "build"
+    return grant_needs(tuple(g for g in permissions.used_by(principal, part) if is_build_grant(g)), spec)
 
 
-def trusts_sagemaker(policy: Any) -> bool:
-    """Whether a trust policy (a dict, or IAM's URL-encoded JSON) lets SageMaker assume the role."""
+def _sagemaker_statements(policy: Any) -> list[dict[str, Any]]:
     if isinstance(policy, str):
         policy = json.loads(unquote(policy))
     statements = policy.get("Statement", [])
+    found = []
     for statement in statements if isinstance(statements, list) else [statements]:
         if statement.get("Effect") != "Allow":
             continue
         actions = _as_list(statement.get("Action"))
         services = _as_list((statement.get("Principal") or {}).get("Service"))
         if any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions) and SAGEMAKER_PRINCIPAL in services:
-            return True
-    return False
+            found.append(statement)
+    return found
+
+
+def trusts_sagemaker(policy: Any) -> bool:
+    """Whether a trust policy (a dict, or IAM's URL-encoded JSON) lets SageMaker assume the role."""
+    return bool(_sagemaker_statements(policy))
+
+
+def pins_source(policy: Any) -> bool:
+    """Whether every statement trusting SageMaker names aws:SourceAccount or aws:SourceArn in a condition."""
+    return all(
+        any(key in CONFUSED_DEPUTY_KEYS for tests in (s.get("Condition") or {}).values() for key in tests)
+        for s in _sagemaker_statements(policy)
+    )
 
 
 def _as_list(value: Any) -> list[str]:
@@ -134,34 +169,54 @@ def check_role(context: Context) -> CheckResult:
             f"role ARN {spec.role_arn} does not match the role named {name}: {role['Arn']}",
             f"pass --role-arn {role['Arn']}",
         )
-    if not trusts_sagemaker(role.get("AssumeRolePolicyDocument", {})):
+    trust = role.get("AssumeRolePolicyDocument", {})
+    fix_trust = (
+        f"aws iam update-assume-role-policy --role-name {name} --policy-document "
+        f"'{json.dumps(permissions.trust_policy(permissions.EXECUTION, spec.partition, spec.account), separators=(',', ':'))}'"
+    )
+    if not trusts_sagemaker(trust):
         return CheckResult(
             ROLE,
             "fail",
             f"role {name} does not trust {SAGEMAKER_PRINCIPAL}, so SageMaker cannot run jobs as it",
-            f"add {SAGEMAKER_PRINCIPAL} to its trust policy, e.g. aws iam update-assume-role-policy "
-            f"--role-name {name} --policy-document '{TRUST_POLICY}'",
+            f"add {SAGEMAKER_PRINCIPAL} to its trust policy, e.g. {fix_trust}",
         )
-    return CheckResult(ROLE, "pass", f"role {name} exists and trusts {SAGEMAKER_PRINCIPAL}")
+    if not pins_source(trust):
+        return CheckResult(
+            ROLE,
+            "warn",
+            f"role {name} trusts {SAGEMAKER_PRINCIPAL} without aws:SourceAccount or aws:SourceArn: "
+            "another account's SageMaker resources could act as it (confused deputy)",
+            f"run python -m pipelines.bootstrap --role-name {name}, or {fix_trust}",
+        )
+    return CheckResult(ROLE, "pass", f"role {name} exists and trusts {SAGEMAKER_PRINCIPAL} of this account")
 
 
 def simulate(context: Context, principal: str, needs: Needs) -> Needs:
     """The needs IAM's simulator denies to `principal`, as (denied actions, resource); empty: all allowed."""
     iam = context.client("iam")
 
-    def one(actions: list[str], resource: str) -> tuple[list[str], str]:
-        response = iam.simulate_principal_policy(
-            PolicySourceArn=principal, ActionNames=actions, ResourceArns=[resource]
-        )
+    def one(need: Need) -> Need:
+        request: dict[str, Any] = {
+            "PolicySourceArn": principal,
+            "ActionNames": need.actions,
+            "ResourceArns": [need.resource],
+        }
+        if need.context:
+            request["ContextEntries"] = [
+                {"ContextKeyName": key, "ContextKeyValues": [value], "ContextKeyType": "string"}
+                for key, value in need.context
+            ]
+        response = iam.simulate_principal_policy(**request)
         denied = [
             result["EvalActionName"]
             for result in response.get("EvaluationResults", [])
             if result.get("EvalDecision") != "allowed"
         ]
-        return denied, resource
+        return Need(denied, need.resource)
 
-    answers = context.parallel.all([lambda a=actions, r=resource: one(a, r) for actions, resource in needs])
-    return [(actions, resource) for actions, resource in answers if actions]
+    answers = context.parallel.all([lambda n=need: one(n) for need in needs])
+    return [answer for answer in answers if answer.actions]
 
 
 def _permission_verdict(
@@ -178,7 +233,7 @@ def _permission_verdict(
             )
         raise
     if denied:
-        listed = "; ".join(f"{', '.join(actions)} on {resource}" for actions, resource in denied)
+        listed = "; ".join(f"{', '.join(need.actions)} on {need.resource}" for need in denied)
         return CheckResult(
             name,
             "fail",
@@ -189,11 +244,11 @@ def _permission_verdict(
 
 
 def check_role_permissions(context: Context) -> CheckResult:
-    """The role may use the run's S3 locations, pull its ECR image and write CloudWatch logs."""
+    """The role has its declared grants (run jobs, use the bucket, pull the image, logs) for this run."""
     spec = context.input
     summary = (
-        f"use s3://{spec.bucket} and the preset's S3 locations, pull from ECR repository {spec.repository} "
-        "and write CloudWatch logs"
+        f"run the pipeline's jobs, use s3://{spec.bucket} and the preset's S3 locations, pull from ECR "
+        f"repository {spec.repository} and write CloudWatch logs"
     )
     return _permission_verdict(
         ROLE_PERMISSIONS, "the role", spec.role_arn, role_needs(spec), summary, context
@@ -218,15 +273,20 @@ def caller_principal(context: Context) -> tuple[str | None, str]:
 
 
 def check_ecr_codebuild(context: Context) -> CheckResult:
-    """The caller (from the laptop) or the role (inside the step) may manage the repository and run builds."""
+    """The caller (from the laptop) may create the repository and run builds, or the role (inside the step)
+    may look up cached images and run builds. CodeBuild pushes with its own role, never the execution role's."""
     spec = context.input
-    needs = build_needs(spec)
+    needs = build_needs(spec, in_step=context.in_step)
+    if context.in_step:
+        summary = (
+            f"look up images in ECR repository {spec.repository} and start and read builds of "
+            f"CodeBuild project {spec.codebuild_project}"
+        )
+        return _permission_verdict(ECR_CODEBUILD, "the role", spec.role_arn, needs, summary, context)
     summary = (
-        f"create, describe and push ECR repository {spec.repository} and start and read builds of "
+        f"create and configure ECR repository {spec.repository} and start and read builds of "
         f"CodeBuild project {spec.codebuild_project}"
     )
-    if context.in_step:
-        return _permission_verdict(ECR_CODEBUILD, "the role", spec.role_arn, needs, summary, context)
     try:
         principal, arn = caller_principal(context)
     except ClientError as error:

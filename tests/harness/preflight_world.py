@@ -1,6 +1,8 @@
-"""A moto account where preflight passes: bucket, execution role, and a caller allowed to build.
+"""A moto account where preflight passes: made by the real `bootstrap`, and a caller with the user's grants.
 
-Tests then break one thing each. Everything is created over HTTP, as a user would with the AWS CLI.
+The execution and CodeBuild roles get exactly what `pipelines.bootstrap` grants (its own code runs), and
+the caller (moto's `user/moto`) exactly the user's grants in `steps.common.permissions`: never `*`.
+Tests then break one thing each. Everything is created over HTTP, as a user would.
 """
 
 from __future__ import annotations
@@ -10,43 +12,38 @@ from typing import Any
 
 import boto3
 
+from pipelines import bootstrap
+from pipelines.policies import EXECUTION_POLICY_NAME, execution_policy
+from steps.common import permissions
+from steps.common.aws import aws_session
 from tests.harness import iam_simulator, quotas
+from tests.harness.moto_server import ACCOUNT
 
-TRUST_SAGEMAKER = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
 CALLER_NAME = "moto"  # the IAM user moto reports for any test credentials
+CALLER_POLICY_NAME = "cvl-user"
 
 
-def role_policy(bucket: str, *, logs: bool = True, build: bool = True) -> dict[str, Any]:
-    """The execution role's policy: S3 on `bucket`, ECR pull, and (unless turned off) logs and builds."""
-    statements: list[dict[str, Any]] = [
-        {
-            "Effect": "Allow",
-            "Action": "s3:*",
-            "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-        },
-        {"Effect": "Allow", "Action": "ecr:*", "Resource": "*"},
-    ]
-    if logs:
-        statements.append(
-            {"Effect": "Allow", "Action": "logs:*", "Resource": "arn:aws:logs:*:*:log-group:/aws/sagemaker/*"}
-        )
-    if build:
-        statements.append({"Effect": "Allow", "Action": "codebuild:*", "Resource": "*"})
-    return {"Version": "2012-10-17", "Statement": statements}
+def role_policy(bucket: str, *, without: tuple[str, ...] = (), region: str = "us-east-1") -> dict[str, Any]:
+    """The execution role's policy as bootstrap grants it, minus the statements whose Sid is in `without`."""
+    policy = execution_policy("aws", region, ACCOUNT, bucket, permissions.EXECUTION_ROLE_NAME)
+    policy["Statement"] = [s for s in policy["Statement"] if s["Sid"] not in without]
+    return policy
 
 
-BUILDER_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Action": ["ecr:*"], "Resource": "*"},
-        {"Effect": "Allow", "Action": ["codebuild:StartBuild", "codebuild:BatchGetBuilds"], "Resource": "*"},
-    ],
-}
+def user_policy(bucket: str, *, without: tuple[str, ...] = (), region: str = "us-east-1") -> dict[str, Any]:
+    """The user's declared grants, rendered for the account (minus the Sids in `without`)."""
+    facts = permissions.Facts(partition="aws", region=region, account=ACCOUNT, bucket=bucket)
+    grants = tuple(g for g in permissions.USER_GRANTS if g.sid not in without)
+    return permissions.policy_document(grants, facts)
+
+
+def put_role_policy(policy: dict[str, Any]) -> None:
+    """Replace the execution role's inline policy (as a user editing it in the console would)."""
+    boto3.client("iam").put_role_policy(
+        RoleName=permissions.EXECUTION_ROLE_NAME,
+        PolicyName=EXECUTION_POLICY_NAME,
+        PolicyDocument=json.dumps(policy),
+    )
 
 
 def install() -> None:
@@ -56,19 +53,14 @@ def install() -> None:
 
 
 def ready_account(role_arn: str, bucket: str, region: str = "us-east-1") -> None:
-    """Create the bucket in `region`, the execution role trusting SageMaker, and a caller allowed to build."""
+    """Bootstrap `bucket` in `region` and the roles with the real bootstrap, and give the caller its grants."""
     install()
-    # boto3's default session keeps the parsed service models: a fresh session re-reads them (~0.5 s).
-    s3 = boto3.client("s3", region_name=region)
-    if region == "us-east-1":
-        s3.create_bucket(Bucket=bucket)
-    else:
-        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    role_name = role_arn.rsplit("/", 1)[-1]
+    bootstrap.bootstrap(aws_session(region), region, bucket, role_name)
     iam = boto3.client("iam", region_name=region)
-    name = role_arn.rsplit("/", 1)[-1]
-    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST_SAGEMAKER))
-    iam.put_role_policy(RoleName=name, PolicyName="cvl-run", PolicyDocument=json.dumps(role_policy(bucket)))
     iam.create_user(UserName=CALLER_NAME)
     iam.put_user_policy(
-        UserName=CALLER_NAME, PolicyName="cvl-build", PolicyDocument=json.dumps(BUILDER_POLICY)
+        UserName=CALLER_NAME,
+        PolicyName=CALLER_POLICY_NAME,
+        PolicyDocument=json.dumps(user_policy(bucket, region=region)),
     )

@@ -48,7 +48,12 @@ def test_role_trusts_sagemaker_and_its_policy_is_scoped(fresh):
         if statement["Sid"] in ("Bucket", "BucketListing"):
             assert "my-cvl-bucket" in json.dumps(statement["Resource"])
         if statement["Resource"] == "*":
-            assert statement["Sid"] in ("EcrLogin", "JobMetrics", "PreflightReads"), statement
+            assert statement["Sid"] in (
+                "EcrLogin",
+                "JobMetrics",
+                "PreflightQuotas",
+                "PreflightRunningJobs",
+            ), statement
 
 
 def test_a_drifted_policy_is_put_right(fresh, capsys):
@@ -102,3 +107,46 @@ def test_role_reads_the_projects_secrets_and_no_others(fresh):
         ("secretsmanager:GetSecretValue", resources[0]),
         ("secretsmanager:GetSecretValue", resources[1]),
     }
+
+
+def _conditions(role: str) -> dict[str, dict]:
+    trust = boto3.client("iam").get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    return {statement["Principal"]["Service"]: statement["Condition"] for statement in trust["Statement"]}
+
+
+def test_every_trust_policy_is_pinned_to_this_account(fresh):
+    assert bootstrap.main([]) == 0
+    execution = _conditions("cvl-sagemaker-execution")
+    codebuild = _conditions("cvl-pipelines-codebuild")
+    for condition in [*execution.values(), *codebuild.values()]:
+        assert condition["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+    assert execution["scheduler.amazonaws.com"]["ArnLike"] == {
+        "aws:SourceArn": f"arn:aws:scheduler:*:{ACCOUNT}:schedule-group/default"
+    }
+    assert codebuild["codebuild.amazonaws.com"]["ArnLike"] == {
+        "aws:SourceArn": f"arn:aws:codebuild:*:{ACCOUNT}:project/cvl-pipelines-image-build"
+    }
+
+
+def test_roles_made_before_without_the_account_condition_are_put_right(fresh, capsys):
+    unpinned = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": ["sagemaker.amazonaws.com", "scheduler.amazonaws.com"]},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam = boto3.client("iam")
+    iam.create_role(RoleName="cvl-sagemaker-execution", AssumeRolePolicyDocument=json.dumps(unpinned))
+    iam.create_role(RoleName="cvl-pipelines-codebuild", AssumeRolePolicyDocument=json.dumps(unpinned))
+    assert bootstrap.main([]) == 0
+    out = capsys.readouterr().out
+    assert "role cvl-sagemaker-execution: updated" in out
+    assert "trust policy of cvl-pipelines-codebuild" in out
+    assert _conditions("cvl-sagemaker-execution")["sagemaker.amazonaws.com"]["StringEquals"] == {
+        "aws:SourceAccount": ACCOUNT
+    }
+    assert set(_conditions("cvl-pipelines-codebuild")) == {"codebuild.amazonaws.com"}

@@ -60,7 +60,7 @@ def test_a_failed_check_exits_1_and_prints_its_fix(
 def test_warnings_alone_exit_0(account: MotoServer, capsys: pytest.CaptureFixture[str]) -> None:
     set_sagemaker_quota(G5_SPOT, 1)
     # The caller's policy is gone, but IAM may not be asked about it: a warn, not a fail.
-    boto3.client("iam").delete_user_policy(UserName="moto", PolicyName="cvl-build")
+    boto3.client("iam").delete_user_policy(UserName="moto", PolicyName=preflight_world.CALLER_POLICY_NAME)
     with faults.deny("iam", "SimulatePrincipalPolicy"):
         assert main(["--example", "nanogpt", "--preset", "train"]) == 0
     assert "ecr-codebuild     WARN" in capsys.readouterr().out

@@ -17,10 +17,17 @@ import yaml
 
 from steps.build_image.codebuild import BuildFailed, BuildRefused, ProjectMissing, ensure_project, start_build
 from steps.build_image.context import image_tag, pack_context
-from steps.build_image.ecr import ensure_repository, image_exists
+from steps.build_image.ecr import RepositoryMissing, ensure_repository, image_exists
 from steps.build_image.facts import BuildFacts
 from steps.build_image.iam import ROLE_NAME
-from steps.build_image.logic import BuildResult, ContextMissing, ContextRef, build_image, upload_context
+from steps.build_image.logic import (
+    BuildResult,
+    ContextMissing,
+    ContextRef,
+    build_image,
+    ensure_infrastructure,
+    upload_context,
+)
 from steps.common.aws import aws_session, client
 from steps.common.bundle import make_bundle
 from tests.conftest import BUCKET, REGION
@@ -42,7 +49,7 @@ def session(aws: MotoServer) -> Any:
 @pytest.fixture
 def codebuild(session: Any) -> Iterator[FakeCodeBuild]:
     with patched_codebuild() as fake:
-        ensure_project(session, FACTS, sleep=lambda _: None)
+        ensure_infrastructure(session, FACTS)  # as upsert does: the project, its role, the repository
         yield fake
 
 
@@ -130,7 +137,7 @@ def test_repository_is_created_once_with_scanning_and_lifecycle(session: Any) ->
 def test_an_existing_bare_repository_is_configured_from_the_users_machine(session: Any) -> None:
     ecr = client(session, "ecr")
     ecr.create_repository(repositoryName="cvl-demo")  # as the old runner left it
-    assert ensure_repository(ecr, "cvl-demo", configure_existing=True) is False
+    assert ensure_repository(ecr, "cvl-demo") is False
     assert ecr.describe_repositories()["repositories"][0]["imageScanningConfiguration"] == {
         "scanOnPush": True
     }
@@ -172,7 +179,7 @@ def test_build_starts_from_the_uploaded_context_with_our_buildspec(
     assert 'ENTRYPOINT ["python3", "/opt/cvl/entry.py"]' in started.dockerfile
     assert "build phase BUILD" in events and events[-1] == "build phase COMPLETED"
     assert result.log_link and started.build_id.split(":")[1] in result.log_link
-    assert image_exists(client(session, "ecr"), "cvl-demo", image_tag(digest))
+    assert image_exists(client(session, "ecr"), "cvl-demo", image_tag(digest), REGION)
 
 
 def test_unchanged_sources_start_no_build(
@@ -281,8 +288,19 @@ def test_a_build_quota_of_zero_says_which_quota_to_raise(
 def test_without_the_project_the_error_says_how_to_create_it(
     session: Any, example: Path, entry: Path
 ) -> None:
+    ensure_repository(client(session, "ecr"), "cvl-demo")
     with patched_codebuild(), pytest.raises(ProjectMissing, match="python -m pipelines.build"):
         build(session, example, entry)
+
+
+def test_without_the_repository_the_build_says_to_upsert_and_creates_nothing(
+    session: Any, codebuild: FakeCodeBuild, example: Path, entry: Path
+) -> None:
+    client(session, "ecr").delete_repository(repositoryName="cvl-demo", force=True)
+    with pytest.raises(RepositoryMissing, match="python -m pipelines.upsert"):
+        build(session, example, entry)
+    assert codebuild.requests == []
+    assert client(session, "ecr").describe_repositories()["repositories"] == []
 
 
 def test_a_context_missing_from_s3_starts_no_build(session: Any, codebuild: FakeCodeBuild) -> None:

@@ -172,9 +172,29 @@ def test_a_role_that_does_not_trust_sagemaker_fails_with_the_trust_fix(account: 
     assert f"aws iam update-assume-role-policy --role-name {ROLE_NAME}" in result.fix
 
 
+def test_a_role_trusting_sagemaker_of_any_account_warns_with_the_pinned_trust(account: MotoServer) -> None:
+    unpinned = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    boto3.client("iam").update_assume_role_policy(RoleName=ROLE_NAME, PolicyDocument=json.dumps(unpinned))
+    result = checks(ON_DEMAND)["role"]
+    assert result.status == "warn"
+    assert (
+        "without aws:SourceAccount or aws:SourceArn" in result.detail and "confused deputy" in result.detail
+    )
+    assert f'"aws:SourceAccount":"{ACCOUNT}"' in result.fix and "pipelines.bootstrap" in result.fix
+
+
 def test_a_missing_role_fails_and_its_permissions_are_not_guessed(account: MotoServer) -> None:
     iam = boto3.client("iam")
-    iam.delete_role_policy(RoleName=ROLE_NAME, PolicyName="cvl-run")
+    iam.delete_role_policy(RoleName=ROLE_NAME, PolicyName="cvl-pipelines-execution")
     iam.delete_role(RoleName=ROLE_NAME)
     results = checks(ON_DEMAND)
     assert results["role"].status == "fail"
@@ -185,13 +205,10 @@ def test_a_missing_role_fails_and_its_permissions_are_not_guessed(account: MotoS
 
 
 def test_a_role_that_may_not_write_logs_fails_naming_the_actions(account: MotoServer) -> None:
-    policy = preflight_world.role_policy(BUCKET, logs=False)
-    boto3.client("iam").put_role_policy(
-        RoleName=ROLE_NAME, PolicyName="cvl-run", PolicyDocument=json.dumps(policy)
-    )
+    preflight_world.put_role_policy(preflight_world.role_policy(BUCKET, without=("JobLogs",)))
     result = checks(ON_DEMAND)["role-permissions"]
     assert result.status == "fail"
-    assert "logs:PutLogEvents" in result.detail and "/aws/sagemaker/TrainingJobs" in result.detail
+    assert "logs:PutLogEvents" in result.detail and "log-group:/aws/sagemaker/" in result.detail
     assert "s3:" not in result.detail and "ecr:" not in result.detail
 
 
@@ -199,22 +216,24 @@ def test_a_role_that_may_not_write_logs_fails_naming_the_actions(account: MotoSe
 
 
 def test_a_caller_that_may_not_start_builds_fails(account: MotoServer) -> None:
-    boto3.client("iam").delete_user_policy(UserName="moto", PolicyName="cvl-build")
+    boto3.client("iam").delete_user_policy(UserName="moto", PolicyName=preflight_world.CALLER_POLICY_NAME)
     result = checks(ON_DEMAND)["ecr-codebuild"]
     assert result.status == "fail"
-    assert result.detail.startswith(
-        f"the caller arn:aws:iam::{ACCOUNT}:user/moto may not ecr:CreateRepository"
+    assert result.detail.startswith(f"the caller arn:aws:iam::{ACCOUNT}:user/moto may not ")
+    assert (
+        f"ecr:CreateRepository, ecr:DescribeRepositories, ecr:PutLifecyclePolicy, ecr:GetLifecyclePolicy, ecr:PutImageScanningConfiguration, ecr:DescribeImages on arn:aws:ecr:us-east-1:{ACCOUNT}:repository/cvl-nanogpt"
+        in result.detail
     )
-    assert "codebuild:StartBuild, codebuild:BatchGetBuilds on arn:aws:codebuild:us-east-1" in result.detail
+    assert (
+        "codebuild:StartBuild, codebuild:BatchGetBuilds, codebuild:StopBuild on arn:aws:codebuild:us-east-1"
+        in result.detail
+    )
 
 
 def test_inside_the_step_the_role_is_checked_instead_of_the_caller(account: MotoServer) -> None:
-    boto3.client("iam").delete_user_policy(UserName="moto", PolicyName="cvl-build")
+    boto3.client("iam").delete_user_policy(UserName="moto", PolicyName=preflight_world.CALLER_POLICY_NAME)
     assert checks(ON_DEMAND, in_step=True)["ecr-codebuild"].status == "pass"
-    policy = preflight_world.role_policy(BUCKET, build=False)
-    boto3.client("iam").put_role_policy(
-        RoleName=ROLE_NAME, PolicyName="cvl-run", PolicyDocument=json.dumps(policy)
-    )
+    preflight_world.put_role_policy(preflight_world.role_policy(BUCKET, without=("ImageBuilds",)))
     result = checks(ON_DEMAND, in_step=True)["ecr-codebuild"]
     assert result.status == "fail" and f"the role {ROLE_ARN} may not codebuild:StartBuild" in result.detail
 
@@ -328,7 +347,7 @@ def test_another_aws_error_fails_with_its_message_not_a_traceback(account: MotoS
 
 
 def test_concurrent_and_sequential_runs_agree(account: MotoServer) -> None:
-    boto3.client("iam").delete_user_policy(UserName="moto", PolicyName="cvl-build")
+    boto3.client("iam").delete_user_policy(UserName="moto", PolicyName=preflight_world.CALLER_POLICY_NAME)
     assert checks(SPOT) == checks(SPOT, concurrent=False)
 
 

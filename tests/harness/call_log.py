@@ -1,0 +1,203 @@
+"""Every AWS call our code makes, by the principal whose credentials made it, checked against the declaration.
+
+`install()` hooks botocore's `before-parameter-build` event on every client made from then on. A call is
+ours when a frame of `configs/`, `steps/` or `pipelines/` is on its stack (the SDK's calls made for our
+code count; a test's own set-up calls do not). Its principal is who its credentials belong to, as AWS
+decides: the test credentials are moto's `user/moto` (the user running the commands); credentials from
+moto's STS AssumeRole are the role's (the harness runs the containers under the bootstrapped execution role
+that way, as SageMaker hands a job its role's credentials).
+
+`uncovered(calls)` names the calls no grant of their principal in `steps.common.permissions` allows.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+import threading
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import botocore.session
+from moto.sts.models import sts_backends
+
+from steps.common import permissions
+from tests.harness.moto_server import ACCOUNT
+
+ROOT = Path(__file__).resolve().parents[2]
+_OURS = tuple(str(ROOT / package) + "/" for package in ("configs", "steps", "pipelines"))
+_ROLE_PRINCIPALS = {
+    permissions.EXECUTION_ROLE_NAME: permissions.EXECUTION,
+    permissions.CODEBUILD_ROLE_NAME: permissions.CODEBUILD,
+}
+# IAM's service prefix where it differs from botocore's signing name.
+_PREFIX = {"monitoring": "cloudwatch"}
+# The IAM action behind an operation, where it is not `<prefix>:<operation>`.
+_ACTION = {
+    ("s3", "HeadObject"): "s3:GetObject",
+    ("s3", "HeadBucket"): "s3:ListBucket",
+    ("s3", "ListObjectsV2"): "s3:ListBucket",
+    ("s3", "ListObjects"): "s3:ListBucket",
+    ("s3", "CreateMultipartUpload"): "s3:PutObject",
+    ("s3", "UploadPart"): "s3:PutObject",
+    ("s3", "CompleteMultipartUpload"): "s3:PutObject",
+    ("s3", "PutPublicAccessBlock"): "s3:PutBucketPublicAccessBlock",
+    ("s3", "PutBucketEncryption"): "s3:PutEncryptionConfiguration",
+}
+_FREE = {("sts", "GetCallerIdentity")}  # AWS answers it whatever the policies say
+
+
+class Call(NamedTuple):
+    """One call: principal, service signing name, operation, its parameters, and the region it went to."""
+
+    principal: str
+    service: str
+    operation: str
+    params: dict[str, Any]
+    region: str
+
+
+CALLS: list[Call] = []
+_lock = threading.Lock()
+_principals: dict[str, str] = {"testing": permissions.USER}
+
+
+def _principal(access_key: str) -> str:
+    if access_key not in _principals:
+        role = permissions.USER  # an assumed role we do not own stands for a user (e.g. an SSO role)
+        for assumed in sts_backends[ACCOUNT]["global"].assumed_roles:
+            if assumed.access_key_id == access_key:
+                role = _ROLE_PRINCIPALS.get(assumed.role_arn.rsplit("/", 1)[-1], permissions.USER)
+        _principals[access_key] = role
+    return _principals[access_key]
+
+
+def _ours() -> bool:
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(_OURS):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _recorder(client: Any) -> Any:
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if not _ours():
+            return
+        credentials = client._request_signer._credentials
+        key = credentials.access_key if credentials is not None else "anonymous"
+        call = Call(
+            _principal(key),
+            model.service_model.signing_name,
+            model.name,
+            dict(params),
+            client.meta.region_name,
+        )
+        with _lock:
+            CALLS.append(call)
+
+    return record
+
+
+_original_create_client = botocore.session.Session.create_client
+
+
+def _create_client(self: botocore.session.Session, *args: Any, **kwargs: Any) -> Any:
+    client = _original_create_client(self, *args, **kwargs)
+    client.meta.events.register("before-parameter-build", _recorder(client))
+    return client
+
+
+def install() -> None:
+    """Record the calls of every botocore client created from now on (idempotent)."""
+    botocore.session.Session.create_client = _create_client  # type: ignore[method-assign]
+
+
+def actions(call: Call) -> list[str]:
+    """The IAM actions a call needs (PassRole when it hands a role to a service, TagX when it tags)."""
+    if (call.service, call.operation) in _FREE:
+        return []
+    prefix = _PREFIX.get(call.service, call.service)
+    needed = [_ACTION.get((call.service, call.operation), f"{prefix}:{call.operation}")]
+    params = call.params
+    role = params.get("RoleArn") or params.get("serviceRole") or (params.get("Target") or {}).get("RoleArn")
+    if role and call.operation.startswith(("Create", "Update")):
+        needed.append("iam:PassRole")
+    if call.operation == "CreateRole" and params.get("Tags"):
+        needed.append("iam:TagRole")
+    if call.service == "sagemaker" and call.operation.startswith("Create") and params.get("Tags"):
+        needed.append("sagemaker:AddTags")
+    return needed
+
+
+def resource(call: Call, action: str) -> str:
+    """The ARN `action` of `call` is authorized on ("*" when the action has no resource, or it is unknown)."""
+    p, here, params = "arn:aws", f"{call.region}:{ACCOUNT}", call.params
+    if action == "iam:PassRole":
+        return params.get("RoleArn") or params.get("serviceRole") or params["Target"]["RoleArn"]
+    if call.service == "s3" and "Bucket" in params:
+        if "Key" in params and action.startswith(("s3:GetObject", "s3:PutObject")):
+            return f"{p}:s3:::{params['Bucket']}/{params['Key']}"
+        return f"{p}:s3:::{params['Bucket']}"
+    repository = params.get("repositoryName") or (params.get("repositoryNames") or [None])[0]
+    if call.service == "ecr" and repository:
+        return f"{p}:ecr:{here}:repository/{repository}"
+    if call.service == "codebuild":
+        project = params.get("projectName") or params.get("name") or (params.get("names") or [None])[0]
+        build = params.get("id") or (params.get("ids") or [None])[0]
+        project = project or (build.split(":")[0] if build else None)
+        return f"{p}:codebuild:{here}:project/{project}" if project else "*"
+    if call.service == "iam":
+        if "PolicySourceArn" in params:
+            return params["PolicySourceArn"]
+        if "RoleName" in params:
+            return f"{p}:iam::{ACCOUNT}:role/{params['RoleName']}"
+        if "UserName" in params:
+            return f"{p}:iam::{ACCOUNT}:user/{params['UserName']}"
+    if call.service == "sagemaker":
+        for key, kind in (
+            ("TrainingJobName", "training-job"),
+            ("ProcessingJobName", "processing-job"),
+            ("PipelineName", "pipeline"),
+        ):
+            if key in params:
+                return f"{p}:sagemaker:{here}:{kind}/{params[key].lower()}"
+        return params.get("PipelineExecutionArn") or params.get("ResourceArn") or "*"
+    if call.service == "scheduler" and "Name" in params:
+        return f"{p}:scheduler:{here}:schedule/{params.get('GroupName') or 'default'}/{params['Name']}"
+    if call.service == "logs" and "logGroupName" in params:
+        stream = f":log-stream:{params['logStreamName']}" if "logStreamName" in params else ""
+        return f"{p}:logs:{here}:log-group:{params['logGroupName']}{stream}"
+    if call.service == "secretsmanager" and "SecretId" in params:
+        return f"{p}:secretsmanager:{here}:secret:{params['SecretId']}"
+    return "*"
+
+
+def _patterns(principal: str) -> list[tuple[tuple[str, ...], list[str]]]:
+    # Any bucket, role and region: tests use several; the names that carry meaning (cvl-*, the project,
+    # the job and pipeline prefixes, the resource types) stay.
+    facts = permissions.Facts(partition="aws", region="*", account=ACCOUNT, bucket="*", role="*")
+    return [(g.actions, [facts.render(r) for r in g.resources]) for g in permissions.GRANTS[principal]]
+
+
+def covered(call: Call, action: str) -> bool:
+    """Whether a grant of the call's principal allows `action` on the call's resource."""
+    arn = resource(call, action)
+    for granted, resources in _patterns(call.principal):
+        if any(fnmatch.fnmatchcase(action, pattern) for pattern in granted) and (
+            arn == "*" and "*" in resources or any(fnmatch.fnmatchcase(arn, r) for r in resources)
+        ):
+            return True
+    return False
+
+
+def uncovered(calls: list[Call]) -> list[str]:
+    """One line per (principal, action, resource) that the declaration does not allow."""
+    missing = {
+        f"{call.principal}: {action} on {resource(call, action)} ({call.service}.{call.operation})"
+        for call in calls
+        for action in actions(call)
+        if not covered(call, action)
+    }
+    return sorted(missing)

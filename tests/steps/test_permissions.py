@@ -1,0 +1,77 @@
+"""The permission declaration: its generated policies pass parliament, and the README's table is generated."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from parliament import analyze_policy_string, enhance_finding
+
+from steps.common import permissions
+
+ROOT = Path(__file__).resolve().parents[2]
+FACTS = permissions.Facts(partition="aws", region="us-east-1", account="123456789012", bucket="cvl-bucket")
+POLICIES = {
+    "execution": permissions.policy_document(permissions.EXECUTION_GRANTS, FACTS),
+    "codebuild-region": permissions.policy_document(permissions.CODEBUILD_REGION_GRANTS, FACTS),
+    "codebuild-bucket": permissions.policy_document(permissions.CODEBUILD_BUCKET_GRANTS, FACTS),
+    "user": permissions.policy_document(permissions.USER_GRANTS, FACTS),
+}
+_SEVERITY = {"INFO": 0, "LOW": 1, "MEDIUM": 2, "HIGH": 3, "CRITICAL": 4}
+
+
+@pytest.mark.parametrize("name", sorted(POLICIES))
+def test_parliament_finds_nothing_above_low_and_no_needless_star(name: str) -> None:
+    analyzed = analyze_policy_string(json.dumps(POLICIES[name]))
+    findings = [
+        enhance_finding(finding) or finding for finding in analyzed.findings
+    ]  # severity from its config
+    reported = [
+        f"{finding.issue} ({finding.severity}): {finding.detail} at {finding.location}"
+        for finding in findings
+        if _SEVERITY.get(str(finding.severity).upper(), 4) > _SEVERITY["LOW"]
+        or finding.issue in ("RESOURCE_STAR", "UNKNOWN_ACTION", "UNKNOWN_PREFIX")
+    ]
+    assert reported == []
+
+
+def test_parliament_would_catch_a_needless_star() -> None:
+    wide = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "ecr:PutImage", "Resource": "*"}],
+    }
+    assert [f.issue for f in analyze_policy_string(json.dumps(wide)).findings] == ["RESOURCE_STAR"]
+
+
+def test_every_star_resource_is_an_action_without_resource_types() -> None:
+    stars = sorted(
+        a for g in permissions.GRANTS.values() for s in g if s.resources == ("*",) for a in s.actions
+    )
+    assert stars == sorted(
+        [
+            "cloudwatch:PutMetricData",
+            "ecr:GetAuthorizationToken",
+            "ecr:GetAuthorizationToken",
+            "sagemaker:ListTrainingJobs",
+            "sagemaker:ListTrainingJobs",
+            "servicequotas:ListAWSDefaultServiceQuotas",
+            "servicequotas:ListAWSDefaultServiceQuotas",
+            "servicequotas:ListServiceQuotas",
+            "servicequotas:ListServiceQuotas",
+        ]
+    )
+
+
+def test_the_readme_permission_table_is_the_generated_one() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert permissions.markdown_table() in readme, (
+        "README's permission table differs from steps/common/permissions.py: paste "
+        "`python -c 'from steps.common.permissions import markdown_table; print(markdown_table())'`"
+    )
+
+
+def test_the_secret_prefix_is_the_one_the_credentials_module_reads() -> None:
+    from configs.credentials import SECRET_PREFIX
+
+    assert permissions.SECRET_PREFIX == SECRET_PREFIX
