@@ -90,7 +90,11 @@ def ensure_schedule(session: Any, pipeline: str, pipeline_arn: str, expression: 
         "Target": {"Arn": pipeline_arn, "RoleArn": role_arn, "SageMakerPipelineParameters": {}},
     }
     if current is None:
-        scheduler.create_schedule(**request)
+        try:
+            scheduler.create_schedule(**request)
+        except scheduler.exceptions.ConflictException:
+            # Our own create took effect and its answer was lost (botocore retried it): make sure it is ours.
+            scheduler.update_schedule(**request)
         return f"scheduled {expression}"
     target = current.get("Target", {})
     if (

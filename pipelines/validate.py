@@ -42,12 +42,14 @@ def validate_definition(definition: str | dict[str, Any], service_model: Any | N
     model = service_model or _sagemaker_model()
     document = json.loads(definition) if isinstance(definition, str) else definition
     parameter_kinds = {p["Name"]: _PARAMETER_KINDS[p["Type"]] for p in document.get("Parameters", [])}
+    # A parameter's default is what a scheduled or plain run sends: it must fit where it is used.
+    defaults = {p["Name"]: p["DefaultValue"] for p in document.get("Parameters", []) if "DefaultValue" in p}
     for step in document.get("Steps", []):
         operation = STEP_OPERATIONS.get(step.get("Type", ""))
         if operation is None:
             continue
         shape = model.operation_model(operation).input_shape
-        problems = list(_check(shape, step.get("Arguments", {}), "", parameter_kinds, True))
+        problems = list(_check(shape, step.get("Arguments", {}), "", (parameter_kinds, defaults), True))
         if problems:
             raise DefinitionError(f"step {step['Name']} ({operation}): {problems[0]}")
 
@@ -70,14 +72,21 @@ def _expression_kind(value: Any, parameter_kinds: dict[str, str]) -> str | None:
     return None
 
 
-def _check(shape: Any, value: Any, path: str, kinds: dict[str, str], top: bool = False) -> Any:
+def _check(
+    shape: Any, value: Any, path: str, parameters: tuple[dict[str, str], dict[str, Any]], top: bool = False
+) -> Any:
     where = path or "Arguments"
+    kinds, defaults = parameters
     expression = _expression_kind(value, kinds)
     if expression is not None:
         if expression == "unknown parameter":
             yield f"{where} refers to a parameter the pipeline does not declare"
         elif expression != _ANY and not _kind_fits(expression, shape.type_name):
             yield f"{where} is a pipeline {expression} but the API expects a {shape.type_name}"
+        elif shape.type_name == "string" and str(value.get("Get", "")).startswith("Parameters."):
+            name = value["Get"].removeprefix("Parameters.")
+            if isinstance(defaults.get(name), str):
+                yield from _length(shape, len(defaults[name]), f"{where} (parameter {name}'s default)")
         return
     kind = shape.type_name
     if kind == "structure":
@@ -91,22 +100,24 @@ def _check(shape: Any, value: Any, path: str, kinds: dict[str, str], top: bool =
             if name not in shape.members:
                 yield f"{where}.{name} is not a field of {shape.name}"
             else:
-                yield from _check(shape.members[name], member, f"{path + '.' if path else ''}{name}", kinds)
+                yield from _check(
+                    shape.members[name], member, f"{path + '.' if path else ''}{name}", parameters
+                )
     elif kind == "list":
         if not isinstance(value, list):
             yield f"{where} must be a list"
             return
         yield from _length(shape, len(value), where)
         for index, item in enumerate(value):
-            yield from _check(shape.member, item, f"{where}[{index}]", kinds)
+            yield from _check(shape.member, item, f"{where}[{index}]", parameters)
     elif kind == "map":
         if not isinstance(value, dict):
             yield f"{where} must be a map"
             return
         yield from _length(shape, len(value), where)
         for key, item in value.items():
-            yield from _check(shape.key, key, f"{where} key {key!r}", kinds)
-            yield from _check(shape.value, item, f"{where}[{key!r}]", kinds)
+            yield from _check(shape.key, key, f"{where} key {key!r}", parameters)
+            yield from _check(shape.value, item, f"{where}[{key!r}]", parameters)
     else:
         yield from _check_scalar(shape, value, where)
 

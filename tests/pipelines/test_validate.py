@@ -105,3 +105,16 @@ def test_upsert_refuses_a_definition_the_api_would_reject(monkeypatch, capsys, t
         in capsys.readouterr().err
     )
     assert not list(tmp_path.iterdir())
+
+
+def test_a_parameter_default_too_long_for_its_field_is_caught_before_anything_is_sent():
+    example, preset = catalog.resolve(ROOT / "examples", "nanogpt", "smoke")
+    long_env = preset.model_copy(update={"environment": {"TOKENIZER_CONFIG": "x" * 600}})
+    target = resolve_target(region=REGION, role_arn=ROLE_ARN, bucket=BUCKET, environ={})
+    compiled = compile_pipeline(example, "smoke", long_env, target)
+    with pytest.raises(DefinitionError) as caught:
+        validate_definition(compiled.definition)
+    assert (
+        "step Train (CreateTrainingJob): Environment['TOKENIZER_CONFIG'] (parameter Env_TOKENIZER_CONFIG's default) "
+        "is too long (600 > 512)" in str(caught.value)
+    )
