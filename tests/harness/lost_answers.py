@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -83,6 +84,7 @@ def lose_answer(service: str, operation: str, times: int = 1) -> Iterator[Lost]:
     body_500, content_type = _ERROR_BODY.get(_MODELS.get_service_model(service).protocol, _XML_ERROR)
     original = DomainDispatcherApplication.__call__
     lost = Lost()
+    one_at_a_time = threading.Lock()  # the server is threaded: never lose more than `times`
 
     def serve(self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any) -> Any:
         if lost.count >= times:
@@ -92,6 +94,12 @@ def lose_answer(service: str, operation: str, times: int = 1) -> Iterator[Lost]:
         environ["wsgi.input"] = io.BytesIO(body)
         if not matches(environ, body):
             return original(self, environ, start_response)
+        with one_at_a_time:
+            if lost.count >= times:
+                return original(self, environ, start_response)
+            return _lose(self, environ, start_response)
+
+    def _lose(self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any) -> Any:
         heard: dict[str, Any] = {}
 
         def capture(
