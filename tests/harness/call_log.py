@@ -2,8 +2,9 @@
 
 `install()` hooks botocore's `before-parameter-build` event on every client made from then on. A call is
 ours when a frame of `configs/`, `steps/` or `pipelines/` is on its stack (the SDK's calls made for our
-code count; a test's own set-up calls do not). Its principal is who its credentials belong to, as AWS
-decides: the test credentials are moto's `user/moto` (the user running the commands); credentials from
+code count; a test's own set-up calls do not). Code that only runs inside a SageMaker job (the training
+entry point, the processing containers' modules) calls as the execution role. Otherwise its principal is
+who its credentials belong to, as AWS decides: the test credentials are moto's `user/moto` (the user running the commands); credentials from
 moto's STS AssumeRole are the role's (the harness runs the containers under the bootstrapped execution role
 that way, as SageMaker hands a job its role's credentials).
 
@@ -26,6 +27,12 @@ from tests.harness.moto_server import ACCOUNT
 
 ROOT = Path(__file__).resolve().parents[2]
 _OURS = tuple(str(ROOT / package) + "/" for package in ("configs", "steps", "pipelines"))
+# Code that only ever runs inside a SageMaker job, so as the execution role whatever credentials a test
+# hands it: the training entry point and the processing containers' entry modules.
+_JOB_ONLY = frozenset(
+    str(ROOT / path)
+    for path in ("steps/train/entry.py", "steps/preflight/container.py", "steps/build_image/container.py")
+)
 _ROLE_PRINCIPALS = {
     permissions.EXECUTION_ROLE_NAME: permissions.EXECUTION,
     permissions.CODEBUILD_ROLE_NAME: permissions.CODEBUILD,
@@ -72,23 +79,28 @@ def _principal(access_key: str) -> str:
     return _principals[access_key]
 
 
-def _ours() -> bool:
+def _origin() -> str | None:
+    """None when no code of ours is on the stack; EXECUTION when job-only code is; else "ours"."""
     frame = sys._getframe(2)
+    ours = False
     while frame is not None:
-        if frame.f_code.co_filename.startswith(_OURS):
-            return True
+        name = frame.f_code.co_filename
+        if name in _JOB_ONLY:
+            return permissions.EXECUTION
+        ours = ours or name.startswith(_OURS)
         frame = frame.f_back
-    return False
+    return "ours" if ours else None
 
 
 def _recorder(client: Any) -> Any:
     def record(params: dict[str, Any], model: Any, **_: Any) -> None:
-        if not _ours():
+        origin = _origin()
+        if origin is None:
             return
         credentials = client._request_signer._credentials
         key = credentials.access_key if credentials is not None else "anonymous"
         call = Call(
-            _principal(key),
+            origin if origin == permissions.EXECUTION else _principal(key),
             model.service_model.signing_name,
             model.name,
             dict(params),
