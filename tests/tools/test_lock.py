@@ -30,13 +30,13 @@ def _copies(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_a_new_dependency_missing_from_the_lock_names_it_and_the_fix(tmp_path: Path) -> None:
     pyproject, constraints = _copies(tmp_path)
-    text = pyproject.read_text().replace('"pytest>=8",', '"pytest>=8",\n    "Parliament>=1.6",', 1)
+    text = pyproject.read_text().replace('"pytest>=8",', '"pytest>=8",\n    "Tabulate>=0.9",', 1)
     pyproject.write_text(text)
 
     problem = lock.disagreement(pyproject, constraints)
 
     assert problem.splitlines() == [problem]
-    assert "pins no parliament" in problem
+    assert "pins no tabulate" in problem
     assert "`.venv/bin/python tools/lock.py`" in problem
 
 
