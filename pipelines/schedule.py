@@ -10,13 +10,13 @@ from typing import Any
 
 from configs import BadInput
 from steps.common.aws import client
+from steps.common.permissions import SCHEDULE_GROUP
 from steps.common.tags import resource_tags, tag_list
 
 _EXPRESSION = re.compile(
     r"^(cron\((\S+ ){5}\S+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\))$"
 )
 OFF = "off"
-SCHEDULE_GROUP = "cvl-pipelines"
 
 
 def check_expression(expression: str) -> str:

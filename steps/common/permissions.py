@@ -26,6 +26,7 @@ USER = "user"
 EXECUTION_ROLE_NAME = "cvl-sagemaker-execution"
 CODEBUILD_ROLE_NAME = "cvl-pipelines-codebuild"
 PROJECT_NAME = "cvl-pipelines-image-build"
+SCHEDULE_GROUP = "cvl-pipelines"
 
 # Resource templates use these fields; `repository` is `cvl-*` in a policy and the example's own
 # repository in a simulation. `region` is the region the policy is rendered for.
@@ -45,6 +46,7 @@ BUILD_LOGS = _ARN + ":logs:" + _HERE + ":log-group:/aws/codebuild/{project}"
 SECRET_PREFIX = "cvl/"
 PROJECT_SECRETS = _ARN + ":secretsmanager:" + _HERE + ":secret:" + SECRET_PREFIX + "*"
 ANY = "*"
+SCHEDULE_GROUP_ARN = _ARN + ":scheduler:" + _HERE + ":schedule-group/" + SCHEDULE_GROUP
 
 
 def _jobs(kind: str, *prefixes: str) -> tuple[str, ...]:
@@ -128,16 +130,18 @@ CODEBUILD_BUCKET_GRANTS: tuple[Grant, ...] = (
 
 USER_GRANTS: tuple[Grant, ...] = (
     _g("Bucket", "s3:CreateBucket s3:GetBucketLocation s3:PutBucketPublicAccessBlock "
-       "s3:PutEncryptionConfiguration", BUCKET, "bootstrap", "the private, encrypted output bucket"),
+       "s3:PutEncryptionConfiguration s3:PutBucketTagging", BUCKET, "bootstrap",
+       "the private, encrypted, tagged output bucket"),
     _g("Roles", "iam:GetRole iam:CreateRole iam:TagRole iam:UpdateAssumeRolePolicy iam:GetRolePolicy "
-       "iam:PutRolePolicy", (EXECUTION_ROLE, CODEBUILD_ROLE), "bootstrap", "the two roles and their policies"),
+       "iam:PutRolePolicy iam:ListRoleTags", (EXECUTION_ROLE, CODEBUILD_ROLE), "bootstrap",
+       "the two roles, their trust, policies and tags"),
     _g("PassBuildRole", "iam:PassRole", CODEBUILD_ROLE, "bootstrap upsert build", "the project builds as its role",
        {"StringEquals": {"iam:PassedToService": "codebuild.amazonaws.com"}}),
     _g("BuildProject", "codebuild:BatchGetProjects codebuild:CreateProject", PROJECT, "bootstrap upsert build",
        "the long-lived image build project"),
     _g("Repository", "ecr:CreateRepository ecr:DescribeRepositories ecr:PutLifecyclePolicy ecr:GetLifecyclePolicy "
-       "ecr:PutImageScanningConfiguration ecr:DescribeImages", REPOSITORY, "upsert build",
-       "the example's repository, scanned on push, old images expired"),
+       "ecr:PutImageScanningConfiguration ecr:DescribeImages ecr:ListTagsForResource ecr:TagResource", REPOSITORY,
+       "upsert build", "the example's repository, tagged, scanned on push, old images expired"),
     _g("Builds", "codebuild:StartBuild codebuild:BatchGetBuilds codebuild:StopBuild", PROJECT, "build",
        "build the image from this machine"),
     _g("BucketObjects", "s3:GetObject s3:PutObject s3:AbortMultipartUpload", OBJECTS, "upsert build run",
@@ -154,8 +158,11 @@ USER_GRANTS: tuple[Grant, ...] = (
        "pipelines and schedules run as the execution role",
        {"StringEquals": {"iam:PassedToService": ["sagemaker.amazonaws.com", "scheduler.amazonaws.com"]}}),
     _g("Schedules", "scheduler:GetSchedule scheduler:CreateSchedule scheduler:UpdateSchedule "
-       "scheduler:DeleteSchedule", _ARN + ":scheduler:" + _HERE + ":schedule/default/cvl-*", "upsert",
-       "upsert --schedule"),
+       "scheduler:DeleteSchedule", tuple(
+           _ARN + ":scheduler:" + _HERE + ":schedule/" + group + "/cvl-*" for group in (SCHEDULE_GROUP, "default")),
+       "upsert", "upsert --schedule (schedules made before the group are moved out of `default`)"),
+    _g("ScheduleGroup", "scheduler:GetScheduleGroup scheduler:CreateScheduleGroup scheduler:TagResource",
+       SCHEDULE_GROUP_ARN, "upsert", "the tagged group of our schedules"),
     _g("Jobs", "sagemaker:DescribeTrainingJob sagemaker:DescribeProcessingJob sagemaker:StopTrainingJob",
        PIPELINE_JOBS, "run status stop", "follow the steps' jobs"),
     _g("JobLogs", "logs:DescribeLogStreams logs:GetLogEvents logs:FilterLogEvents", SAGEMAKER_LOGS, "run",
@@ -275,7 +282,9 @@ def trust_policy(principal: str, partition: str, account: str) -> dict[str, Any]
     if principal == EXECUTION:
         statements = [
             _trust(SAGEMAKER_SERVICE, account),
-            _trust(SCHEDULER_SERVICE, account, f"{arn}:scheduler:*:{account}:schedule-group/default"),
+            _trust(
+                SCHEDULER_SERVICE, account, f"{arn}:scheduler:*:{account}:schedule-group/{SCHEDULE_GROUP}"
+            ),
         ]
     elif principal == CODEBUILD:
         statements = [

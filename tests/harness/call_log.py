@@ -140,6 +140,13 @@ def actions(call: Call) -> list[str]:
         needed.append("iam:TagRole")
     if call.service == "sagemaker" and call.operation.startswith("Create") and params.get("Tags"):
         needed.append("sagemaker:AddTags")
+    # Tagging on create needs the service's TagResource too (ECR, Scheduler document it).
+    if (
+        call.service in ("ecr", "scheduler")
+        and call.operation.startswith("Create")
+        and (params.get("tags") or params.get("Tags"))
+    ):
+        needed.append(f"{prefix}:TagResource")
     return needed
 
 
@@ -155,6 +162,8 @@ def resource(call: Call, action: str) -> str:
     repository = params.get("repositoryName") or (params.get("repositoryNames") or [None])[0]
     if call.service == "ecr" and repository:
         return f"{p}:ecr:{here}:repository/{repository}"
+    if "resourceArn" in params:
+        return params["resourceArn"]
     if call.service == "codebuild":
         project = params.get("projectName") or params.get("name") or (params.get("names") or [None])[0]
         build = params.get("id") or (params.get("ids") or [None])[0]
@@ -177,6 +186,8 @@ def resource(call: Call, action: str) -> str:
                 return f"{p}:sagemaker:{here}:{kind}/{params[key].lower()}"
         return params.get("PipelineExecutionArn") or params.get("ResourceArn") or "*"
     if call.service == "scheduler" and "Name" in params:
+        if "ScheduleGroup" in call.operation:
+            return f"{p}:scheduler:{here}:schedule-group/{params['Name']}"
         return f"{p}:scheduler:{here}:schedule/{params.get('GroupName') or 'default'}/{params['Name']}"
     if call.service == "logs" and "logGroupName" in params:
         stream = f":log-stream:{params['logStreamName']}" if "logStreamName" in params else ""

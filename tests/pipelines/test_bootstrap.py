@@ -121,7 +121,7 @@ def test_every_trust_policy_is_pinned_to_this_account(fresh):
     for condition in [*execution.values(), *codebuild.values()]:
         assert condition["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
     assert execution["scheduler.amazonaws.com"]["ArnLike"] == {
-        "aws:SourceArn": f"arn:aws:scheduler:*:{ACCOUNT}:schedule-group/default"
+        "aws:SourceArn": f"arn:aws:scheduler:*:{ACCOUNT}:schedule-group/cvl-pipelines"
     }
     assert codebuild["codebuild.amazonaws.com"]["ArnLike"] == {
         "aws:SourceArn": f"arn:aws:codebuild:*:{ACCOUNT}:project/cvl-pipelines-image-build"

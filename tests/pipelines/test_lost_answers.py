@@ -53,6 +53,7 @@ def assert_bootstrapped() -> None:
         ("s3", "CreateBucket", 1),
         ("s3", "PutPublicAccessBlock", 1),
         ("s3", "PutBucketEncryption", 1),
+        ("s3", "PutBucketTagging", 1),
         ("codebuild", "CreateProject", 1),
     ],
 )
@@ -108,6 +109,7 @@ def account(aws: Any, tmp_path: Path) -> Path:
         ("ecr", "PutLifecyclePolicy"),
         ("s3", "PutObject"),
         ("sagemaker", "CreatePipeline"),
+        ("scheduler", "CreateScheduleGroup"),
         ("scheduler", "CreateSchedule"),
     ],
 )
@@ -127,7 +129,9 @@ def test_upsert_finishes_when_an_answer_is_lost(
         "imageScanningConfiguration"
     ] == {"scanOnPush": True}
     assert (
-        boto3.client("scheduler").get_schedule(Name="cvl-nanogpt-smoke")["ScheduleExpression"]
+        boto3.client("scheduler").get_schedule(Name="cvl-nanogpt-smoke", GroupName="cvl-pipelines")[
+            "ScheduleExpression"
+        ]
         == "rate(1 day)"
     )
     definition = json.loads(

@@ -220,10 +220,8 @@ def test_a_caller_that_may_not_start_builds_fails(account: MotoServer) -> None:
     result = checks(ON_DEMAND)["ecr-codebuild"]
     assert result.status == "fail"
     assert result.detail.startswith(f"the caller arn:aws:iam::{ACCOUNT}:user/moto may not ")
-    assert (
-        f"ecr:CreateRepository, ecr:DescribeRepositories, ecr:PutLifecyclePolicy, ecr:GetLifecyclePolicy, ecr:PutImageScanningConfiguration, ecr:DescribeImages on arn:aws:ecr:us-east-1:{ACCOUNT}:repository/cvl-nanogpt"
-        in result.detail
-    )
+    assert "ecr:CreateRepository, ecr:DescribeRepositories" in result.detail
+    assert f"on arn:aws:ecr:us-east-1:{ACCOUNT}:repository/cvl-nanogpt" in result.detail
     assert (
         "codebuild:StartBuild, codebuild:BatchGetBuilds, codebuild:StopBuild on arn:aws:codebuild:us-east-1"
         in result.detail
