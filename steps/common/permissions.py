@@ -152,8 +152,10 @@ USER_GRANTS: tuple[Grant, ...] = (
        "sagemaker:AddTags sagemaker:StartPipelineExecution sagemaker:ListPipelineExecutions", PIPELINES,
        "upsert run status", "create, update and start cvl-* pipelines"),
     _g("Executions", "sagemaker:DescribePipelineExecution sagemaker:ListPipelineExecutionSteps "
-       "sagemaker:StopPipelineExecution", PIPELINES[:-1] + "*/execution/*", "run status stop",
+       "sagemaker:StopPipelineExecution sagemaker:RetryPipelineExecution", PIPELINES[:-1] + "*/execution/*",
+       "run status stop",
        "follow and stop executions"),
+    _g("PipelineList", "sagemaker:ListPipelines", ANY, "upsert status", "which cvl-* pipelines exist"),
     _g("PassExecutionRole", "iam:PassRole", EXECUTION_ROLE, "upsert run",
        "pipelines and schedules run as the execution role",
        {"StringEquals": {"iam:PassedToService": ["sagemaker.amazonaws.com", "scheduler.amazonaws.com"]}}),
