@@ -11,13 +11,16 @@ import json
 import multiprocessing
 import os
 import sys
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from configs import BadInput
 from pipelines import catalog
 from pipelines.compile import CompiledPipeline, Staged, compile_staged
+from pipelines.progress_bar import Bar
 from pipelines.validate import validate_definition
 from steps.train.overrides import Overrides
 
@@ -27,17 +30,19 @@ _WORKER_SESSION: Any = None
 
 
 class Deployed(NamedTuple):
-    """What happened to one pipeline: `created`, `updated`, `unchanged`, `written` (dry run) or `failed`,
-    with its definition's digest, a detail (the fixes when failed, the file when written, the schedule)
-    and its ARN (empty unless it exists in SageMaker)."""
+    """What happened to one pipeline: `created`, `updated`, `unchanged`, `written` (dry run), `failed`,
+    or `would create`/`would update` (`--diff --dry-run`), with its definition's digest, a detail (the
+    fixes when failed, the file when written, the schedule), its ARN (empty unless it exists in
+    SageMaker) and, with `--diff`, what an update changes (`pipelines.diff`)."""
 
     pipeline: str
     action: str
     digest: str
     detail: str = ""
     arn: str = ""
+    changes: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, Any]:
         """The outcome as JSON-ready data."""
         return self._asdict()
 
@@ -69,7 +74,9 @@ def write_definition(compiled: CompiledPipeline, out_dir: Path) -> Path:
     return path
 
 
-def preflight_gate(session: Any, staged: Staged, overrides: Overrides | None = None) -> str:
+def preflight_gate(
+    session: Any, staged: Staged, overrides: Overrides | None = None, clients: dict[str, Any] | None = None
+) -> str:
     """Run the preflight checks for the preset as this execution runs it (with `overrides` applied);
     print the table to stderr and return the fixes when one failed, else ""."""
     from steps.preflight.checks import run_preflight
@@ -78,8 +85,9 @@ def preflight_gate(session: Any, staged: Staged, overrides: Overrides | None = N
 
     preset = overrides.applied_to(staged.preset) if overrides else staged.preset
     facts = json.loads(staged.bundle.files["run.json"])
-    results = run_preflight(preset, facts, session)
-    print(f"{staged.name}: {estimate_preset(preset.model_dump()).line()}", file=sys.stderr)
+    results = run_preflight(preset, facts, session, clients=clients)
+    # One write per line: pipelines are prepared on threads, and print() writes the newline apart.
+    sys.stderr.write(f"{staged.name}: {estimate_preset(preset.model_dump()).line()}\n")
     if any(result.status == "fail" for result in results):
         print(f"{staged.name}: preflight failed\n{format_table(results)}", file=sys.stderr)
         return failure_reason(results)
@@ -87,7 +95,12 @@ def preflight_gate(session: Any, staged: Staged, overrides: Overrides | None = N
 
 
 def prepare(
-    session: Any, staged: Staged, *, preflight: bool = True, overrides: Overrides | None = None
+    session: Any,
+    staged: Staged,
+    *,
+    preflight: bool = True,
+    overrides: Overrides | None = None,
+    clients: dict[str, Any] | None = None,
 ) -> str:
     """Everything before the pipeline itself, none of it needing the SDK: the preflight checks, then the
     build infrastructure and the uploads. Returns the failed checks' fixes; nothing is created then."""
@@ -95,7 +108,7 @@ def prepare(
     from steps.build_image.logic import ensure_infrastructure, upload_context
 
     if preflight:
-        failed = preflight_gate(session, staged, overrides)
+        failed = preflight_gate(session, staged, overrides, clients)
         if failed:
             return failed
     if staged.image_uri is None:  # a given image needs no build: no project, no context
@@ -131,6 +144,9 @@ def deploy(
     schedule: str | None = None,
     overrides: Overrides | None = None,
     force: bool = False,
+    diff: bool = False,
+    send: bool = True,
+    progress: Bar | None = None,
 ) -> list[Deployed]:
     """Upsert staged pipelines, and put their schedule right when `schedule` is given.
 
@@ -138,17 +154,30 @@ def deploy(
     are confirmed; nothing else is sent). The rest take the full path: the AWS preparation runs on
     threads while the SDK compiles (in a process pool when many changed), then their create/update calls
     overlap. `overrides` (one pipeline, from `run`) are applied to what preflight checks; `run` and
-    `force` always take the full path.
+    `force` always take the full path. `diff` says what each update changes; without `send` nothing is
+    uploaded, created or updated (deployed pipelines are only read). `progress` counts pipelines done.
     """
     from pipelines.pipelines_client import PipelinesClient
     from steps.common.aws import aws_session
 
     aws = aws_session(region)  # boto3 sessions are not thread-safe: one for the workers, one for the SDK
     client = PipelinesClient.of(aws)
+    progress = progress or Bar(len(staged), enabled=False)
     outcomes = {} if force or overrides is not None else _unchanged(aws, client, staged)
+    progress.advance(len(outcomes), "unchanged")
     changed = [s for s in staged if s.name not in outcomes]
     if changed:
-        outcomes |= _full_path(aws, client, changed, region, preflight=preflight, overrides=overrides)
+        publish = partial(client.publish, send=send, diff=diff)
+        outcomes |= _full_path(
+            aws,
+            publish,
+            changed,
+            region,
+            send=send,
+            preflight=preflight,
+            overrides=overrides,
+            progress=progress,
+        )
     if schedule:
         outcomes = _scheduled(aws, outcomes, schedule, {s.name: s.target.role_arn for s in staged})
     return [outcomes[s.name] for s in staged]
@@ -165,34 +194,48 @@ def _unchanged(aws: Any, client: Any, staged: list[Staged]) -> dict[str, Deploye
         mark = recorded(summary.description) if summary else None
         if summary and mark and mark.inputs == fingerprint(s):
             matches[s.name] = Deployed(s.name, "unchanged", mark.definition, "", summary.arn)
+    from steps.common.aws import client as aws_client
+
     candidates = [s for s in staged if s.name in matches]
+    s3 = aws_client(aws, "s3")  # clients are thread-safe; making them from one session on threads is not
     with ThreadPoolExecutor(max_workers=_IO_THREADS) as pool:
-        there = list(pool.map(lambda s: _uploads_there(aws, s), candidates))
+        there = list(pool.map(lambda s: _uploads_there(s3, s), candidates))
     return {s.name: matches[s.name] for s, present in zip(candidates, there, strict=True) if present}
 
 
-def _uploads_there(session: Any, staged: Staged) -> bool:
+def _uploads_there(s3: Any, staged: Staged) -> bool:
     """Whether the step bundle and build context the pipeline points at are still in S3."""
-    from steps.common.aws import client
-    from steps.common.bundle import BUNDLE_PREFIX, MANIFEST
+    from steps.common.bundle import MANIFEST
     from steps.common.s3 import object_exists
 
-    s3, bucket = client(session, "s3"), staged.target.bucket
-    manifest = f"{BUNDLE_PREFIX}/{staged.bundle.digest[:32]}/{MANIFEST}"
-    return object_exists(s3, bucket, manifest) and object_exists(
+    bucket = staged.target.bucket
+    return object_exists(s3, bucket, f"{staged.bundle.key_prefix}/{MANIFEST}") and object_exists(
         s3, bucket, staged.build.context_key(staged.context.digest)
     )
 
 
 def _full_path(
-    aws: Any, client: Any, staged: list[Staged], region: str, *, preflight: bool, overrides: Overrides | None
+    aws: Any,
+    publish: Callable[[CompiledPipeline], Any],
+    staged: list[Staged],
+    region: str,
+    *,
+    send: bool,
+    preflight: bool,
+    overrides: Overrides | None,
+    progress: Bar,
 ) -> dict[str, Deployed]:
-    """Prepare (threads) while compiling (here, or in a process pool), then publish (threads)."""
+    """Prepare (threads; not when nothing is to be sent) while compiling (here, or in a process pool),
+    then publish (threads)."""
+    from pipelines.shared_checks import remembered_clients
     from steps.common.aws import aws_session
 
+    shared = remembered_clients(aws) if len(staged) > 1 else None  # each shared check once per upsert
     with ThreadPoolExecutor(max_workers=_IO_THREADS) as pool:
         prepared = {
-            s.name: pool.submit(prepare, aws, s, preflight=preflight, overrides=overrides) for s in staged
+            s.name: pool.submit(prepare, aws, s, preflight=preflight, overrides=overrides, clients=shared)
+            for s in staged
+            if send
         }
         workers = _pool_size(len(staged))
         if workers > 1:
@@ -202,13 +245,16 @@ def _full_path(
             compiled = [compile_and_validate(s, aws_session(region)) for s in staged]
         failures = {name: future.result() for name, future in prepared.items()}
 
-        def publish(pipeline: CompiledPipeline) -> Deployed:
-            if failures[pipeline.name]:
-                return Deployed(pipeline.name, "failed", pipeline.digest, failures[pipeline.name])
-            published = client.publish(pipeline)
-            return Deployed(pipeline.name, published.action, pipeline.digest, "", published.arn)
+        def one(pipeline: CompiledPipeline) -> Deployed:
+            if failures.get(pipeline.name):
+                outcome = Deployed(pipeline.name, "failed", pipeline.digest, failures[pipeline.name])
+            else:
+                done = publish(pipeline)
+                outcome = Deployed(pipeline.name, done.action, pipeline.digest, "", done.arn, done.changes)
+            progress.advance(1, pipeline.name)
+            return outcome
 
-        return {outcome.pipeline: outcome for outcome in pool.map(publish, compiled)}
+        return {outcome.pipeline: outcome for outcome in pool.map(one, compiled)}
 
 
 def _pool_size(changed: int) -> int:

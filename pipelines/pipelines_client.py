@@ -29,10 +29,12 @@ class Summary(NamedTuple):
 
 
 class Published(NamedTuple):
-    """What `publish` did (`created`, `updated` or `unchanged`) and the pipeline's ARN."""
+    """What `publish` did (`created`, `updated` or `unchanged`; `would create`/`would update` when it
+    was not to send), the pipeline's ARN, and what changed in words when asked (`pipelines.diff`)."""
 
     action: str
     arn: str
+    changes: tuple[str, ...] = ()
 
 
 def _code(error: ClientError) -> str:
@@ -65,9 +67,15 @@ class PipelinesClient:
                 return None
             raise
 
-    def publish(self, compiled: CompiledPipeline) -> Published:
-        """Create or update the pipeline, or leave it when its definition and description are unchanged."""
+    def publish(self, compiled: CompiledPipeline, *, send: bool = True, diff: bool = False) -> Published:
+        """Create or update the pipeline, or leave it when its definition and description are unchanged.
+
+        With `diff`, say what an update changes against the deployed definition; without `send`, only
+        say what would be done.
+        """
         from pipelines.compile import canonical_json
+        from pipelines.diff import definition_changes
+        from steps.common.tags import resource_tags, tag_list
 
         request: dict[str, Any] = {
             "PipelineName": compiled.name,
@@ -76,23 +84,31 @@ class PipelinesClient:
             "PipelineDescription": compiled.description,
             "RoleArn": compiled.target.role_arn,
         }
-        from steps.common.tags import resource_tags, tag_list
-
         tags = tag_list(resource_tags(compiled.example, compiled.preset))
         existing = self.describe(compiled.name)
         if existing is None:
+            if not send:
+                return Published("would create", "", ("new pipeline",) if diff else ())
             # The token makes a retried create (throttling, 5xx) return the first one instead of a second.
             created = self.sagemaker.create_pipeline(
                 **request, Tags=tags, ClientRequestToken=compiled.digest[:64]
             )
             return Published("created", str(created["PipelineArn"]))
-        same_definition = canonical_json(existing.get("PipelineDefinition", "{}")) == compiled.definition
-        if same_definition and existing.get("PipelineDescription") == compiled.description:
-            return Published("unchanged", str(existing["PipelineArn"]))
+        arn = str(existing["PipelineArn"])
+        deployed = canonical_json(existing.get("PipelineDefinition", "{}"))
+        if deployed == compiled.definition and existing.get("PipelineDescription") == compiled.description:
+            return Published("unchanged", arn)
+        changes: tuple[str, ...] = ()
+        if diff:
+            changes = tuple(definition_changes(deployed, compiled.definition)) or (
+                "description only (the definition is the same)",
+            )
+        if not send:
+            return Published("would update", arn, changes)
         updated = self.sagemaker.update_pipeline(**request)
         # UpdatePipeline takes no tags: a pipeline created before a tag was added gets it now.
         self.sagemaker.add_tags(ResourceArn=updated["PipelineArn"], Tags=tags)
-        return Published("updated", str(updated["PipelineArn"]))
+        return Published("updated", str(updated["PipelineArn"]), changes)
 
     def start(self, pipeline: str, overrides: Overrides, token: str | None = None) -> str:
         """Start an execution with the overrides; returns its ARN."""

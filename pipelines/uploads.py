@@ -6,14 +6,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from steps.common.aws import client
-from steps.common.bundle import BUNDLE_PREFIX, MANIFEST, Bundle
+from steps.common.bundle import MANIFEST, Bundle
 from steps.common.s3 import object_exists
 
 
 def ensure_bundle(session: Any, bundle: Bundle, bucket: str) -> bool:
     """Upload the bundle unless its manifest is there (it is written last); True when uploaded."""
     s3 = client(session, "s3")
-    prefix = f"{BUNDLE_PREFIX}/{bundle.digest[:32]}"
+    prefix = bundle.key_prefix
     if object_exists(s3, bucket, f"{prefix}/{MANIFEST}"):
         return False
     files = {name: data for name, data in bundle.files.items() if name != MANIFEST}

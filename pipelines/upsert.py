@@ -1,10 +1,11 @@
-"""`python -m pipelines.upsert (--example E --preset P | --all) [--dry-run --out DIR] [--schedule EXPR] [--format api|cloudformation] [--json]`.
+"""`python -m pipelines.upsert (--example E --preset P | --all) [--dry-run --out DIR] [--diff] [--force] [--schedule EXPR] [--format api|cloudformation] [--json]`.
 
 Compiles each pipeline offline, validates it against the SageMaker API model, then (unless `--dry-run`)
 runs the preflight checks, makes sure the build infrastructure, step bundle and build context exist, and
 creates the pipeline, updates it, or leaves it unchanged when the definition is identical. A pipeline
 whose deployed fingerprint (pipelines.fingerprint) matches is reported unchanged without loading the SDK;
-`--force` compiles and compares anyway. The work is
+`--force` compiles and compares anyway. `--diff` says what each update changes (with `--dry-run`: the
+deployed pipelines are read, nothing is sent). `--all` shows a count and a bar on a terminal. The work is
 `pipelines.deploy`'s; this module parses flags and prints.
 """
 
@@ -17,6 +18,7 @@ from pipelines import catalog
 from pipelines.cli import EXIT_FAILED, EXIT_OK, command, command_parser, exit_now, print_json
 from pipelines.compile import stage
 from pipelines.deploy import Deployed, deploy, dry_run, selected
+from pipelines.progress_bar import Bar
 from pipelines.schedule import check_expression
 
 
@@ -31,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-preflight", action="store_true", help="do not run the preflight checks first")
     parser.add_argument(
         "--force", action="store_true", help="compile and compare even when the fingerprint says unchanged"
+    )
+    parser.add_argument(
+        "--diff",
+        action="store_true",
+        help="say what each update changes; with --dry-run, read the deployed pipelines and send nothing",
     )
     parser.add_argument(
         "--schedule", metavar="EXPR", help="run on a schedule: 'rate(1 day)', 'cron(0 3 * * ? *)', or 'off'"
@@ -50,7 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     # Names first: a misspelt example is reported before region, role and bucket are asked for.
     chosen = selected(examples_root(args.examples_root), args.example, args.preset, args.all)
     target = resolve_target(
-        region=args.region, role_arn=args.role_arn, bucket=args.bucket, allow_placeholders=args.dry_run
+        region=args.region,
+        role_arn=args.role_arn,
+        bucket=args.bucket,
+        allow_placeholders=args.dry_run and not args.diff,
     )
     skipped = list(chosen.skipped)
     staged = []
@@ -66,16 +76,23 @@ def main(argv: list[str] | None = None) -> int:
         from pipelines.cloudformation import export
 
         outcomes, notes = export(staged, args.out, one_template=args.all, dry_run=args.dry_run)
-    elif args.dry_run:
+    elif args.dry_run and not args.diff:
         outcomes = dry_run(staged, args.out)
     else:
-        outcomes = deploy(
-            staged,
-            target.region,
-            preflight=not args.skip_preflight,
-            schedule=args.schedule,
-            force=args.force,
-        )
+        bar = Bar(len(staged), enabled=None if args.all and not args.json else False)
+        try:
+            outcomes = deploy(
+                staged,
+                target.region,
+                preflight=not args.skip_preflight,
+                schedule=None if args.dry_run else args.schedule,
+                force=args.force,
+                diff=args.diff,
+                send=not args.dry_run,
+                progress=bar,
+            )
+        finally:
+            bar.close()
     outcomes += [Deployed(entry.folder, "skipped", "", entry.reason) for entry in skipped]
     _print(outcomes, target.placeholders, args.json, notes)
     failed = any(outcome.action in ("failed", "skipped") for outcome in outcomes)
@@ -92,6 +109,8 @@ def _print(outcomes: list[Deployed], placeholders: tuple[str, ...], as_json: boo
         suffix = f": {outcome.detail}" if outcome.detail else ""
         digest = f" (sha256:{outcome.digest[:12]})" if outcome.digest else ""
         print(f"{outcome.pipeline}: {outcome.action}{digest}{suffix}")
+        for change in outcome.changes:
+            print(f"    {change}")
     for note in notes:
         print(note)
     if placeholders:

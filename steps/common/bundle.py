@@ -26,9 +26,14 @@ class Bundle(NamedTuple):
     files: dict[str, bytes]
     digest: str
 
+    @property
+    def key_prefix(self) -> str:
+        """The S3 key prefix (no trailing `/`) of this bundle's files."""
+        return f"{BUNDLE_PREFIX}/{self.digest[:32]}"
+
     def s3_prefix(self, bucket: str) -> str:
         """The S3 URI (ending in `/`) where this bundle lives in `bucket`."""
-        return f"s3://{bucket}/{BUNDLE_PREFIX}/{self.digest[:32]}/"
+        return f"s3://{bucket}/{self.key_prefix}/"
 
 
 def container_sources() -> dict[str, bytes]:

@@ -42,14 +42,20 @@ _SEVERITY = {"pass": 0, "warn": 1, "fail": 2}
 
 
 def run_checks(
-    spec: PreflightInput, session: Any, *, in_step: bool = False, concurrent: bool = True
+    spec: PreflightInput,
+    session: Any,
+    *,
+    in_step: bool = False,
+    concurrent: bool = True,
+    clients: Mapping[str, Any] | None = None,
 ) -> list[CheckResult]:
     """Run every check against `session` (a boto3 Session) and return their results in report order.
 
     `in_step` says the principal is the execution role (inside the Preflight job) rather than the caller.
-    With `concurrent` the checks, and the independent calls within each, run on threads.
+    With `concurrent` the checks, and the independent calls within each, run on threads. `clients`
+    (one per service in SERVICES) replaces the session's: `upsert --all` shares answering ones.
     """
-    clients = {service: client(session, service) for service in SERVICES}
+    clients = clients or {service: client(session, service) for service in SERVICES}
     context = Context(input=spec, clients=clients, parallel=Parallel(concurrent), in_step=in_step)
     checks = [guarded(name, check, what) for name, check, what in CHECKS]
     return context.parallel.all([lambda check=check: check(context) for check in checks])
@@ -62,6 +68,7 @@ def run_preflight(
     *,
     in_step: bool = False,
     concurrent: bool = True,
+    clients: Mapping[str, Any] | None = None,
 ) -> list[CheckResult]:
     """Run the checks for a preset (a `Preset` or its `model_dump()`) and the run facts (`run.json` shape).
 
@@ -69,7 +76,7 @@ def run_preflight(
     """
     data = preset if isinstance(preset, Mapping) else preset.model_dump(mode="json")
     spec = PreflightInput.from_dicts(data, facts)
-    return run_checks(spec, session, in_step=in_step, concurrent=concurrent)
+    return run_checks(spec, session, in_step=in_step, concurrent=concurrent, clients=clients)
 
 
 def worst(results: list[CheckResult]) -> Status:
