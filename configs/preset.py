@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from configs.credentials import SECRET_PREFIX, check_arguments, check_mapping
+from configs.credentials import SECRET_PREFIX, check_arguments, check_mapping, check_value
 
 INSTANCE_TYPE_PATTERN = re.compile(r"^ml\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$")
 PARAMETER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -174,7 +174,9 @@ class Preset(Frozen):
 
     @model_validator(mode="after")
     def _commands_without_credentials(self) -> Preset:
-        # The commands travel in the definition too (the `cvl_preset` hyperparameter).
+        # The commands travel in the definition too (the `cvl_preset` hyperparameter), the description
+        # in the pipeline's.
+        check_value("description", self.description)
         check_arguments("command", self.command)
         for index, step in enumerate(self.prepare):
             check_arguments(f"prepare[{index}].command", step.command)

@@ -3,6 +3,8 @@ the message names the field and says to use `secrets`, and never holds the value
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from pydantic import ValidationError
 
@@ -17,7 +19,7 @@ FAKES: dict[str, str] = {
     "GitHub token": "ghp_" + "x9Y" * 12,
     "OpenAI-style API key": "sk-proj-" + "Ab1" * 10,
     "private key": "-----BEGIN " + "OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n",
-    "W&B API key": "a1b2c3d4e5" * 4,
+    "W&B API key": hashlib.sha1(b"a fake W&B key").hexdigest(),
 }
 # The field each fake sits in: W&B keys are recognised only where the name says W&B.
 FIELD = {kind: ("WANDB_API_KEY" if kind == "W&B API key" else "SOME_SETTING") for kind in FAKES}
@@ -40,7 +42,7 @@ def test_each_pattern_is_recognised_alone_and_inside_a_longer_value(kind: str) -
         "cuda",
         "ml.g5.xlarge",
         "s3://bucket/nanogpt/train",
-        "9fceb02d0ae598e95dc970b74767f19372d61af8",  # a git commit id, outside a W&B field
+        hashlib.sha1(b"a git commit").hexdigest(),  # a git commit id's shape, outside a W&B field
         "hf_hub_cache",
         "sk-learn",
         "AKIA-not-a-key",
@@ -115,3 +117,9 @@ def test_optional_secrets_must_be_secrets() -> None:
     assert "optional_secrets names WANDB_API_KEY, not in secrets" in _refused(
         optional_secrets=["WANDB_API_KEY"]
     )
+
+
+def test_a_credential_in_the_description_is_refused() -> None:
+    message = _refused(description=f"uses token {FAKES['GitHub token']}")
+    assert "description holds what looks like a GitHub token" in message
+    assert FAKES["GitHub token"] not in message

