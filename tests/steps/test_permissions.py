@@ -76,3 +76,34 @@ def test_the_secret_prefix_is_the_one_the_credentials_module_reads() -> None:
     from configs.credentials import SECRET_PREFIX
 
     assert permissions.SECRET_PREFIX == SECRET_PREFIX
+
+
+# What `docker pull` and `docker push` ask of ECR (the registry API behind the Docker protocol).
+_DOCKER = {
+    "pull": {"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"},
+    "push": {"ecr:BatchCheckLayerAvailability", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart",
+             "ecr:CompleteLayerUpload", "ecr:PutImage"},
+}  # fmt: skip
+
+
+def test_the_codebuild_role_may_do_what_the_buildspec_does() -> None:
+    import re
+
+    import yaml
+
+    from steps.build_image.codebuild import buildspec
+
+    commands = " ".join(
+        c for phase in yaml.safe_load(buildspec())["phases"].values() for c in phase["commands"]
+    )
+    needed = set()
+    for command in re.findall(r"aws ecr ([a-z-]+)", commands):
+        name = (
+            "GetAuthorizationToken" if command == "get-login-password" else command.title().replace("-", "")
+        )
+        needed.add(f"ecr:{name}")
+    for verb in re.findall(r"docker (pull|push)", commands):
+        needed |= _DOCKER[verb]
+    assert {"ecr:GetAuthorizationToken", "ecr:DescribeImages", "ecr:PutImage"} <= needed
+    granted = {action for grant in permissions.GRANTS[permissions.CODEBUILD] for action in grant.actions}
+    assert needed <= granted, needed - granted
