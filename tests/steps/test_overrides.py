@@ -69,3 +69,17 @@ def test_applied_to_gives_the_preset_this_execution_runs() -> None:
 def test_an_overrides_is_only_made_against_the_pipelines_parameters() -> None:
     with pytest.raises(ValueError, match="validated against the pipeline's parameters"):
         Overrides(values={"InstanceType": "ml.g5.xlarge"})
+
+
+def test_python_api_values_that_look_like_credentials_are_refused_unquoted() -> None:
+    # What SageMakerRunner.run(args=[...], instance_type=...) passes: Python values, not --set text.
+    token = "hf_" + "Zx9" * 12  # built at run time: the repository holds no credential-shaped string
+    with pytest.raises(BadInput) as caught:
+        Overrides.from_values(SPECS, {"ExtraArgs": json.dumps(["--hub-token", token])})
+    assert str(caught.value).startswith("ExtraArgs --hub-token holds what looks like a Hugging Face token")
+    assert token not in str(caught.value)
+    with pytest.raises(BadInput, match="^max_iters holds what looks like") as caught:
+        Overrides.from_values(
+            SPECS, {"max_iters": token}
+        )  # an Integer: refused before the type error quotes it
+    assert token not in str(caught.value)
