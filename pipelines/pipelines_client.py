@@ -89,9 +89,11 @@ class PipelinesClient:
         if existing is None:
             if not send:
                 return Published("would create", "", ("new pipeline",) if diff else ())
-            # The token makes a retried create (throttling, 5xx) return the first one instead of a second.
+            # botocore retries (throttling, 5xx) resend this token, so a retried create returns the first
+            # one instead of a second. A token of this call only: one derived from the definition would
+            # make a re-create after a deletion answer "created" and create nothing.
             created = self.sagemaker.create_pipeline(
-                **request, Tags=tags, ClientRequestToken=compiled.digest[:64]
+                **request, Tags=tags, ClientRequestToken=str(uuid.uuid4())
             )
             return Published("created", str(created["PipelineArn"]))
         arn = str(existing["PipelineArn"])

@@ -271,3 +271,15 @@ def test_one_healthy_example_works_whatever_its_neighbours_hold(tmp_path, capsys
     ]
     assert upsert.main([*argv, "--examples-root", str(root)]) == 0
     assert (tmp_path / "cvl-signal-prep-preprocess.json").is_file()
+
+
+def test_a_deleted_pipeline_upserted_again_is_created_again(account, capsys):
+    argv = ["--example", "nanogpt", "--preset", "smoke"]
+    assert upsert.main(argv) == 0
+    _sagemaker().delete_pipeline(PipelineName="cvl-nanogpt-smoke", ClientRequestToken="d" * 32)
+    capsys.readouterr()
+
+    assert upsert.main(argv) == 0
+
+    assert "cvl-nanogpt-smoke: created" in capsys.readouterr().out
+    assert "cvl-nanogpt-smoke" in _pipelines()
