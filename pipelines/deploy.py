@@ -22,6 +22,7 @@ from pipelines import catalog
 from pipelines.compile import CompiledPipeline, Staged, compile_staged
 from pipelines.progress_bar import Bar
 from pipelines.validate import validate_definition
+from steps.build_image.logic import SharedInfrastructure
 from steps.train.overrides import Overrides
 
 _IO_THREADS = 8  # AWS calls of different pipelines overlap; botocore's pool keeps 10 connections a client
@@ -101,9 +102,12 @@ def prepare(
     preflight: bool = True,
     overrides: Overrides | None = None,
     clients: dict[str, Any] | None = None,
+    infrastructure: SharedInfrastructure | None = None,
 ) -> str:
     """Everything before the pipeline itself, none of it needing the SDK: the preflight checks, then the
-    build infrastructure and the uploads. Returns the failed checks' fixes; nothing is created then."""
+    build infrastructure and the uploads. Returns the failed checks' fixes; nothing is created then.
+
+    `infrastructure` shares the project and repository set-up among the pipelines of one upsert."""
     from pipelines.uploads import ensure_bundle
     from steps.build_image.logic import ensure_infrastructure, upload_context
 
@@ -112,7 +116,10 @@ def prepare(
         if failed:
             return failed
     if staged.image_uri is None:  # a given image needs no build: no project, no context
-        ensure_infrastructure(session, staged.build)
+        if infrastructure is not None:
+            infrastructure.ensure(session, staged.build)
+        else:
+            ensure_infrastructure(session, staged.build)
     ensure_bundle(session, staged.bundle, staged.target.bucket)
     if staged.image_uri is None:
         upload_context(session, staged.build, staged.context)
@@ -231,9 +238,18 @@ def _full_path(
     from steps.common.aws import aws_session
 
     shared = remembered_clients(aws) if len(staged) > 1 else None  # each shared check once per upsert
+    infrastructure = SharedInfrastructure()  # the project once, each repository once
     with ThreadPoolExecutor(max_workers=_IO_THREADS) as pool:
         prepared = {
-            s.name: pool.submit(prepare, aws, s, preflight=preflight, overrides=overrides, clients=shared)
+            s.name: pool.submit(
+                prepare,
+                aws,
+                s,
+                preflight=preflight,
+                overrides=overrides,
+                clients=shared,
+                infrastructure=infrastructure,
+            )
             for s in staged
             if send
         }

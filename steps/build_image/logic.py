@@ -6,8 +6,9 @@ Used by `python -m pipelines.build` on the user's machine and by the BuildImage 
 from __future__ import annotations
 
 import io
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
 from steps.build_image import codebuild, ecr
@@ -43,10 +44,48 @@ def ensure_infrastructure(session: Any, facts: BuildFacts) -> list[str]:
     The CodeBuild project and its service role (IAM: the user's credentials, so only the user's machine
     calls this) and the ECR repository (scan on push, lifecycle policy). Idempotent.
     """
-    changed = codebuild.ensure_project(session, facts)
+    return ensure_project(session, facts) + ensure_repository(session, facts)
+
+
+def ensure_project(session: Any, facts: BuildFacts) -> list[str]:
+    """The CodeBuild project and its service role for `facts`' region and bucket; what changed."""
+    return codebuild.ensure_project(session, facts)
+
+
+def ensure_repository(session: Any, facts: BuildFacts) -> list[str]:
+    """The example's ECR repository (scan on push, lifecycle policy, tags); what changed."""
     if ecr.ensure_repository(client(session, "ecr"), facts.repository, tags=facts.tags):
-        changed.append(f"ECR repository {facts.repository}")
-    return changed
+        return [f"ECR repository {facts.repository}"]
+    return []
+
+
+class SharedInfrastructure:
+    """`ensure_infrastructure` for the many pipelines of one upsert, from many threads: the project and
+    its role once per region and bucket, each repository once (presets of one example share it).
+
+    A failed attempt is not remembered, so the next pipeline tries again and reports its own error.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key_locks: dict[Hashable, threading.Lock] = {}
+        self._done: dict[Hashable, list[str]] = {}
+
+    def _once(self, key: Hashable, call: Callable[[], list[str]]) -> list[str]:
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            if key not in self._done:
+                self._done[key] = call()
+                return self._done[key]
+        return []  # done by an earlier pipeline: nothing changed now
+
+    def ensure(self, session: Any, facts: BuildFacts) -> list[str]:
+        """What `ensure_infrastructure` returns, doing each part at most once per instance."""
+        project_key = ("project", facts.project, facts.region, facts.account, facts.bucket)
+        repository_key = ("repository", facts.repository, facts.region, facts.account)
+        changed = self._once(project_key, lambda: ensure_project(session, facts))
+        return changed + self._once(repository_key, lambda: ensure_repository(session, facts))
 
 
 def upload_context(session: Any, facts: BuildFacts, context: PackedContext) -> str:

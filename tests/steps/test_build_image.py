@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from steps.build_image.logic import (
     BuildResult,
     ContextMissing,
     ContextRef,
+    SharedInfrastructure,
     build_image,
     ensure_infrastructure,
     upload_context,
@@ -104,6 +107,32 @@ def test_project_and_role_are_created_once(session: Any) -> None:
     assert contexts["PolicyDocument"]["Statement"][0]["Resource"] == (
         f"arn:aws:s3:::{BUCKET}/cvl-pipelines/contexts/*"
     )
+
+
+def test_one_upsert_sets_up_the_project_once_and_each_repository_once(session: Any) -> None:
+    calls: list[str] = []
+    session.events.register("before-call.iam.GetRole", lambda **_: calls.append("GetRole"))
+    session.events.register("before-call.ecr.CreateRepository", lambda **_: calls.append("CreateRepository"))
+    shared = SharedInfrastructure()
+    facts = [FACTS, replace(FACTS, repository="cvl-other")] * 4
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        changes = [item for done in pool.map(lambda f: shared.ensure(session, f), facts) for item in done]
+
+    # Eight pipelines of two examples: the role looked up and the project made once, each repository once.
+    assert calls.count("GetRole") == 1
+    assert calls.count("CreateRepository") == 2
+    assert sorted(changes) == sorted(
+        [
+            f"IAM role {ROLE_NAME}",
+            f"IAM policy cvl-pipelines-build-{REGION} on {ROLE_NAME}",
+            f"IAM policy cvl-pipelines-contexts-{BUCKET} on {ROLE_NAME}",
+            "CodeBuild project cvl-pipelines-image-build",
+            "ECR repository cvl-demo",
+            "ECR repository cvl-other",
+        ]
+    )
+    names = {r["repositoryName"] for r in client(session, "ecr").describe_repositories()["repositories"]}
+    assert names == {"cvl-demo", "cvl-other"}
 
 
 def test_a_second_bucket_adds_access_without_removing_the_first(session: Any) -> None:
