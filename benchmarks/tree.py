@@ -14,8 +14,6 @@ All in one run, against one moto server on loopback (preflight on, as a user run
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 import statistics
 import sys
 import tempfile
@@ -24,9 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.upsert import BUCKET, REGION, ROLE_ARN, delete_pipelines, environment, timed  # noqa: E402
-from tests.harness import preflight_world, quotas, sagemaker_api  # noqa: E402
-from tests.harness.moto_server import MotoServer  # noqa: E402
+from benchmarks.upsert import bench_account, delete_pipelines, timed  # noqa: E402
 
 BARE = [sys.executable, str(ROOT / "benchmarks" / "bare_sdk_upsert.py")]
 UPSERT = [sys.executable, "-m", "pipelines.upsert"]
@@ -75,19 +71,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="repeats of each --all measurement")
     args = parser.parse_args()
 
-    os.environ.update(
-        {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": REGION}
-    )
-    logging.getLogger().setLevel(logging.WARNING)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = MotoServer()
-    os.environ["AWS_ENDPOINT_URL"] = server.endpoint
-    sagemaker_api.install()
-    preflight_world.ready_account(ROLE_ARN, BUCKET, REGION)
-    for instance in ("ml.g5.xlarge", "ml.g4dn.xlarge"):
-        for kind in ("training job usage", "spot training job usage"):
-            quotas.set_sagemaker_quota(f"{instance} for {kind}", 4)
-    env = environment(server.endpoint)
+    server, env = bench_account()
 
     with tempfile.TemporaryDirectory() as scratch:
         small, big = generated_tree(1, Path(scratch)), generated_tree(args.n, Path(scratch))

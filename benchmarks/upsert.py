@@ -76,11 +76,9 @@ def examples_root(copies: int, into: Path) -> Path:
     return root
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pairs", type=int, default=5)
-    args = parser.parse_args()
-
+def bench_account() -> tuple[MotoServer, dict[str, str]]:
+    """A moto server with a ready account (bucket, bootstrapped roles, GPU quotas of 4) and the environment
+    for the commands under test."""
     os.environ.update(
         {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": REGION}
     )
@@ -93,7 +91,15 @@ def main() -> None:
     for instance in ("ml.g5.xlarge", "ml.g4dn.xlarge"):
         for kind in ("training job usage", "spot training job usage"):
             quotas.set_sagemaker_quota(f"{instance} for {kind}", 4)
-    env = environment(server.endpoint)
+    return server, environment(server.endpoint)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=5)
+    args = parser.parse_args()
+
+    server, env = bench_account()
     ours = [sys.executable, "-m", "pipelines.upsert", "--example", "nanogpt", "--preset", "train"]
     bare = [sys.executable, str(ROOT / "benchmarks" / "bare_sdk_upsert.py"), "cvl-nanogpt-train"]
 
