@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from configs import resolve_target  # noqa: E402
-from pipelines.compile import base_facts  # noqa: E402
+from pipelines.define.compile import base_facts  # noqa: E402
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -122,8 +122,8 @@ def main() -> int:
 def _measure(pairs: int) -> tuple[dict[bool, list[float]], dict[bool, int], int]:
     import boto3
 
-    from steps.preflight.base import PreflightInput
-    from steps.preflight.checks import run_checks
+    from steps.preflight.job.check_support import PreflightInput
+    from steps.preflight.job.checks import run_checks
     from tests.harness.network import only_loopback
 
     spec = PreflightInput.from_dicts(PRESET, FACTS)

@@ -1,4 +1,7 @@
-"""The DAG's assembly, the library behind the commands, and the commands (`python -m pipelines.<command>`).
+"""The commands (`python -m pipelines.<command>`) and, in sub-packages by lifecycle, the library behind them.
+
+`catalog` (example tree -> presets), `define` (presets -> definitions), `deploy` (definitions -> pipelines),
+`operate` (pipelines -> executions), `local` (executions on this machine), `cli` (what commands share).
 
 Nothing is imported here: each command loads only what it needs (the SDK costs seconds).
 `from pipelines import SageMakerRunner` imports the runner on first use, and the runner loads no SDK.
@@ -12,17 +15,17 @@ __all__ = [
     "build",
     "catalog",
     "cli",
-    "compile",
+    "define",
     "deploy",
-    "execute",
-    "pipelines_client",
+    "examples",
+    "local",
+    "operate",
     "preflight",
     "run",
     "runner",
     "status",
     "stop",
     "upsert",
-    "validate",
 ]
 
 

@@ -6,105 +6,14 @@ Prints the two settings the other commands read.
 
 from __future__ import annotations
 
-from typing import Any
-
 from configs import BadInput, resolve_target
 from configs.settings import BUCKET_PATTERN, region_from
-from pipelines.cli import EXIT_OK, Parser, command, exit_now, print_json
-from pipelines.policies import (
-    EXECUTION_POLICY_NAME,
+from pipelines.cli.command import EXIT_OK, Parser, command, exit_now, print_json
+from pipelines.deploy.account import bootstrap
+from pipelines.deploy.policies import (
     EXECUTION_ROLE_NAME,
-    execution_policy,
-    execution_trust_policy,
 )
-from steps.common.aws import aws_session, client
-from steps.common.roles import ensure_role
-from steps.common.tags import resource_tags, tag_list
-
-
-def default_bucket_name(account: str, region: str) -> str:
-    """`cvl-pipelines-<account>-<region>`: unique per account and region, as S3 names must be."""
-    return f"cvl-pipelines-{account}-{region}"
-
-
-def ensure_bucket(s3: Any, bucket: str, region: str) -> str:
-    """Create the bucket in `region` (private, encrypted) unless it exists; fail if it is elsewhere."""
-    try:
-        location = s3.get_bucket_location(Bucket=bucket).get("LocationConstraint") or "us-east-1"
-    except s3.exceptions.ClientError as error:
-        if error.response.get("Error", {}).get("Code") not in ("NoSuchBucket", "404"):
-            raise
-        location = None
-    if location is not None:
-        location = "eu-west-1" if location == "EU" else location
-        if location != region:
-            raise BadInput(
-                f"bucket {bucket} is in {location}, not {region}: pass --region {location}, "
-                f"or --bucket with a new name for {region}"
-            )
-        return "unchanged"
-    request: dict[str, Any] = {"Bucket": bucket}
-    if region != "us-east-1":
-        request["CreateBucketConfiguration"] = {"LocationConstraint": region}
-    try:
-        s3.create_bucket(**request)
-    except s3.exceptions.BucketAlreadyOwnedByYou:
-        pass  # our own create took effect and its answer was lost: finish configuring it
-    s3.put_public_access_block(
-        Bucket=bucket,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
-    )
-    # Only a bucket made here is labelled ours: an existing one passed with --bucket keeps its own tags.
-    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tag_list(resource_tags())})
-    s3.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-    )
-    return "created"
-
-
-def ensure_execution_role(
-    iam: Any, role_name: str, trust: dict[str, Any], policy: dict[str, Any]
-) -> tuple[str, str]:
-    """Create the role or put its trust and policy right; return (role ARN, created|updated|unchanged)."""
-    outcome = ensure_role(
-        iam,
-        role_name,
-        trust,
-        {EXECUTION_POLICY_NAME: policy},
-        "SageMaker execution role of cvl-pipelines (scoped to its bucket, cvl-* and its project)",
-    )
-    return outcome.arn, "created" if outcome.created else "updated" if outcome.changes else "unchanged"
-
-
-def bootstrap(
-    session: Any, region: str, bucket: str | None, role_name: str
-) -> tuple[str, str, dict[str, str]]:
-    """Make the bucket, the execution role and the image-build project right; return (role ARN, bucket, actions)."""
-    from steps.build_image.codebuild import ensure_project
-    from steps.build_image.facts import PROJECT_NAME, BuildFacts
-
-    identity = client(session, "sts").get_caller_identity()
-    account, partition = identity["Account"], identity["Arn"].split(":")[1]
-    bucket = bucket or default_bucket_name(account, region)
-    actions = {f"bucket {bucket}": ensure_bucket(client(session, "s3"), bucket, region)}
-    policy = execution_policy(partition, region, account, bucket, role_name)
-    trust = execution_trust_policy(partition, account)
-    role_arn, actions[f"role {role_name}"] = ensure_execution_role(
-        client(session, "iam"), role_name, trust, policy
-    )
-    # The project and its role serve every cvl-* repository; the repository itself is made per example.
-    facts = BuildFacts(region=region, account=account, bucket=bucket, repository="cvl-any")
-    changed = ensure_project(session, facts)
-    actions[f"image build {PROJECT_NAME}"] = "changed: " + ", ".join(changed) if changed else "unchanged"
-    return role_arn, bucket, actions
+from steps.common.aws import aws_session
 
 
 @command

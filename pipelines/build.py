@@ -13,11 +13,11 @@ import sys
 from boto3.exceptions import S3UploadFailedError
 
 from configs import examples_root, resolve_target
-from pipelines.catalog import resolve
-from pipelines.cli import command, command_parser, exit_now, print_json
-from pipelines.compile import stage
-from steps.build_image.codebuild import BuildFailed, BuildRefused
-from steps.build_image.logic import BuildResult, build_image, ensure_infrastructure
+from pipelines.catalog.offers import resolve
+from pipelines.cli.command import command, command_parser, exit_now, print_json
+from pipelines.define.staging import stage
+from steps.build_image.job.codebuild import BuildFailed, BuildRefused
+from steps.build_image.job.image_builder import BuildResult, build_image, ensure_infrastructure
 from steps.common.aws import aws_session
 from steps.common.messages import one_line
 

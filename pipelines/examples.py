@@ -12,8 +12,8 @@ from typing import Any
 
 from configs import BadInput, Example, examples_root
 from pipelines import catalog
-from pipelines.cli import EXIT_FAILED, EXIT_OK, Parser, command, exit_now, print_json
-from pipelines.discovery.derive import reason_kind
+from pipelines.catalog.derive import reason_kind
+from pipelines.cli.command import EXIT_FAILED, EXIT_OK, Parser, command, exit_now, print_json
 
 
 def describe(example: Example) -> dict[str, Any]:

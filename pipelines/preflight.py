@@ -6,13 +6,13 @@ Exit 0 when every check passes or warns, 1 when one fails, 2 on bad input. Loads
 from __future__ import annotations
 
 from configs import examples_root, resolve_target
-from pipelines.catalog import resolve
-from pipelines.cli import command, command_parser, exit_now, print_json
-from pipelines.compile import base_facts
+from pipelines.catalog.offers import resolve
+from pipelines.cli.command import command, command_parser, exit_now, print_json
+from pipelines.define.staging import base_facts
 from steps.common.aws import aws_session
-from steps.preflight.checks import exit_code, run_preflight, worst
-from steps.preflight.prices import estimate_preset
-from steps.preflight.report import format_table
+from steps.preflight.job.checks import exit_code, run_preflight, worst
+from steps.preflight.job.prices import estimate_preset
+from steps.preflight.job.report import format_table
 
 
 @command

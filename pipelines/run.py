@@ -7,7 +7,7 @@ training log, the billed seconds, the model dir in `DIR/model/` at the end (defa
 account; otherwise the pipeline is upserted and run on SageMaker. `--retry` resumes a failed execution
 from its failed steps. Exit codes: 0 ok; the training command's own exit code (else 1) when the run
 fails; 2 bad input (or a worst case above --max-cost); 130 interrupted (the execution is stopped). The
-work is `pipelines.execute`'s; this module parses flags and prints.
+work is `pipelines.operate.start`'s; this module parses flags and prints.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from typing import Any
 from configs import BadInput, examples_root, region_from, resolve_target
 from configs.settings import max_cost_from, required_region
 from pipelines import catalog
-from pipelines.cli import command, command_parser, exit_now, print_json, this_python
-from pipelines.execute import execute_local, execute_remote, refuse_over_budget, retry_remote, summary
+from pipelines.cli.command import command, command_parser, exit_now, print_json, this_python
+from pipelines.cli.run_printer import Progress
 from pipelines.local.missing_module import explain_missing_module
-from pipelines.outcome import RunOutcome
-from pipelines.progress import Progress
+from pipelines.operate.outcome import RunOutcome
+from pipelines.operate.start import execute_local, execute_remote, refuse_over_budget, retry_remote, summary
 from steps.train.overrides import Overrides
 from steps.train.parameters import parameter_specs
 

@@ -10,7 +10,7 @@
 traceback), the training command's own code when it fails. `instance_type`, `instance_count`,
 `output_path`, `args` and `input_path` (when the preset has a `training` channel) are parameters of
 the execution. What a pipeline fixes at upsert time (spot, max wait/run, volume, image, entry command,
-a new input channel) runs as a variant pipeline (`pipelines.variants`) so the shared pipeline, which
+a new input channel) runs as a variant pipeline (`pipelines.define.variants`) so the shared pipeline, which
 Studio and schedules run, never changes. The job methods work on executions: `job_id` is an
 execution's ARN or short id.
 """
@@ -26,8 +26,8 @@ from typing import Any, NamedTuple
 from configs import examples_root, resolve_target
 from configs.settings import max_cost_from
 from pipelines import catalog
-from pipelines.cli import EXIT_BAD_INPUT, exit_code_of
-from pipelines.progress import Progress
+from pipelines.cli.command import EXIT_BAD_INPUT, exit_code_of
+from pipelines.cli.run_printer import Progress
 
 # The seed filtered training jobs by these; executions have their own names.
 _SEED_STATUS = {"InProgress": "Executing", "Completed": "Succeeded"}
@@ -128,9 +128,9 @@ class SageMakerRunner:
         return exit_code_of(lambda: self._run(request))
 
     def _run(self, request: SeedRun) -> int:
-        from pipelines.compile import pipeline_name
-        from pipelines.execute import execute_local, execute_remote, refuse_over_budget, summary
-        from pipelines.variants import INPUT_CHANNEL, FixedFields, apply, variant_name
+        from pipelines.define.names import pipeline_name
+        from pipelines.define.variants import INPUT_CHANNEL, FixedFields, apply, variant_name
+        from pipelines.operate.start import execute_local, execute_remote, refuse_over_budget, summary
         from steps.train.overrides import Overrides
         from steps.train.parameters import parameter_specs
 
@@ -199,15 +199,15 @@ class SageMakerRunner:
         return outcome.exit_code
 
     def _client(self) -> Any:
-        from pipelines.pipelines_client import PipelinesClient
+        from pipelines.operate.execution_api import ExecutionApi
         from steps.common.aws import aws_session
 
-        return PipelinesClient.of(aws_session(self.region))
+        return ExecutionApi.of(aws_session(self.region))
 
     def list_jobs(self, max_results: int = 20, status_filter: str | None = None) -> list[dict[str, Any]]:
         """Recent executions of the cvl-* pipelines, newest first, as the seed listed jobs: `job_id` (the
         execution ARN), `status`, `created`, `duration_seconds`, plus `pipeline` and `failure_reason`."""
-        from pipelines.executions import recent
+        from pipelines.operate.executions import recent
 
         wanted = _SEED_STATUS.get(status_filter, status_filter) if status_filter else None
         return [
@@ -225,8 +225,8 @@ class SageMakerRunner:
     def get_job_status(self, job_id: str) -> dict[str, Any]:
         """One execution as the seed described a job: status, the running step as `secondary_status`,
         failure reason, created, duration, and the training job's instance type and output path."""
-        from pipelines.executions import find_execution, summarize
-        from pipelines.follow import training_job_of
+        from pipelines.operate.executions import find_execution, summarize
+        from pipelines.operate.follow import training_job_of
 
         client = self._client()
         arn = find_execution(client, job_id)
@@ -249,9 +249,9 @@ class SageMakerRunner:
     def tail_logs(self, job_id: str, follow: bool = True) -> None:
         """Print the execution's training log (every host); with `follow`, until the execution ends.
         Ctrl-C stops watching, not the execution."""
-        from pipelines.executions import find_execution
-        from pipelines.follow import LogFollower, training_job_of
-        from pipelines.follow import follow as follow_execution
+        from pipelines.operate.executions import find_execution
+        from pipelines.operate.follow import LogFollower, training_job_of
+        from pipelines.operate.follow import follow as follow_execution
         from steps.common.aws import aws_session, client
 
         pipelines = self._client()
@@ -274,7 +274,7 @@ class SageMakerRunner:
     def stop_job(self, job_id: str) -> bool:
         """Stop an execution and its training job; True when a stop was requested, False otherwise
         (already ended, or the request failed: the reason is printed)."""
-        from pipelines.executions import find_execution, stop_execution
+        from pipelines.operate.executions import find_execution, stop_execution
 
         def stop() -> int:
             client = self._client()

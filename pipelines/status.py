@@ -10,11 +10,11 @@ from __future__ import annotations
 from configs import examples_root
 from configs.settings import required_region
 from pipelines import catalog
-from pipelines.cli import Parser, add_json_flag, add_region_flags, command, exit_now, print_json
-from pipelines.compile import pipeline_name
-from pipelines.executions import ExecutionSummary, find_execution, recent, summarize
-from pipelines.pipelines_client import PipelinesClient
-from pipelines.progress import format_duration
+from pipelines.cli.command import Parser, add_json_flag, add_region_flags, command, exit_now, print_json
+from pipelines.cli.run_printer import format_duration
+from pipelines.define.names import pipeline_name
+from pipelines.operate.execution_api import ExecutionApi
+from pipelines.operate.executions import ExecutionSummary, find_execution, recent, summarize
 from steps.common.aws import aws_session
 
 
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--example and --preset go together")
         example, _ = catalog.resolve(examples_root(args.examples_root), args.example, args.preset)
         pipeline = pipeline_name(example.name, args.preset)
-    client = PipelinesClient.of(aws_session(required_region(args.region)))
+    client = ExecutionApi.of(aws_session(required_region(args.region)))
     if args.execution:
         arn = find_execution(client, args.execution, pipeline)
         summary, steps = summarize(client, arn), client.steps(arn)

@@ -8,9 +8,17 @@ such execution. Loads no SageMaker SDK.
 from __future__ import annotations
 
 from configs.settings import required_region
-from pipelines.cli import EXIT_OK, Parser, add_json_flag, add_region_flags, command, exit_now, print_json
-from pipelines.executions import find_execution, stop_execution
-from pipelines.pipelines_client import PipelinesClient
+from pipelines.cli.command import (
+    EXIT_OK,
+    Parser,
+    add_json_flag,
+    add_region_flags,
+    command,
+    exit_now,
+    print_json,
+)
+from pipelines.operate.execution_api import ExecutionApi
+from pipelines.operate.executions import find_execution, stop_execution
 from steps.common.aws import aws_session
 
 
@@ -22,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     add_region_flags(parser)
     add_json_flag(parser)
     args = parser.parse_args(argv)
-    client = PipelinesClient.of(aws_session(required_region(args.region)))
+    client = ExecutionApi.of(aws_session(required_region(args.region)))
     arn = find_execution(client, args.execution)
     what = stop_execution(client, arn)
     if args.json:

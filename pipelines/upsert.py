@@ -3,10 +3,10 @@
 Compiles each pipeline offline, validates it against the SageMaker API model, then (unless `--dry-run`)
 runs the preflight checks, makes sure the build infrastructure, step bundle and build context exist, and
 creates the pipeline, updates it, or leaves it unchanged when the definition is identical. A pipeline
-whose deployed fingerprint (pipelines.fingerprint) matches is reported unchanged without loading the SDK;
+whose deployed fingerprint (pipelines.define.fingerprint) matches is reported unchanged without loading the SDK;
 `--force` compiles and compares anyway. `--diff` says what each update changes (with `--dry-run`: the
 deployed pipelines are read, nothing is sent). `--all` shows a count and a bar on a terminal. The work is
-`pipelines.deploy`'s; this module parses flags and prints.
+`pipelines.deploy.deployer`'s; this module parses flags and prints.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from pathlib import Path
 
 from configs import BadInput, examples_root, resolve_target
 from pipelines import catalog
-from pipelines.cli import EXIT_FAILED, EXIT_OK, command, command_parser, exit_now, print_json
-from pipelines.compile import stage
-from pipelines.deploy import Deployed, deploy, dry_run, selected
-from pipelines.progress_bar import Bar
-from pipelines.schedule import check_expression
+from pipelines.cli.command import EXIT_FAILED, EXIT_OK, command, command_parser, exit_now, print_json
+from pipelines.cli.count_bar import Bar
+from pipelines.define.staging import stage
+from pipelines.deploy.deployer import Deployed, deploy, dry_run, selected
+from pipelines.deploy.schedules import check_expression
 
 
 @command
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             skipped.append(catalog.Skipped(example.folder, str(error)))
     notes: list[str] = []
     if args.format == "cloudformation":
-        from pipelines.cloudformation import export
+        from pipelines.deploy.cloudformation import export
 
         outcomes, notes = export(staged, args.out, one_template=args.all, dry_run=args.dry_run)
     elif args.dry_run and not args.diff:

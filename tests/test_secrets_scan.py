@@ -20,8 +20,9 @@ from detect_secrets.settings import transient_settings
 
 from configs import resolve_target
 from pipelines import catalog, upsert
-from pipelines.compile import compile_staged, stage
-from pipelines.fingerprint import fingerprint
+from pipelines.define.compile import compile_staged
+from pipelines.define.fingerprint import fingerprint
+from pipelines.define.staging import stage
 from tests.conftest import BUCKET, REGION, ROLE_ARN, ROOT
 
 # The bundled example's training text: a megabyte of Shakespeare, data rather than configuration,

@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from pipelines.cli import this_python
+from pipelines.cli.command import this_python
 from pipelines.local.jobs import Job, JobFailed
 from pipelines.local.processes import run_streamed
 from pipelines.local.processing import Handler, argument, outputs_of
@@ -37,9 +37,9 @@ def local_preflight(job: Job, command: list[str], host: Any) -> None:
     """Check what needs no AWS (the preset with the execution's values, re-validated as the container
     would); skip the rest."""
     from configs import Preset
-    from steps.preflight.checks import CHECKS
-    from steps.preflight.container import execution_preset, parse_arguments
-    from steps.preflight.prices import estimate_preset
+    from steps.preflight.job.checks import CHECKS
+    from steps.preflight.job.container import execution_preset, parse_arguments
+    from steps.preflight.job.prices import estimate_preset
 
     bundle, facts = _bundle(job, command)
     say = lambda text: host.events.job_log(job.name, text)  # noqa: E731
@@ -134,6 +134,6 @@ def local_build_image(job: Job, command: list[str], host: Any) -> None:
 
 
 HANDLERS: dict[str, Handler] = {
-    "steps.preflight.container": local_preflight,
-    "steps.build_image.container": local_build_image,
+    "steps.preflight.job.container": local_preflight,
+    "steps.build_image.job.container": local_build_image,
 }

@@ -16,11 +16,11 @@ from typing import Any
 
 from configs import DeployTarget, Example, Preset
 from configs.settings import PLACEHOLDER_ACCOUNT, PLACEHOLDER_ROLE_ARN
+from pipelines.cli.run_printer import Progress
 from pipelines.local.client import LocalJobClient
 from pipelines.local.session import local_pipeline_session, offline_guard
 from pipelines.local.store import LocalS3
-from pipelines.outcome import EXIT_FAILED, SUCCEEDED, RunOutcome, failure_of
-from pipelines.progress import Progress
+from pipelines.operate.outcome import EXIT_FAILED, SUCCEEDED, RunOutcome, failure_of
 from steps.train.overrides import Overrides
 
 LOCAL_BUCKET = "cvl-local"
@@ -76,7 +76,7 @@ def run_local(
     """
     import warnings
 
-    from steps.common.sdk import sdk_environment
+    from steps.sdk.offline import sdk_environment
 
     warnings.filterwarnings("ignore", message="Running within a PipelineSession")
     base_env = dict(os.environ)
@@ -88,7 +88,7 @@ def run_local(
         with sdk_environment(region, offline=True):
             from sagemaker.mlops.local.pipeline_entities import _LocalPipeline
 
-            from pipelines.compile import compile_pipeline
+            from pipelines.define.compile import compile_pipeline
 
             s3 = LocalS3(Path(work) / "s3")
             client = LocalJobClient(

@@ -20,7 +20,7 @@ from typing import Any
 
 from pipelines.local.jobs import AlgorithmError, Job, JobFailed
 from pipelines.local.processes import run_streamed
-from steps.train.entry import count_gpus
+from steps.train.job.entry import count_gpus
 
 HOST = "algo-1"
 ENTRY_NAME = "cvl_entry.py"  # where the build context carries the entry point (see Dockerfile.template)

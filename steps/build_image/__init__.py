@@ -1,14 +1,3 @@
-"""The BuildImage step: pack the example's context, build and push its image with CodeBuild."""
+"""The BuildImage step: `factory` builds the SDK step; `job/` is what runs inside it (and in `pipelines.build`)."""
 
-__all__ = [
-    "codebuild",
-    "container",
-    "context",
-    "dockerfile",
-    "dockerignore",
-    "ecr",
-    "facts",
-    "factory",
-    "iam",
-    "logic",
-]
+__all__ = ["factory", "job"]

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from configs import DeployTarget
-from steps.common.processing import container_step
+from steps.sdk.processing import container_step
 
 STEP_NAME = "BuildImage"
 PROPERTY_FILE = "BuildResult"
@@ -44,7 +44,7 @@ def build_image_step(
         name=STEP_NAME,
         display_name="Build training image",
         description="Build the example's image in CodeBuild, tagged by the build context's content hash",
-        module="steps.build_image.container",
+        module="steps.build_image.job.container",
         arguments=["--context-uri", context_uri, "--context-digest", context_digest],
         bundle_uri=bundle_uri,
         target=target,

@@ -1,6 +1,6 @@
-"""Code shared by every step: the AWS session factory and the processing-step plumbing.
+"""Code every step's job shares (and the laptop too): the AWS session factory, tags, roles, permissions.
 
-Subpackage `__init__`s import nothing, so a step's container imports only what it uses.
+Stdlib and boto3 only, Python 3.9: it ships into the processing jobs whole.
 """
 
-__all__ = ["aws", "bundle", "processing", "s3", "sdk"]
+__all__ = ["aws", "messages", "permissions", "roles", "s3", "tags"]

@@ -1,3 +1,3 @@
-"""The Preflight step: checks that catch quota, region, role and ECR problems before anything costs money."""
+"""The Preflight step: `factory` builds the SDK step; `job/` is what runs inside it (and on the laptop)."""
 
-__all__ = ["base", "checks", "container", "factory", "iam", "quota", "report", "storage"]
+__all__ = ["factory", "job"]

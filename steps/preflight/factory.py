@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from configs import DeployTarget
-from steps.common.processing import container_step
+from steps.sdk.processing import container_step
 
 STEP_NAME = "Preflight"
 # The execution's values, not the preset's defaults: Studio, schedules and `run --set` change them.
@@ -41,7 +41,7 @@ def preflight_step(
         name=STEP_NAME,
         display_name="Preflight checks",
         description="Quota for the training instance, bucket region, role trust and permissions, ECR access",
-        module="steps.preflight.container",
+        module="steps.preflight.job.container",
         arguments=arguments,
         bundle_uri=bundle_uri,
         target=target,

@@ -1,3 +1,3 @@
-"""The Train step: its TrainingStep factory, its parameters, and the entry point baked into the image."""
+"""The Train step: its TrainingStep factory, its parameters and overrides; `job/` is the image's entry point."""
 
-__all__ = ["entry", "factory", "parameters"]
+__all__ = ["factory", "job", "overrides", "parameters"]

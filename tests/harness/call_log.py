@@ -31,7 +31,11 @@ _OURS = tuple(str(ROOT / package) + "/" for package in ("configs", "steps", "pip
 # hands it: the training entry point and the processing containers' entry modules.
 _JOB_ONLY = frozenset(
     str(ROOT / path)
-    for path in ("steps/train/entry.py", "steps/preflight/container.py", "steps/build_image/container.py")
+    for path in (
+        "steps/train/job/entry.py",
+        "steps/preflight/job/container.py",
+        "steps/build_image/job/container.py",
+    )
 )
 _ROLE_PRINCIPALS = {
     permissions.EXECUTION_ROLE_NAME: permissions.EXECUTION,

@@ -12,8 +12,8 @@ from typing import Any
 
 import boto3
 
-from pipelines import bootstrap
-from pipelines.policies import EXECUTION_POLICY_NAME, execution_policy
+from pipelines.deploy.account import bootstrap
+from pipelines.deploy.policies import EXECUTION_POLICY_NAME, execution_policy
 from steps.common import permissions
 from steps.common.aws import aws_session
 from tests.harness import iam_simulator, quotas
@@ -56,7 +56,7 @@ def ready_account(role_arn: str, bucket: str, region: str = "us-east-1") -> None
     """Bootstrap `bucket` in `region` and the roles with the real bootstrap, and give the caller its grants."""
     install()
     role_name = role_arn.rsplit("/", 1)[-1]
-    bootstrap.bootstrap(aws_session(region), region, bucket, role_name)
+    bootstrap(aws_session(region), region, bucket, role_name)
     iam = boto3.client("iam", region_name=region)
     iam.create_user(UserName=CALLER_NAME)
     iam.put_user_policy(

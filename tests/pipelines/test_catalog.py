@@ -19,7 +19,7 @@ def _example(root: Path, folder: str, text: str) -> Path:
 
 
 def test_bundled_nanogpt_is_discovered_with_its_config_presets():
-    root = Path(catalog.__file__).resolve().parent.parent / "examples"
+    root = Path(catalog.__file__).resolve().parents[2] / "examples"
     examples = catalog.discover(root)
     assert "nanogpt" in examples
     offers = catalog.offers_of(examples["nanogpt"]).offered

@@ -12,7 +12,8 @@ import boto3
 import pytest
 from cfnlint.api import lint_file
 
-from pipelines import cloudformation, upsert
+from pipelines import upsert
+from pipelines.deploy import cloudformation
 from tests.conftest import BUCKET, REGION, ROLE_ARN
 from tests.harness.network import no_network
 from tests.pipelines.test_upsert import account  # noqa: F401  (the fixture: preflight passes)
@@ -147,7 +148,7 @@ def test_schedules_are_not_part_of_a_template(capsys) -> None:
 
 def test_a_shell_variable_in_a_definition_survives_fn_sub() -> None:
     from configs import Example, Preset, resolve_target
-    from pipelines.compile import compile_pipeline
+    from pipelines.define.compile import compile_pipeline
 
     target = resolve_target(region=REGION, role_arn=ROLE_ARN, bucket=BUCKET)
     example = Example(name="nanogpt", path=Path(__file__).resolve().parents[2] / "examples" / "nanogpt")

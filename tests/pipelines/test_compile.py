@@ -8,7 +8,8 @@ import pytest
 
 from configs import BadInput, resolve_target
 from pipelines import catalog
-from pipelines.compile import compile_pipeline, pipeline_name
+from pipelines.define.compile import compile_pipeline
+from pipelines.define.names import pipeline_name
 from tests.conftest import BUCKET, REGION, ROLE_ARN
 from tests.harness.network import no_network
 

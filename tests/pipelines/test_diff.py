@@ -4,8 +4,9 @@ import boto3
 
 from configs import examples_root, resolve_target
 from pipelines import catalog, upsert
-from pipelines.compile import compile_staged, stage
-from pipelines.diff import definition_changes
+from pipelines.define.compile import compile_staged
+from pipelines.define.diff import definition_changes
+from pipelines.define.staging import stage
 from tests.conftest import BUCKET, REGION, ROLE_ARN
 from tests.pipelines.test_fingerprint import PIPELINE, account, examples  # noqa: F401 (fixtures)
 

@@ -6,8 +6,8 @@ import pytest
 
 from configs import Prepare
 from pipelines import catalog
-from pipelines.discovery.derive import derive_presets
-from pipelines.discovery.tree import load_example
+from pipelines.catalog.derive import derive_presets
+from pipelines.catalog.tree import load_example
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cvl_repo" / "examples"
 

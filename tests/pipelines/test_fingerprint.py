@@ -11,8 +11,9 @@ import pytest
 
 from configs import resolve_target
 from pipelines import catalog, upsert
-from pipelines.compile import DESCRIPTION_LIMIT, compile_staged, stage
-from pipelines.fingerprint import current_versions, fingerprint, recorded
+from pipelines.define.compile import DESCRIPTION_LIMIT, compile_staged
+from pipelines.define.fingerprint import current_versions, fingerprint, recorded
+from pipelines.define.staging import stage
 from tests.conftest import BUCKET, REGION, ROLE_ARN
 from tests.harness import preflight_world, quotas
 
@@ -112,7 +113,7 @@ def test_a_change_to_the_step_bundle_code_is_updated(account, examples, capsys, 
     for package in ("configs", "steps", "pipelines"):
         shutil.copytree(ROOT / package, checkout / package, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "Dockerfile.template", checkout / "Dockerfile.template")
-    checks = checkout / "steps" / "preflight" / "checks.py"
+    checks = checkout / "steps" / "preflight" / "job" / "checks.py"
     checks.write_text(checks.read_text() + "\n# a change in the container code\n")
 
     done = subprocess.run(

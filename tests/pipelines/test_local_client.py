@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.cli.run_printer import Progress, format_duration
 from pipelines.local import JobFailed, LocalJobClient, LocalS3
 from pipelines.local.builtin import docker_engine
-from pipelines.progress import Progress, format_duration
 
 FAKE_DOCKER = """#!/bin/sh
 echo "$@" >> "$(dirname "$0")/calls.txt"
@@ -70,7 +70,7 @@ def build_request(client: LocalJobClient) -> dict:
             "ContainerEntrypoint": [
                 "python3",
                 "-m",
-                "steps.build_image.container",
+                "steps.build_image.job.container",
                 "--bundle",
                 "/opt/ml/processing/input/bundle",
             ],

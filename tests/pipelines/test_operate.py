@@ -231,7 +231,7 @@ def test_ctrl_c_with_a_failing_stop_still_exits_130_and_says_how_to_stop(
 ) -> None:
     from moto.sagemaker.responses import SageMakerResponse
 
-    from pipelines.progress import Progress
+    from pipelines.cli.run_printer import Progress
 
     def interrupted(self: Progress, steps: Any) -> None:
         raise KeyboardInterrupt

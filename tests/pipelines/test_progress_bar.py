@@ -3,7 +3,7 @@
 import io
 import threading
 
-from pipelines.progress_bar import Bar
+from pipelines.cli.count_bar import Bar
 
 
 class Terminal(io.StringIO):

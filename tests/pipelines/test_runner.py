@@ -14,8 +14,8 @@ import pytest
 
 from configs.nanogpt import PRESETS
 from pipelines import SageMakerRunner, upsert
-from pipelines.schedule import SCHEDULE_GROUP
-from pipelines.variants import FixedFields, apply, variant_name
+from pipelines.define.variants import FixedFields, apply, variant_name
+from pipelines.deploy.schedules import SCHEDULE_GROUP
 from tests.conftest import BUCKET, REGION, ROLE_ARN
 from tests.harness import quotas, sagemaker_pipelines
 from tests.harness.sagemaker_pipelines import Script

@@ -13,9 +13,9 @@ import boto3
 import pytest
 
 from configs import Example, Preset
-from pipelines.compile import compile_pipeline
-from pipelines.execute import execute_local
-from pipelines.progress import Progress
+from pipelines.cli.run_printer import Progress
+from pipelines.define.compile import compile_pipeline
+from pipelines.operate.start import execute_local
 from steps.train.overrides import Overrides
 from tests.conftest import REGION
 from tests.harness.moto_server import MotoServer

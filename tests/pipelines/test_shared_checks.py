@@ -3,7 +3,7 @@
 import pytest
 from botocore.exceptions import ClientError
 
-from pipelines.shared_checks import remembered_clients
+from pipelines.deploy.preflight_answers import remembered_clients
 from steps.common.aws import aws_session
 from tests.conftest import BUCKET, REGION, ROLE_ARN
 from tests.harness import preflight_world, quotas

@@ -13,7 +13,7 @@ import pytest
 
 from configs import resolve_target
 from pipelines import catalog
-from pipelines.compile import stage
+from pipelines.define.staging import stage
 from tests.harness.local_run import run_locally
 
 ROOT = Path(__file__).resolve().parents[2]

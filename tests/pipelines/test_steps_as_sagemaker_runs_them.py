@@ -99,7 +99,7 @@ def run_step(
     assert command[:2] == ["python3", "-m"]
     command[0] = sys.executable
     # SageMaker's output folders, moved under the job dir (this machine has no /opt/ml to write to).
-    if command[2] == "steps.build_image.container":
+    if command[2] == "steps.build_image.job.container":
         command += ["--result-dir", str(job_dir / "result"), "--message-file", str(job_dir / "message")]
     bundle = local["/opt/ml/processing/input/bundle"]
     env = {

@@ -79,7 +79,7 @@ def test_upsert_puts_what_the_steps_read_in_s3_and_the_build_infrastructure_in_p
     assert {
         f"{bundle_prefix}preset.json",
         f"{bundle_prefix}run.json",
-        f"{bundle_prefix}steps/preflight/container.py",
+        f"{bundle_prefix}steps/preflight/job/container.py",
     } <= keys
     s3.head_object(Bucket=BUCKET, Key=context_uri.removeprefix(f"s3://{BUCKET}/"))
     assert boto3.client("ecr", region_name=REGION).describe_repositories(repositoryNames=["cvl-nanogpt"])

@@ -8,8 +8,8 @@ import pytest
 
 from configs import resolve_target
 from pipelines import catalog
-from pipelines.compile import compile_pipeline
-from pipelines.validate import DefinitionError, validate_definition
+from pipelines.define.compile import compile_pipeline
+from pipelines.define.validate import DefinitionError, validate_definition
 from tests.conftest import BUCKET, REGION, ROLE_ARN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,8 +85,9 @@ def test_a_broken_definition_names_the_step_and_field(definition, step, change, 
 
 
 def test_upsert_refuses_a_definition_the_api_would_reject(monkeypatch, capsys, tmp_path):
-    from pipelines import deploy, upsert
-    from pipelines.compile import CompiledPipeline
+    from pipelines import upsert
+    from pipelines.define.compile import CompiledPipeline
+    from pipelines.deploy import deployer as deploy
 
     real = deploy.compile_staged
 

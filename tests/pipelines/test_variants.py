@@ -9,9 +9,10 @@ import pytest
 
 from configs import BadInput, resolve_target
 from configs.nanogpt import PRESETS
-from pipelines.catalog import resolve
-from pipelines.compile import compile_staged, stage
-from pipelines.variants import FixedFields, apply, variant_name
+from pipelines.catalog.offers import resolve
+from pipelines.define.compile import compile_staged
+from pipelines.define.staging import stage
+from pipelines.define.variants import FixedFields, apply, variant_name
 from tests.conftest import BUCKET, REGION, ROLE_ARN
 
 SMOKE = PRESETS["smoke"]

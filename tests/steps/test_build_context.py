@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from steps.build_image import context as context_module
-from steps.build_image.context import BadContext, image_tag, pack_context
-from steps.build_image.dockerignore import DockerIgnore, read_patterns
+from steps.build_image.job import context as context_module
+from steps.build_image.job.context import BadContext, image_tag, pack_context
+from steps.build_image.job.dockerignore import DockerIgnore, read_patterns
 
 DOCKERFILE = "FROM python:3.11-slim\nWORKDIR /workspace\nCOPY . .\n"
 

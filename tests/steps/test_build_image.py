@@ -17,12 +17,18 @@ from typing import Any
 import pytest
 import yaml
 
-from steps.build_image.codebuild import BuildFailed, BuildRefused, ProjectMissing, ensure_project, start_build
-from steps.build_image.context import image_tag, pack_context
-from steps.build_image.ecr import RepositoryMissing, ensure_repository, image_exists
-from steps.build_image.facts import BuildFacts
-from steps.build_image.iam import ROLE_NAME
-from steps.build_image.logic import (
+from steps.build_image.job.build_facts import BuildFacts
+from steps.build_image.job.codebuild import (
+    BuildFailed,
+    BuildRefused,
+    ProjectMissing,
+    ensure_project,
+    start_build,
+)
+from steps.build_image.job.context import image_tag, pack_context
+from steps.build_image.job.ecr import RepositoryMissing, ensure_repository, image_exists
+from steps.build_image.job.iam import ROLE_NAME
+from steps.build_image.job.image_builder import (
     BuildResult,
     ContextMissing,
     ContextRef,
@@ -32,7 +38,7 @@ from steps.build_image.logic import (
     upload_context,
 )
 from steps.common.aws import aws_session, client
-from steps.common.bundle import make_bundle
+from steps.sdk.bundle import make_bundle
 from tests.conftest import BUCKET, REGION
 from tests.harness.codebuild import FakeCodeBuild, Outcome, patched_codebuild
 from tests.harness.moto_server import ACCOUNT, MotoServer
@@ -351,8 +357,8 @@ class Block:
             raise ImportError("not in the processing image: " + name)
 
 sys.meta_path.insert(0, Block())
-sys.argv[0] = "steps.build_image.container"
-runpy.run_module("steps.build_image.container", run_name="__main__", alter_sys=True)
+sys.argv[0] = "steps.build_image.job.container"
+runpy.run_module("steps.build_image.job.container", run_name="__main__", alter_sys=True)
 """
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import json
 
-from steps.common.bundle import MANIFEST, container_sources, make_bundle
+from steps.sdk.bundle import MANIFEST, container_sources, make_bundle
 
 
 def test_bundle_is_deterministic_and_content_addressed():
@@ -20,7 +20,11 @@ def test_bundle_is_deterministic_and_content_addressed():
 
 def test_bundle_holds_the_container_code_and_not_the_sdk_side():
     names = set(container_sources())
-    assert {"steps/preflight/container.py", "steps/build_image/container.py", "steps/common/aws.py"} <= names
+    assert {
+        "steps/preflight/job/container.py",
+        "steps/build_image/job/container.py",
+        "steps/common/aws.py",
+    } <= names
     assert not any(name.endswith(("factory.py", "processing.py", "sdk.py")) for name in names)
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from steps.build_image.dockerfile import CODE_DIR, ENTRY_PATH, render_dockerfile
+from steps.build_image.job.dockerfile import CODE_DIR, ENTRY_PATH, render_dockerfile
 
 EXAMPLE = """FROM pytorch/pytorch:2.4.0-cuda12.1-cudnn9-runtime
 

@@ -91,7 +91,7 @@ def test_the_codebuild_role_may_do_what_the_buildspec_does() -> None:
 
     import yaml
 
-    from steps.build_image.codebuild import buildspec
+    from steps.build_image.job.codebuild import buildspec
 
     commands = " ".join(
         c for phase in yaml.safe_load(buildspec())["phases"].values() for c in phase["commands"]

@@ -15,12 +15,12 @@ import boto3
 import pytest
 
 from configs.nanogpt import PRESETS
-from pipelines.compile import base_facts as preflight_facts
-from steps.common.bundle import make_bundle
-from steps.preflight.base import CheckResult
-from steps.preflight.checks import exit_code, run_preflight
-from steps.preflight.quota import increase_command
-from steps.preflight.report import FAILURE_REASON_LIMIT, failure_reason
+from pipelines.define.staging import base_facts as preflight_facts
+from steps.preflight.job.check_support import CheckResult
+from steps.preflight.job.checks import exit_code, run_preflight
+from steps.preflight.job.quota import increase_command
+from steps.preflight.job.report import FAILURE_REASON_LIMIT, failure_reason
+from steps.sdk.bundle import make_bundle
 from tests.conftest import BUCKET, REGION, ROLE_ARN
 from tests.harness import faults, preflight_world
 from tests.harness.moto_server import ACCOUNT, MotoServer
@@ -370,7 +370,7 @@ BLOCK_SDK = textwrap.dedent(
             if name.split(".")[0] in {"sagemaker", "pydantic", "configs", "pipelines"}:
                 raise ImportError(f"the processing image has no {name}")
     sys.meta_path.insert(0, Block())
-    runpy.run_module("steps.preflight.container", run_name="__main__", alter_sys=True)
+    runpy.run_module("steps.preflight.job.container", run_name="__main__", alter_sys=True)
     """
 )
 

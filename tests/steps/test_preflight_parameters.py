@@ -11,9 +11,10 @@ import pytest
 
 from configs import resolve_target
 from configs.nanogpt import PRESETS
-from pipelines.catalog import resolve
-from pipelines.compile import base_facts, compile_pipeline
-from steps.preflight.quota import increase_command
+from pipelines.catalog.offers import resolve
+from pipelines.define.compile import compile_pipeline
+from pipelines.define.staging import base_facts
+from steps.preflight.job.quota import increase_command
 from tests.conftest import BUCKET, REGION, ROLE_ARN
 from tests.harness import preflight_world
 from tests.harness.moto_server import MotoServer

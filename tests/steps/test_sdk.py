@@ -9,8 +9,8 @@ import pytest
 
 from configs import resolve_target
 from pipelines import catalog
-from pipelines.compile import compile_pipeline
-from steps.common.sdk import patch_sdk, sdk_environment
+from pipelines.define.compile import compile_pipeline
+from steps.sdk.offline import patch_sdk, sdk_environment
 from tests.conftest import BUCKET, REGION, ROLE_ARN
 from tests.harness.network import no_network
 
@@ -40,7 +40,7 @@ def test_compiling_without_the_patches_gives_the_same_definition(monkeypatch: py
 
     monkeypatch.setattr(steps, "LocalSagemakerClient", LocalSagemakerClient)
     monkeypatch.setattr(common_utils, "_botocore_resolver", common_utils._botocore_resolver.__wrapped__)
-    monkeypatch.setattr("steps.common.sdk.patch_sdk", lambda: None)
+    monkeypatch.setattr("steps.sdk.offline.patch_sdk", lambda: None)
     unpatched = compile_pipeline(example, "smoke", preset, target)
     assert unpatched.definition == patched.definition
     patch_sdk()

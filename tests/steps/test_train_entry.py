@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from steps.train import entry
+from steps.train.job import entry
 
 ENTRY = Path(entry.__file__)
 

@@ -20,7 +20,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from steps.train import entry
+from steps.train.job import entry
 from tests.conftest import REGION
 from tests.harness.moto_server import MotoServer
 from tests.steps.test_train_entry import Tree, preset

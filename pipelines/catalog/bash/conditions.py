@@ -1,0 +1,125 @@
+"""Bash test expressions (`[ ... ]`, `[[ ... ]]`, `test`) evaluated as far as they can be known here.
+
+A test for a missing file inside the example folder (`[ ! -f "$SCRIPT_DIR/data/x.bin" ]`) is a
+`Guard`: the commands it guards prepare that file, so they become a prepare step that runs when it is
+missing. Host paths are taken as absent (a fresh machine); unknown values make the verdict None.
+"""
+
+from __future__ import annotations
+
+import operator
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+from pipelines.catalog.bash.lexer import Lit
+from pipelines.catalog.bash.parser import AndOr, Case, Function, Group, If, Loop, Node, Pipeline, Simple
+from pipelines.catalog.bash.words import UNKNOWN, known, secrets_in
+
+_FILE_TESTS = frozenset({"-f", "-e", "-d", "-s", "-x", "-r", "-w", "-L", "-h", "-a"})
+_NUMERIC = {
+    "-eq": operator.eq,
+    "-ne": operator.ne,
+    "-gt": operator.gt,
+    "-ge": operator.ge,
+    "-lt": operator.lt,
+    "-le": operator.le,
+}
+
+Verdict = bool | None
+
+
+class Guard(NamedTuple):
+    """A test that a file of the example folder is missing; `path` is absolute."""
+
+    path: str
+
+
+def evaluate(argv: list[str], cwd: str, example_dir: Path) -> Verdict | Guard:
+    """The verdict of a test command's fields."""
+    args = list(argv)
+    if args[0] in ("true", "false"):
+        return args[0] == "true"
+    if args[0] == "!":
+        inner = evaluate(args[1:], cwd, example_dir) if len(args) > 1 else None
+        return None if inner is None or isinstance(inner, Guard) else not inner
+    args = args[1:]
+    if args and args[-1] in ("]", "]]"):
+        args = args[:-1]
+    return _expression(args, cwd, example_dir)
+
+
+def _expression(args: list[str], cwd: str, example_dir: Path) -> Verdict | Guard:
+    for joiner in ("||", "-o", "&&", "-a"):
+        if joiner in args and not (joiner == "-a" and args.index(joiner) == 0):
+            position = args.index(joiner)
+            left = _expression(args[:position], cwd, example_dir)
+            right = _expression(args[position + 1 :], cwd, example_dir)
+            left = None if isinstance(left, Guard) else left
+            right = None if isinstance(right, Guard) else right
+            if joiner in ("||", "-o"):
+                return True if True in (left, right) else (None if None in (left, right) else False)
+            return False if False in (left, right) else (None if None in (left, right) else True)
+    negated = bool(args) and args[0] == "!"
+    if negated:
+        args = args[1:]
+    verdict = _primary(args, cwd, example_dir, negated)
+    if isinstance(verdict, Guard) or verdict is None:
+        return verdict
+    return not verdict if negated else verdict
+
+
+def _primary(args: list[str], cwd: str, example_dir: Path, negated: bool) -> Verdict | Guard:
+    if len(args) == 1:
+        return _non_empty(args[0])
+    if len(args) == 2 and args[0] in ("-n", "-z"):
+        present = _non_empty(args[1])
+        return None if present is None else (present if args[0] == "-n" else not present)
+    if len(args) == 2 and args[0] in _FILE_TESTS:
+        if not known(args[1]) or UNKNOWN in cwd:
+            return None
+        path = os.path.normpath(os.path.join(cwd, args[1]))
+        inside = Path(path).is_relative_to(example_dir)
+        if negated and inside and args[0] in ("-f", "-e", "-d", "-s"):
+            return Guard(path)
+        return inside and os.path.exists(path)
+    if len(args) == 3:
+        left, op, right = args
+        if not (known(left) and known(right)):
+            return None
+        if op in ("=", "=="):
+            return left == right
+        if op == "!=":
+            return left != right
+        if op in _NUMERIC and left.lstrip("-").isdigit() and right.lstrip("-").isdigit():
+            return bool(_NUMERIC[op](int(left), int(right)))
+    return None
+
+
+def _non_empty(value: str) -> Verdict:
+    if secrets_in(value):
+        return True  # a host secret the script forwards: taken as set, so its forwarding is seen
+    return None if not known(value) else value != ""
+
+
+def mentions_docker_run(nodes: tuple[Node, ...]) -> bool:
+    """True when `nodes` contain a command naming `docker` or a sibling `.sh` script (syntactically)."""
+    for node in nodes:
+        if isinstance(node, Simple):
+            texts = [part.text for token in node.words for part in token.parts if isinstance(part, Lit)]
+            if any(text == "docker" or text.endswith(".sh") for text in texts):
+                return True
+        elif isinstance(node, AndOr):
+            if mentions_docker_run((node.left, node.right)):
+                return True
+        elif isinstance(node, Pipeline | Group | Function | Loop):
+            children = node.commands if isinstance(node, Pipeline) else node.body
+            if mentions_docker_run(children):
+                return True
+        elif isinstance(node, If):
+            bodies = [body for _, body in node.branches] + [node.orelse]
+            if any(mentions_docker_run(body) for body in bodies):
+                return True
+        elif isinstance(node, Case) and any(mentions_docker_run(body) for _, body in node.arms):
+            return True
+    return False

@@ -1,0 +1,20 @@
+"""Pipeline names: `cvl-<example>-<preset>`, as SageMaker accepts them."""
+
+from __future__ import annotations
+
+import re
+
+from configs import BadInput
+
+PIPELINE_PREFIX = "cvl-"
+_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
+
+
+def pipeline_name(example: str, preset: str) -> str:
+    """`cvl-<example>-<preset>`, with characters SageMaker rejects in pipeline names made `-`."""
+    name = re.sub(r"[^a-zA-Z0-9-]+", "-", f"{PIPELINE_PREFIX}{example}-{preset}").strip("-")
+    if not _NAME_PATTERN.match(name):
+        raise BadInput(
+            f"pipeline name {name!r} is not valid for SageMaker: shorten the example or preset name"
+        )
+    return name

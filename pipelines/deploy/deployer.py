@@ -1,0 +1,306 @@
+"""Deploying pipelines: which ones the flags select, the preflight gate, the uploads, and the upsert.
+
+`upsert` and `run` both deploy through here. The AWS preparation (preflight, build infrastructure,
+step bundle, build context) needs no SDK and runs on threads while the SDK loads and compiles; the
+create/update/unchanged decision and every other pipelines call go through `PipelineApi`.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from configs import BadInput
+from pipelines import catalog
+from pipelines.cli.count_bar import Bar
+from pipelines.define.compile import CompiledPipeline, compile_staged
+from pipelines.define.staging import Staged
+from pipelines.define.validate import validate_definition
+from steps.build_image.job.image_builder import SharedInfrastructure
+from steps.train.overrides import Overrides
+
+_IO_THREADS = 8  # AWS calls of different pipelines overlap; botocore's pool keeps 10 connections a client
+_PER_COMPILER = 8
+_WORKER_SESSION: Any = None
+
+
+class Deployed(NamedTuple):
+    """What happened to one pipeline: `created`, `updated`, `unchanged`, `written` (dry run), `failed`,
+    or `would create`/`would update` (`--diff --dry-run`), with its definition's digest, a detail (the
+    fixes when failed, the file when written, the schedule), its ARN (empty unless it exists in
+    SageMaker) and, with `--diff`, what an update changes (`pipelines.define.diff`)."""
+
+    pipeline: str
+    action: str
+    digest: str
+    detail: str = ""
+    arn: str = ""
+    changes: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """The outcome as JSON-ready data."""
+        return self._asdict()
+
+
+def selected(root: Path, example: str | None, preset: str | None, every: bool) -> catalog.Pairs:
+    """The (example, preset name, preset) triples the flags ask for, and the examples `--all` skips
+    (unreadable, with the reason); `BadInput` when they ask for none.
+
+    With `--all`, `--example` narrows to one example and `--preset` to one preset name.
+    """
+    if every:
+        chosen = catalog.all_pairs(root, only=example)
+        if preset:
+            chosen = chosen._replace(pairs=[pair for pair in chosen.pairs if pair[1] == preset])
+            if not chosen.pairs:
+                raise BadInput(f"--all --preset {preset}: no example has a preset named {preset!r}")
+        return chosen
+    if not example or not preset:
+        raise BadInput("say which pipeline: --example E --preset P, or --all")
+    found, chosen_preset = catalog.resolve(root, example, preset)
+    return catalog.Pairs([(found, preset, chosen_preset)], [])
+
+
+def write_definition(compiled: CompiledPipeline, out_dir: Path) -> Path:
+    """Write the definition that would be upserted to `out_dir/<pipeline>.json` (pretty, sorted keys)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{compiled.name}.json"
+    path.write_text(json.dumps(json.loads(compiled.definition), indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def preflight_gate(
+    session: Any, staged: Staged, overrides: Overrides | None = None, clients: dict[str, Any] | None = None
+) -> str:
+    """Run the preflight checks for the preset as this execution runs it (with `overrides` applied);
+    print the table to stderr and return the fixes when one failed, else ""."""
+    from steps.preflight.job.checks import run_preflight
+    from steps.preflight.job.prices import estimate_preset
+    from steps.preflight.job.report import failure_reason, format_table
+
+    preset = overrides.applied_to(staged.preset) if overrides else staged.preset
+    facts = json.loads(staged.bundle.files["run.json"])
+    results = run_preflight(preset, facts, session, clients=clients)
+    # One write per line: pipelines are prepared on threads, and print() writes the newline apart.
+    sys.stderr.write(f"{staged.name}: {estimate_preset(preset.model_dump()).line()}\n")
+    if any(result.status == "fail" for result in results):
+        print(f"{staged.name}: preflight failed\n{format_table(results)}", file=sys.stderr)
+        return failure_reason(results)
+    return ""
+
+
+def prepare(
+    session: Any,
+    staged: Staged,
+    *,
+    preflight: bool = True,
+    overrides: Overrides | None = None,
+    clients: dict[str, Any] | None = None,
+    infrastructure: SharedInfrastructure | None = None,
+) -> str:
+    """Everything before the pipeline itself, none of it needing the SDK: the preflight checks, then the
+    build infrastructure and the uploads. Returns the failed checks' fixes; nothing is created then.
+
+    `infrastructure` shares the project and repository set-up among the pipelines of one upsert."""
+    from pipelines.deploy.uploads import ensure_bundle
+    from steps.build_image.job.image_builder import ensure_infrastructure, upload_context
+
+    if preflight:
+        failed = preflight_gate(session, staged, overrides, clients)
+        if failed:
+            return failed
+    if staged.image_uri is None:  # a given image needs no build: no project, no context
+        if infrastructure is not None:
+            infrastructure.ensure(session, staged.build)
+        else:
+            ensure_infrastructure(session, staged.build)
+    ensure_bundle(session, staged.bundle, staged.target.bucket)
+    if staged.image_uri is None:
+        upload_context(session, staged.build, staged.context)
+    return ""
+
+
+def compile_and_validate(staged: Staged, boto_session: Any | None = None) -> CompiledPipeline:
+    """Compile a staged preset and check every step against the SageMaker API model."""
+    compiled = compile_staged(staged, boto_session=boto_session)
+    client = compiled.pipeline.sagemaker_session.sagemaker_client
+    validate_definition(compiled.definition, client.meta.service_model)
+    return compiled
+
+
+def dry_run(staged: list[Staged], out_dir: Path) -> list[Deployed]:
+    """Compile and validate without any network call; write each definition to `out_dir`."""
+    outcomes = []
+    for pipeline in (compile_and_validate(s) for s in staged):
+        path = write_definition(pipeline, out_dir)
+        outcomes.append(Deployed(pipeline.name, "written", pipeline.digest, str(path)))
+    return outcomes
+
+
+def deploy(
+    staged: list[Staged],
+    region: str,
+    *,
+    preflight: bool = True,
+    schedule: str | None = None,
+    overrides: Overrides | None = None,
+    force: bool = False,
+    diff: bool = False,
+    send: bool = True,
+    progress: Bar | None = None,
+) -> list[Deployed]:
+    """Upsert staged pipelines, and put their schedule right when `schedule` is given.
+
+    A pipeline whose deployed fingerprint matches is `unchanged` without loading the SDK (its uploads
+    are confirmed; nothing else is sent). The rest take the full path: the AWS preparation runs on
+    threads while the SDK compiles (in a process pool when many changed), then their create/update calls
+    overlap. `overrides` (one pipeline, from `run`) are applied to what preflight checks; `run` and
+    `force` always take the full path. `diff` says what each update changes; without `send` nothing is
+    uploaded, created or updated (deployed pipelines are only read). `progress` counts pipelines done.
+    """
+    from pipelines.deploy.pipeline_api import PipelineApi
+    from steps.common.aws import aws_session
+
+    aws = aws_session(region)  # boto3 sessions are not thread-safe: one for the workers, one for the SDK
+    client = PipelineApi.of(aws)
+    progress = progress or Bar(len(staged), enabled=False)
+    outcomes = {} if force or overrides is not None else _unchanged(aws, client, staged)
+    progress.advance(len(outcomes), "unchanged")
+    changed = [s for s in staged if s.name not in outcomes]
+    if changed:
+        publish = partial(client.publish, send=send, diff=diff)
+        outcomes |= _full_path(
+            aws,
+            publish,
+            changed,
+            region,
+            send=send,
+            preflight=preflight,
+            overrides=overrides,
+            progress=progress,
+        )
+    if schedule:
+        outcomes = _scheduled(aws, outcomes, schedule, {s.name: s.target.role_arn for s in staged})
+    return [outcomes[s.name] for s in staged]
+
+
+def _unchanged(aws: Any, client: Any, staged: list[Staged]) -> dict[str, Deployed]:
+    """The pipelines whose deployed fingerprint matches and whose uploads are still in S3."""
+    from pipelines.define.fingerprint import fingerprint, recorded
+
+    deployed = client.summaries_of([s.name for s in staged])
+    matches = {}
+    for s in staged:
+        summary = deployed.get(s.name)
+        mark = recorded(summary.description) if summary else None
+        if summary and mark and mark.inputs == fingerprint(s):
+            matches[s.name] = Deployed(s.name, "unchanged", mark.definition, "", summary.arn)
+    from steps.common.aws import client as aws_client
+
+    candidates = [s for s in staged if s.name in matches]
+    s3 = aws_client(aws, "s3")  # clients are thread-safe; making them from one session on threads is not
+    with ThreadPoolExecutor(max_workers=_IO_THREADS) as pool:
+        there = list(pool.map(lambda s: _uploads_there(s3, s), candidates))
+    return {s.name: matches[s.name] for s, present in zip(candidates, there, strict=True) if present}
+
+
+def _uploads_there(s3: Any, staged: Staged) -> bool:
+    """Whether the step bundle and build context the pipeline points at are still in S3."""
+    from steps.common.s3 import object_exists
+    from steps.sdk.bundle import MANIFEST
+
+    bucket = staged.target.bucket
+    return object_exists(s3, bucket, f"{staged.bundle.key_prefix}/{MANIFEST}") and object_exists(
+        s3, bucket, staged.build.context_key(staged.context.digest)
+    )
+
+
+def _full_path(
+    aws: Any,
+    publish: Callable[[CompiledPipeline], Any],
+    staged: list[Staged],
+    region: str,
+    *,
+    send: bool,
+    preflight: bool,
+    overrides: Overrides | None,
+    progress: Bar,
+) -> dict[str, Deployed]:
+    """Prepare (threads; not when nothing is to be sent) while compiling (here, or in a process pool),
+    then publish (threads)."""
+    from pipelines.deploy.preflight_answers import remembered_clients
+    from steps.common.aws import aws_session
+
+    shared = remembered_clients(aws) if len(staged) > 1 else None  # each shared check once per upsert
+    infrastructure = SharedInfrastructure()  # the project once, each repository once
+    with ThreadPoolExecutor(max_workers=_IO_THREADS) as pool:
+        prepared = {
+            s.name: pool.submit(
+                prepare,
+                aws,
+                s,
+                preflight=preflight,
+                overrides=overrides,
+                clients=shared,
+                infrastructure=infrastructure,
+            )
+            for s in staged
+            if send
+        }
+        workers = _pool_size(len(staged))
+        if workers > 1:
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as compilers:
+                compiled = list(compilers.map(compile_detached, staged, chunksize=4))
+        else:
+            compiled = [compile_and_validate(s, aws_session(region)) for s in staged]
+        failures = {name: future.result() for name, future in prepared.items()}
+
+        def one(pipeline: CompiledPipeline) -> Deployed:
+            if failures.get(pipeline.name):
+                outcome = Deployed(pipeline.name, "failed", pipeline.digest, failures[pipeline.name])
+            else:
+                done = publish(pipeline)
+                outcome = Deployed(pipeline.name, done.action, pipeline.digest, "", done.arn, done.changes)
+            progress.advance(1, pipeline.name)
+            return outcome
+
+        return {outcome.pipeline: outcome for outcome in pool.map(one, compiled)}
+
+
+def _pool_size(changed: int) -> int:
+    """Compiler processes: one per core, but only when each gets enough pipelines to repay its own SDK
+    import (~3 s of CPU, against ~0.3 s a compile)."""
+    return max(1, min(os.cpu_count() or 1, changed // _PER_COMPILER))
+
+
+def compile_detached(staged: Staged) -> CompiledPipeline:
+    """Compile and validate in a pool worker; the SDK object stays behind (it does not pickle)."""
+    from steps.common.aws import aws_session
+
+    global _WORKER_SESSION
+    if _WORKER_SESSION is None:
+        _WORKER_SESSION = aws_session(staged.target.region)
+    return compile_and_validate(staged, _WORKER_SESSION)._replace(pipeline=None)
+
+
+def _scheduled(
+    aws: Any, outcomes: dict[str, Deployed], schedule: str, roles: dict[str, str]
+) -> dict[str, Deployed]:
+    from pipelines.deploy.schedules import ensure_schedule
+
+    def put(outcome: Deployed) -> Deployed:
+        if outcome.action == "failed":
+            return outcome
+        return outcome._replace(
+            detail=ensure_schedule(aws, outcome.pipeline, outcome.arn, schedule, roles[outcome.pipeline])
+        )
+
+    with ThreadPoolExecutor(max_workers=_IO_THREADS) as pool:
+        return {outcome.pipeline: outcome for outcome in pool.map(put, outcomes.values())}

@@ -1,0 +1,114 @@
+"""Executions as a user sees them: recent ones of our pipelines, one found by its ARN or short id.
+
+Used by `pipelines.status`, `pipelines.stop`, `run --retry` and the runner's job methods. Every call
+goes through `ExecutionApi`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+from configs import BadInput
+from pipelines.deploy.pipeline_api import PipelineApi
+from pipelines.operate.execution_api import ExecutionApi
+from steps.common.messages import one_line
+
+_ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:pipeline/([^/]+)/execution/([a-z0-9]+)$")
+_SHORT_ID = re.compile(r"^[a-z0-9]{1,64}$")
+RUNNING = frozenset({"Executing", "Stopping"})
+
+
+class ExecutionSummary(NamedTuple):
+    """One execution: its ARN, pipeline, short id, status, start, duration so far, failure reason."""
+
+    arn: str
+    pipeline: str
+    execution_id: str
+    status: str
+    started: datetime | None
+    duration_seconds: float | None
+    failure_reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready data (times as ISO 8601)."""
+        return self._asdict() | {"started": self.started.isoformat() if self.started else None}
+
+
+def split_arn(arn: str) -> tuple[str, str]:
+    """(pipeline name, execution id) of an execution ARN; `BadInput` when it is not one."""
+    found = _ARN.match(arn)
+    if not found:
+        raise BadInput(
+            f"{arn!r} is not a pipeline execution ARN "
+            "(arn:aws:sagemaker:<region>:<account>:pipeline/<name>/execution/<id>) or short id"
+        )
+    return found.group(1), found.group(2)
+
+
+def summarize(client: ExecutionApi, arn: str) -> ExecutionSummary:
+    """An execution's summary from DescribePipelineExecution (which has its last change time)."""
+    described = client.describe_execution(arn)
+    pipeline, execution_id = split_arn(arn)
+    status = str(described.get("PipelineExecutionStatus", ""))
+    started = described.get("CreationTime")
+    ended = datetime.now(UTC) if status in RUNNING else described.get("LastModifiedTime")
+    duration = (ended - started).total_seconds() if started and ended else None
+    return ExecutionSummary(
+        arn=arn,
+        pipeline=pipeline,
+        execution_id=execution_id,
+        status=status,
+        started=started,
+        duration_seconds=duration,
+        failure_reason=one_line(str(described.get("FailureReason") or "")),
+    )
+
+
+def recent(
+    client: ExecutionApi,
+    pipelines: list[str] | None = None,
+    *,
+    max_results: int = 20,
+    status_filter: str | None = None,
+) -> list[ExecutionSummary]:
+    """The newest executions of `pipelines` (default: every cvl-* pipeline), newest first."""
+    names = pipelines if pipelines is not None else PipelineApi(client.sagemaker).pipeline_names()
+    arns = [
+        (summary.get("StartTime"), str(summary["PipelineExecutionArn"]))
+        for name in names
+        for summary in client.executions(name, max_results)
+        if status_filter is None or summary.get("PipelineExecutionStatus") == status_filter
+    ]
+    newest = sorted(arns, key=lambda item: item[0] or datetime.min.replace(tzinfo=UTC), reverse=True)
+    return [summarize(client, arn) for _, arn in newest[:max_results]]
+
+
+def find_execution(client: ExecutionApi, job_id: str, pipeline: str | None = None) -> str:
+    """The ARN of the execution `job_id` names (its ARN, or its short id among the recent executions
+    of `pipeline`, default every cvl-* pipeline); `BadInput` when none matches."""
+    if job_id.startswith("arn:"):
+        split_arn(job_id)
+        return job_id
+    if not _SHORT_ID.match(job_id):
+        raise BadInput(f"{job_id!r} is neither an execution ARN nor a short execution id (e.g. 4f1jiq2kmx9b)")
+    names = [pipeline] if pipeline else PipelineApi(client.sagemaker).pipeline_names()
+    for name in names:
+        for summary in client.executions(name, 100):
+            if str(summary["PipelineExecutionArn"]).endswith(f"/execution/{job_id}"):
+                return str(summary["PipelineExecutionArn"])
+    where = pipeline or "any cvl-* pipeline"
+    raise BadInput(f"no execution {job_id} among the recent executions of {where}: pass its full ARN")
+
+
+def stop_execution(client: ExecutionApi, arn: str) -> str:
+    """Stop an execution and its running training job; returns what happened, in a few words."""
+    from pipelines.operate.follow import TERMINAL, training_job_of
+
+    status = str(client.describe_execution(arn).get("PipelineExecutionStatus", ""))
+    if status in TERMINAL:
+        return f"already {status}: nothing to stop"
+    job = training_job_of(client.steps(arn))
+    client.stop(arn, job)
+    return "stopping" + (f" (and training job {job})" if job else "")

@@ -1,0 +1,123 @@
+"""Follow a SageMaker pipeline execution from the terminal: step states, every host's training log, stop.
+
+Polls `ListPipelineExecutionSteps` and `DescribePipelineExecution`; once the Train step names its
+training job, reads the job's CloudWatch streams (`/aws/sagemaker/TrainingJobs`, one stream per host:
+`<job>/algo-1-...`, `<job>/algo-2-...`). Ctrl-C stops the execution and the running training job.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
+
+from pipelines.cli.aws_errors import explain
+from pipelines.cli.command import this_python
+from pipelines.cli.run_printer import Progress
+from pipelines.operate.execution_api import ExecutionApi
+from steps.common.messages import one_line
+
+LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+TERMINAL = frozenset({"Succeeded", "Failed", "Stopped", "CompletedWithFailures"})
+
+
+def training_job_of(steps: list[dict[str, Any]]) -> str | None:
+    """The name of the training job of the (last started) training step, once SageMaker names it."""
+    for step in steps:
+        arn = (step.get("Metadata") or {}).get("TrainingJob", {}).get("Arn")
+        if arn:
+            return str(arn).rsplit("/", 1)[-1]
+    return None
+
+
+class LogFollower:
+    """Prints the new events of every CloudWatch stream of one training job, marked with its host."""
+
+    def __init__(self, logs: Any, job: str, progress: Progress) -> None:
+        self.logs, self.job, self.progress = logs, job, progress
+        self.tokens: dict[str, str | None] = {}
+
+    def poll(self) -> None:
+        """Print what each host logged since the last poll."""
+        try:
+            streams = self.logs.describe_log_streams(
+                logGroupName=LOG_GROUP, logStreamNamePrefix=f"{self.job}/"
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return  # the job has not logged yet
+            raise
+        for stream in sorted(s["logStreamName"] for s in streams.get("logStreams", [])):
+            host = stream.split("/", 1)[1].rsplit("-", 1)[0]
+            while True:
+                request: dict[str, Any] = {
+                    "logGroupName": LOG_GROUP,
+                    "logStreamName": stream,
+                    "startFromHead": True,
+                }
+                if self.tokens.get(stream):
+                    request["nextToken"] = self.tokens[stream]
+                page = self.logs.get_log_events(**request)
+                for event in page.get("events", []):
+                    self.progress.log(event["message"].rstrip("\n"), host)
+                if page.get("nextForwardToken") in (None, self.tokens.get(stream)):
+                    break
+                self.tokens[stream] = page["nextForwardToken"]
+                if not page.get("events"):
+                    break
+
+
+def follow(
+    pipelines: ExecutionApi,
+    logs: Any,
+    arn: str,
+    progress: Progress,
+    *,
+    poll_seconds: float,
+    sleep: Callable[[float], None] = time.sleep,
+    stop_on_interrupt: bool = True,
+) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
+    """Print the execution's progress until it ends; returns its description, steps and training job.
+
+    A KeyboardInterrupt stops the execution (and its training job) unless `stop_on_interrupt` is False
+    (someone only watching), and propagates.
+    """
+    job: str | None = None
+    follower: LogFollower | None = None
+    try:
+        while True:
+            described = pipelines.describe_execution(arn)
+            steps = pipelines.steps(arn)
+            progress.steps(steps)
+            job = training_job_of(steps) or job
+            if job is not None and follower is None:
+                follower = LogFollower(logs, job, progress)
+            if follower is not None:
+                follower.poll()
+            if described["PipelineExecutionStatus"] in TERMINAL:
+                return described, steps, job
+            sleep(poll_seconds)
+    except KeyboardInterrupt:
+        if not stop_on_interrupt:
+            raise
+        progress.say(
+            f"interrupted: stopping the execution {arn}" + (f" and training job {job}" if job else "")
+        )
+        try:
+            pipelines.stop(arn, job)
+        except (ClientError, BotoCoreError, ResponseParserError) as error:
+            # Still exit 130, but say the run may be alive and how to stop it: one line, no markup.
+            reason = explain(error) if isinstance(error, ClientError) else one_line(str(error))
+            progress.warn(
+                f"the stop request failed ({reason}); the execution may still be running: "
+                f"stop it with {stop_command(arn)}"
+            )
+        raise
+
+
+def stop_command(arn: str) -> str:
+    """The exact command that stops an execution, with this interpreter (relative when it is nearby)."""
+    return f"{this_python()} -m pipelines.stop {arn}"

@@ -1,0 +1,89 @@
+"""The preflight checks, run together: quota, bucket, role, role permissions, ECR/CodeBuild, preset.
+
+The same code runs from the laptop (`python -m pipelines.preflight`, and before `upsert`/`run` send
+anything) and inside the Preflight processing job, so it imports only the stdlib, boto3 and `steps.*`.
+No check creates, changes or deletes anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from steps.common.aws import client
+from steps.preflight.job.check_support import CheckResult, Context, Parallel, PreflightInput, Status, guarded
+from steps.preflight.job.iam import (
+    ECR_CODEBUILD,
+    ROLE,
+    ROLE_PERMISSIONS,
+    check_ecr_codebuild,
+    check_role,
+    check_role_permissions,
+)
+from steps.preflight.job.quota import check_quota
+from steps.preflight.job.storage import BUCKET, PRESET, check_bucket, check_preset
+
+if TYPE_CHECKING:
+    from configs import Preset
+
+__all__ = ["CHECKS", "CheckResult", "PreflightInput", "exit_code", "run_checks", "run_preflight", "worst"]
+
+# In report order: a FailureReason is cut at 1024 characters, so the costliest surprises come first.
+CHECKS: tuple[tuple[str, Callable[[Context], CheckResult], str], ...] = (
+    ("quota", check_quota, "the training quota"),
+    (BUCKET, check_bucket, "the output bucket"),
+    (ROLE, check_role, "the execution role"),
+    (ROLE_PERMISSIONS, check_role_permissions, "the role's permissions"),
+    (ECR_CODEBUILD, check_ecr_codebuild, "ECR and CodeBuild permissions"),
+    (PRESET, check_preset, "the preset's S3 locations"),
+)
+SERVICES = ("s3", "iam", "sts", "service-quotas", "sagemaker")
+_SEVERITY = {"pass": 0, "warn": 1, "fail": 2}
+
+
+def run_checks(
+    spec: PreflightInput,
+    session: Any,
+    *,
+    in_step: bool = False,
+    concurrent: bool = True,
+    clients: Mapping[str, Any] | None = None,
+) -> list[CheckResult]:
+    """Run every check against `session` (a boto3 Session) and return their results in report order.
+
+    `in_step` says the principal is the execution role (inside the Preflight job) rather than the caller.
+    With `concurrent` the checks, and the independent calls within each, run on threads. `clients`
+    (one per service in SERVICES) replaces the session's: `upsert --all` shares answering ones.
+    """
+    clients = clients or {service: client(session, service) for service in SERVICES}
+    context = Context(input=spec, clients=clients, parallel=Parallel(concurrent), in_step=in_step)
+    checks = [guarded(name, check, what) for name, check, what in CHECKS]
+    return context.parallel.all([lambda check=check: check(context) for check in checks])
+
+
+def run_preflight(
+    preset: Preset | Mapping[str, Any],
+    facts: Mapping[str, Any],
+    session: Any,
+    *,
+    in_step: bool = False,
+    concurrent: bool = True,
+    clients: Mapping[str, Any] | None = None,
+) -> list[CheckResult]:
+    """Run the checks for a preset (a `Preset` or its `model_dump()`) and the run facts (`run.json` shape).
+
+    This is what `upsert` and `run` call before sending anything. Raises ValueError when the facts lack a key.
+    """
+    data = preset if isinstance(preset, Mapping) else preset.model_dump(mode="json")
+    spec = PreflightInput.from_dicts(data, facts)
+    return run_checks(spec, session, in_step=in_step, concurrent=concurrent, clients=clients)
+
+
+def worst(results: list[CheckResult]) -> Status:
+    """The most severe status among `results` (pass when empty)."""
+    return max((r.status for r in results), key=_SEVERITY.__getitem__, default="pass")
+
+
+def exit_code(results: list[CheckResult]) -> int:
+    """1 when any check failed, else 0 (warns do not fail a run)."""
+    return 1 if worst(results) == "fail" else 0

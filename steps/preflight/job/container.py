@@ -1,0 +1,82 @@
+"""What runs inside the Preflight processing job: `python3 -m steps.preflight.job.container --bundle DIR`.
+
+Reads `DIR/preset.json` and `DIR/run.json`, runs the checks as the execution role, prints the table,
+and on a failed check writes the fixes to the job's failure file (SageMaker shows it as FailureReason,
+which stops the pipeline before Train) and exits 1. Imports only the stdlib, boto3 and `steps.*`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from steps.common.aws import aws_session
+from steps.preflight.job.checks import exit_code, run_preflight
+from steps.preflight.job.prices import estimate_preset
+from steps.preflight.job.report import FAILURE_REASON_LIMIT, failure_reason, format_table
+
+FAILURE_FILE = "/opt/ml/output/message"
+FAILURE_FILE_ENV = "CVL_FAILURE_FILE"
+
+
+def write_failure(path: Path, message: str) -> None:
+    """Write the FailureReason file (creating its folder), cut to SageMaker's limit."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(message[:FAILURE_REASON_LIMIT])
+
+
+def execution_preset(preset: dict, args: argparse.Namespace) -> dict:
+    """The preset as this execution runs it: the pipeline parameters' values over the preset's fields."""
+    given = {
+        "instance_type": args.instance_type,
+        "instance_count": args.instance_count,
+        "output_path": args.output_path,
+    }
+    return {**preset, **{field: value for field, value in given.items() if value is not None}}
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    """The container's arguments: the bundle folder, the failure file, and the execution's values."""
+    parser = argparse.ArgumentParser(prog="steps.preflight.job.container", description=__doc__)
+    parser.add_argument("--bundle", type=Path, required=True, help="folder holding preset.json and run.json")
+    parser.add_argument(
+        "--failure-file",
+        type=Path,
+        default=Path(os.environ.get(FAILURE_FILE_ENV, FAILURE_FILE)),
+        help=f"where the FailureReason goes (default {FAILURE_FILE}, or ${FAILURE_FILE_ENV})",
+    )
+    parser.add_argument("--instance-type", help="the execution's InstanceType (default: the preset's)")
+    parser.add_argument("--instance-count", type=int, help="the execution's InstanceCount")
+    parser.add_argument("--output-path", help="the execution's OutputPath")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the checks on the bundle's preset and run facts; 1 with a failure file when any check fails."""
+    args = parse_arguments(argv)
+    try:
+        preset = execution_preset(json.loads((args.bundle / "preset.json").read_text()), args)
+        facts = json.loads((args.bundle / "run.json").read_text())
+        results = run_preflight(preset, facts, aws_session(facts.get("region")), in_step=True)
+    except (OSError, ValueError) as error:
+        message = f"Preflight could not read its bundle {args.bundle}: {error}"
+        print(message, file=sys.stderr)
+        write_failure(args.failure_file, message)
+        return 1
+    except Exception as error:
+        # A bug in preflight itself: say so in the FailureReason, keep the traceback in the job log.
+        write_failure(args.failure_file, f"Preflight crashed: {type(error).__name__}: {error}")
+        raise
+    print(format_table(results), flush=True)
+    print(estimate_preset(preset).line(), flush=True)
+    code = exit_code(results)
+    if code:
+        write_failure(args.failure_file, failure_reason(results))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

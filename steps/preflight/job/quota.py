@@ -1,0 +1,174 @@
+"""The quota check: does the account have room for the preset's training instances right now?
+
+SageMaker keeps separate quotas for on-demand and spot training per instance type, named
+"<type> for training job usage" and "<type> for spot training job usage". Their codes differ per type and
+are not all documented, so the quota is found by name; an instance type with no such quota in the
+region is not offered there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from steps.preflight.job.check_support import (
+    CheckResult,
+    Context,
+    Outcome,
+    attempt,
+    denied_result,
+    error_code,
+    is_access_denied,
+    permission_of,
+)
+
+NAME = "quota"
+SERVICE_CODE = "sagemaker"
+_PAGE_SIZE = 100  # the API's maximum
+
+
+def quota_name(instance_type: str, spot: bool) -> str:
+    """The Service Quotas name of the training quota for `instance_type` (spot or on-demand)."""
+    return f"{instance_type} for {'spot training' if spot else 'training'} job usage"
+
+
+def increase_command(quota_code: str, desired: int, region: str) -> str:
+    """The AWS CLI command that asks for `quota_code` to be raised to `desired` in `region`."""
+    return (
+        f"aws service-quotas request-service-quota-increase --service-code {SERVICE_CODE} "
+        f"--quota-code {quota_code} --desired-value {desired} --region {region}"
+    )
+
+
+def find_quota(client: Any, operation: str, name: str) -> dict[str, Any] | None:
+    """The quota named `name` (case-insensitively) from a paginated Service Quotas listing, or None.
+
+    Stops paging at the match. `NoSuchResourceException` from `list_service_quotas` means nothing is
+    applied, so it is None too.
+    """
+    wanted = name.lower()
+    try:
+        pages = client.get_paginator(operation).paginate(
+            ServiceCode=SERVICE_CODE, PaginationConfig={"PageSize": _PAGE_SIZE}
+        )
+        for page in pages:
+            for quota in page.get("Quotas", []):
+                if str(quota.get("QuotaName", "")).lower() == wanted:
+                    return quota
+    except ClientError as error:
+        if operation == "list_service_quotas" and error_code(error) == "NoSuchResourceException":
+            return None
+        raise
+    return None
+
+
+def instances_in_use(context: Context, instance_type: str, spot: bool) -> int:
+    """Instances of `instance_type` held by training jobs in progress on the same (spot/on-demand) quota."""
+    sagemaker = context.client("sagemaker")
+    names = [
+        summary["TrainingJobName"]
+        for page in sagemaker.get_paginator("list_training_jobs").paginate(StatusEquals="InProgress")
+        for summary in page.get("TrainingJobSummaries", [])
+        if summary.get("TrainingJobStatus", "InProgress") == "InProgress"
+    ]
+    jobs = context.parallel.all(
+        [lambda name=name: sagemaker.describe_training_job(TrainingJobName=name) for name in names]
+    )
+    used = 0
+    for job in jobs:
+        if bool(job.get("EnableManagedSpotTraining", False)) != spot:
+            continue
+        resources = job.get("ResourceConfig", {})
+        # Heterogeneous clusters list instance groups instead of one type and count.
+        groups = resources.get("InstanceGroups") or [resources]
+        used += sum(int(g.get("InstanceCount", 0)) for g in groups if g.get("InstanceType") == instance_type)
+    return used
+
+
+def check_quota(context: Context) -> CheckResult:
+    """Compare the applied (else default) training quota, minus running jobs' use, with the preset's count."""
+    spec = context.input
+    name = quota_name(spec.instance_type, spec.spot)
+    quotas = context.client("service-quotas")
+    applied, default, usage = context.parallel.all(
+        [
+            attempt(lambda: find_quota(quotas, "list_service_quotas", name)),
+            attempt(lambda: find_quota(quotas, "list_aws_default_service_quotas", name)),
+            attempt(lambda: instances_in_use(context, spec.instance_type, spec.spot)),
+        ]
+    )
+    for outcome in (applied, default, usage):
+        _raise_unless_tolerated(outcome)
+    quota = applied.value or default.value
+    if quota is None:
+        return _without_quota(context, name, applied, default)
+
+    code = str(quota["QuotaCode"])
+    value = int(quota.get("Value", 0))
+    label = f"{name!r} ({code})"
+    need = spec.instance_count
+    in_use = usage.value or 0
+    available = value - in_use
+    if available < need and isinstance(applied.error, ClientError):
+        # Only the default is known; an applied value (often higher) may exist but could not be read.
+        return _denied_with(applied.error, f"the default of {label} is {value} in {spec.region}, need {need}")
+    if available >= need:
+        if isinstance(usage.error, ClientError):
+            return _denied_with(usage.error, f"{label} is {value} in {spec.region}, need {need}")
+        return CheckResult(
+            NAME,
+            "pass",
+            f"{label} is {value} in {spec.region}: {in_use} in use by running jobs, {need} needed",
+        )
+
+    desired = in_use + need
+    command = increase_command(code, desired, spec.region)
+    if value == 0:
+        detail = f"{label} is 0 in {spec.region}; the preset needs {need}"
+    else:
+        detail = f"{label} is {value} in {spec.region}, running jobs use {in_use}; the preset needs {need}"
+    if quota.get("Adjustable") is False:
+        fix = f"quota {code} cannot be raised: choose another instance type or region"
+    elif in_use:
+        fix = f"wait for running jobs to finish, or raise quota {code} to {desired}: {command}"
+    else:
+        fix = f"raise quota {code} to {desired}: {command}"
+    return CheckResult(NAME, "fail", detail, fix)
+
+
+def _raise_unless_tolerated(outcome: Outcome) -> None:
+    # AccessDenied degrades the verdict to a warn; "no such resource" means no quota there. Anything
+    # else fails the check with its message.
+    error = outcome.error
+    if error is None or is_access_denied(error):
+        return
+    if isinstance(error, ClientError) and error_code(error) == "NoSuchResourceException":
+        return
+    raise error
+
+
+def _denied_with(error: ClientError, known: str) -> CheckResult:
+    permission = permission_of(error)
+    return CheckResult(
+        NAME,
+        "warn",
+        f"{known}; could not tell more: {permission} was denied",
+        f"allow {permission} to the identity running preflight so it can check the quota fully",
+    )
+
+
+def _without_quota(context: Context, name: str, applied: Outcome, default: Outcome) -> CheckResult:
+    spec = context.input
+    for outcome in (default, applied):
+        if isinstance(outcome.error, ClientError) and is_access_denied(outcome.error):
+            return denied_result(NAME, outcome.error, f"the {name!r} quota")
+    kind = "spot training" if spec.spot else "training"
+    return CheckResult(
+        NAME,
+        "fail",
+        f"{spec.instance_type} is not offered for SageMaker {kind} in {spec.region} "
+        f"(Service Quotas has no {name!r} quota there)",
+        f"choose an instance type offered in {spec.region}, or a region that offers {spec.instance_type} "
+        "(--region)",
+    )

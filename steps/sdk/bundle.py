@@ -1,0 +1,62 @@
+"""The step bundle: the container code and the run's facts, content-addressed in S3.
+
+Processing jobs receive it as their `bundle` input. Its S3 prefix holds the digest of every file in it,
+so an unchanged bundle is never uploaded twice and a changed one never overwrites a pipeline's old one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import NamedTuple
+
+STEPS_ROOT = Path(__file__).resolve().parent.parent
+BUNDLE_PREFIX = "cvl-pipelines/bundles"
+MANIFEST = "manifest.json"
+# What the processing jobs import: the shared job code and each processing step's `job/` folder, shipped
+# whole, with the package `__init__`s on their way (each imports nothing). The factories stand outside
+# these folders: they need the SDK and `configs`, which the processing image lacks.
+JOB_FOLDERS = ("common", "preflight/job", "build_image/job")
+
+
+class Bundle(NamedTuple):
+    """Files (relative path -> bytes) and the digest that names their S3 prefix."""
+
+    files: dict[str, bytes]
+    digest: str
+
+    @property
+    def key_prefix(self) -> str:
+        """The S3 key prefix (no trailing `/`) of this bundle's files."""
+        return f"{BUNDLE_PREFIX}/{self.digest[:32]}"
+
+    def s3_prefix(self, bucket: str) -> str:
+        """The S3 URI (ending in `/`) where this bundle lives in `bucket`."""
+        return f"s3://{bucket}/{self.key_prefix}/"
+
+
+def container_sources() -> dict[str, bytes]:
+    """The `steps` package's job-side sources, keyed by path relative to the bundle root."""
+    sources: dict[str, bytes] = {}
+    for folder in JOB_FOLDERS:
+        package = STEPS_ROOT / folder
+        for parent in (package, *package.relative_to(STEPS_ROOT).parents):
+            init = STEPS_ROOT / parent / "__init__.py"
+            sources[init.relative_to(STEPS_ROOT.parent).as_posix()] = init.read_bytes()
+        for path in sorted(package.rglob("*.py")):
+            if "__pycache__" not in path.parts:
+                sources[path.relative_to(STEPS_ROOT.parent).as_posix()] = path.read_bytes()
+    return dict(sorted(sources.items()))
+
+
+def make_bundle(preset_json: str, run_facts: dict[str, object]) -> Bundle:
+    """Bundle the container code with `preset.json` and `run.json`; deterministic for equal inputs."""
+    files = dict(container_sources())
+    files["preset.json"] = preset_json.encode()
+    files["run.json"] = json.dumps(run_facts, sort_keys=True, indent=1).encode()
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    files[MANIFEST] = json.dumps(sorted(files), indent=1).encode()
+    return Bundle(files=files, digest=digest.hexdigest())
