@@ -29,7 +29,8 @@ def _row(summary: ExecutionSummary) -> str:
 
 @command
 def main(argv: list[str] | None = None) -> int:
-    """List recent executions, or show one with its steps; exit 0 (2 on bad input)."""
+    """List recent executions, or show one with its steps; exit 0, 1 when AWS refuses or cannot be reached,
+    2 on bad input (a name, or an execution that is not there)."""
     parser = Parser(prog="python -m pipelines.status", description="Executions of the cvl-* pipelines.")
     parser.add_argument("execution", nargs="?", metavar="EXECUTION", help="an execution ARN or short id")
     parser.add_argument("--example", help="only this example's pipeline (with --preset)")

@@ -1,8 +1,8 @@
 """`python -m pipelines.stop EXECUTION [--region R] [--json]`: stop an execution, wherever it was started.
 
 EXECUTION is the execution's ARN or its short id (looked up among the recent executions of the cvl-*
-pipelines). Its running training job is stopped too. Exit 0 when stopped or already ended, 2 when no
-such execution. Loads no SageMaker SDK.
+pipelines). Its running training job is stopped too. Exit 0 when stopped or already ended, 1 when AWS
+refuses or cannot be reached, 2 when no such execution (or other bad input). Loads no SageMaker SDK.
 """
 
 from __future__ import annotations

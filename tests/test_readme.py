@@ -1,8 +1,10 @@
-"""Copy-paste fidelity: the README's moto section, run as written against a plain `moto_server`.
+"""The README as a newcomer reads it: its commands run as written, its links lead somewhere, and its first
+two commands are the install and the test command CI runs.
 
-Two substitutions, both about the machine, not the commands: the `pip install` line is skipped (this
-interpreter has the test extra), and port 5000 becomes a free port (other test runs may hold 5000).
-`.venv/bin/...` resolves to this interpreter's virtual environment.
+The moto section runs against a plain `moto_server`, with one substitution about the machine, not the
+commands: port 5000 becomes a free port (other test runs may hold 5000). `.venv/bin/...` resolves to
+this interpreter's virtual environment. The README's sample output is checked against a real run in
+tests/pipelines/test_run_local.py.
 """
 
 from __future__ import annotations
@@ -21,28 +23,71 @@ import pytest
 from tests.harness.moto_server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTION = "## Try `upsert` against a local moto server"
+SECTION = "## Try the AWS side without an account"
+LINK = re.compile(r"\]\(([^)#\s]*)(?:#([^)\s]*))?\)")
+
+
+def bash_blocks(text: str) -> list[list[str]]:
+    """The non-blank lines of each ```bash block, in order."""
+    return [
+        [line for line in block.splitlines() if line.strip()]
+        for block in re.findall(r"```bash\n(.*?)```", text, re.S)
+    ]
 
 
 def moto_section() -> list[str]:
     """The command lines of the README's moto section, as a user would paste them."""
     text = (ROOT / "README.md").read_text()
-    block = re.search(r"```bash\n(.*?)```", text[text.index(SECTION) :], re.S)
-    assert block is not None, "the moto section has no bash block"
-    return [line for line in block.group(1).splitlines() if line.strip()]
+    return bash_blocks(text[text.index(SECTION) :])[0]
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor for a markdown heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_the_first_two_commands_install_from_the_lock_run_the_example_then_the_ci_tests() -> None:
+    readme = (ROOT / "README.md").read_text()
+    first, second = bash_blocks(readme)[:2]
+    assert first == [
+        "python3 -m venv .venv && .venv/bin/pip install -c constraints.txt -e '.[test]' && "
+        ".venv/bin/python -m pipelines.run --example nanogpt --preset smoke --local"
+    ]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "-m pip install --quiet -c constraints.txt -e '.[test]'" in ci
+    # CI runs the README's test command (with its own venv's interpreter), so the two cannot drift.
+    assert second == [".venv/bin/python -m pytest -q"]
+    assert '"$venv/bin/python" -m pytest -q\n' in ci
+    first_screen = "\n".join(readme.splitlines()[:12])
+    assert "CVlization" in first_screen and "CVL" in first_screen and "seed" not in readme
+
+
+def test_every_link_in_the_readme_and_docs_leads_to_a_file_and_heading_that_exist() -> None:
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    broken = []
+    for page in pages:
+        text = page.read_text()
+        for target, fragment in LINK.findall(text):
+            if target.startswith(("http://", "https://")):
+                continue
+            path = (page.parent / target).resolve() if target else page
+            if not path.exists():
+                broken.append(f"{page.name}: {target}")
+            elif fragment and path.suffix == ".md":
+                headings = re.findall(r"^#+ (.*)$", path.read_text(), re.M)
+                if fragment not in {anchor(h) for h in headings}:
+                    broken.append(f"{page.name}: {target}#{fragment}")
+    assert not broken
 
 
 @pytest.mark.slow
 def test_the_readme_moto_section_runs_as_written(tmp_path: Path) -> None:
     lines = moto_section()
-    assert lines[0].startswith(".venv/bin/pip install ")
+    assert lines[0].startswith(".venv/bin/moto_server ")
     assert all("python -m" not in line or ".venv/bin/python -m" in line for line in lines)
     port = free_port()
     script = "\n".join(
-        [
-            "set -e",
-            *[line.replace(":5000", f":{port}").replace("-p 5000", f"-p {port}") for line in lines[1:]],
-        ]
+        ["set -e", *[line.replace(":5000", f":{port}").replace("-p 5000", f"-p {port}") for line in lines]]
     )
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)
     env = {

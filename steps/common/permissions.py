@@ -8,7 +8,7 @@ Three principals call AWS:
 - you, the user running the commands (`bootstrap`, `upsert`, `build`, `run`, `status`, `stop`, `preflight`).
 
 `bootstrap` puts `policy_document(EXECUTION, ...)` and the CodeBuild policies on the roles it makes,
-preflight simulates exactly these grants, the README's permission table is `markdown_table()`, and a test
+preflight simulates exactly these grants, the table in docs/permissions.md is `markdown_table()`, and a test
 checks every AWS call the code makes against the grants of the principal that makes it. Adding a
 permission is one `Grant` line here.
 
@@ -230,7 +230,7 @@ def used_by(principal: str, *parts: str) -> tuple[Grant, ...]:
 
 
 def markdown_table() -> str:
-    """The README's "permissions you need" table, one row per grant."""
+    """The permissions table of docs/permissions.md, one row per grant."""
     rows = ["| principal | actions | resources | needed by | why |", "|---|---|---|---|---|"]
     for principal, grants in GRANTS.items():
         for grant in grants:

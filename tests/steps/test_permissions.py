@@ -1,4 +1,4 @@
-"""The permission declaration: its generated policies pass parliament, and the README's table is generated."""
+"""The permission declaration: its generated policies pass parliament, and docs/permissions.md's table is generated."""
 
 from __future__ import annotations
 
@@ -64,10 +64,10 @@ def test_every_star_resource_is_an_action_without_resource_types() -> None:
     )
 
 
-def test_the_readme_permission_table_is_the_generated_one() -> None:
-    readme = (ROOT / "README.md").read_text()
-    assert permissions.markdown_table() in readme, (
-        "README's permission table differs from steps/common/permissions.py: paste "
+def test_the_documented_permission_table_is_the_generated_one() -> None:
+    page = (ROOT / "docs" / "permissions.md").read_text()
+    assert permissions.markdown_table() in page, (
+        "docs/permissions.md's table differs from steps/common/permissions.py: paste "
         "`python -c 'from steps.common.permissions import markdown_table; print(markdown_table())'`"
     )
 
