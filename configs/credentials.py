@@ -11,7 +11,7 @@ The message of a refusal names the field and the kind of credential, never the v
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from configs.errors import BadInput
@@ -103,7 +103,7 @@ def check_value(field: str, value: object, name: str | None = None) -> None:
             raise BadInput(refusal(field, kind, name))
 
 
-def check_mapping(prefix: str, values: dict[str, object]) -> None:
+def check_mapping(prefix: str, values: Mapping[str, object]) -> None:
     """`check_value` for each item of a mapping, as field `<prefix>.<name>`."""
     for name, value in values.items():
         check_value(f"{prefix}.{name}", value, name)

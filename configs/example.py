@@ -42,11 +42,14 @@ def _gpu_count(value: Any) -> int | None:
     return value  # an int, or anything else for pydantic to reject with its own message
 
 
+def _section(raw: dict[str, Any], key: str) -> dict[str, Any]:
+    value = raw.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def normalise_resources(raw: dict[str, Any]) -> dict[str, Any]:
     """The `Resources` fields from an example.yaml mapping, whichever of the shapes it uses."""
-    resources = raw.get("resources") if isinstance(raw.get("resources"), dict) else {}
-    hardware = raw.get("hardware") if isinstance(raw.get("hardware"), dict) else {}
-    docker = raw.get("docker") if isinstance(raw.get("docker"), dict) else {}
+    resources, hardware, docker = (_section(raw, key) for key in ("resources", "hardware", "docker"))
     gpu_field = resources.get("gpu")
     vram = resources.get("vram_gb")
     if isinstance(gpu_field, dict):
@@ -107,9 +110,10 @@ def split_script_field(text: str) -> tuple[dict[str, str], str | None, list[str]
     """`VAR=x train.sh -- --stage a` -> ({VAR: x}, "train.sh", ["--stage", "a"])."""
     words = shlex.split(text) if text.strip() else []
     env: dict[str, str] = {}
-    while words and _ASSIGNMENT.match(words[0]):
-        name, value = _ASSIGNMENT.match(words.pop(0)).groups()  # type: ignore[union-attr]
+    while words and (assignment := _ASSIGNMENT.match(words[0])):
+        name, value = assignment.groups()
         env[name] = value
+        words.pop(0)
     script = words.pop(0) if words else None
     if words and words[0] == "--":
         words.pop(0)

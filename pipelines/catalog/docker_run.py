@@ -92,13 +92,19 @@ def parse_docker_run(argv: tuple[str, ...], start: int) -> DockerRun | None:
         command=tuple(argv[index + 1 :]),
         env=tuple(env),
         env_files=tuple(values.get("--env-file", [])),
-        workdir=(values.get("--workdir") or [None])[-1],
-        entrypoint=(values.get("--entrypoint") or [None])[-1],
+        workdir=_last(values, "--workdir"),
+        entrypoint=_last(values, "--entrypoint"),
         mounts=tuple(_mount(item) for item in values.get("--volume", []) + values.get("--mount", [])),
         published=tuple(values.get("--publish", [])),
-        gpus=(values.get("--gpus") or [None])[-1],
+        gpus=_last(values, "--gpus"),
         detached=detached,
     )
+
+
+def _last(values: dict[str, list[str]], option: str) -> str | None:
+    """The value an option was given last (Docker keeps the last), or None when it was not given."""
+    given = values.get(option)
+    return given[-1] if given else None
 
 
 def _canonical(option: str) -> str:

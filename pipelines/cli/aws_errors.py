@@ -18,7 +18,7 @@ _BAD_CREDENTIALS = {
 }
 
 
-def explain(error: Exception) -> str:
+def explain(error: BaseException) -> str:
     """One line naming what failed and how to fix it, for AWS errors a user can act on."""
     if isinstance(error, NoCredentialsError):
         return "no AWS credentials: set AWS_PROFILE (aws configure sso / aws configure) or AWS_ACCESS_KEY_ID"

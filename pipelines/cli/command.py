@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, Protocol, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
@@ -64,7 +64,7 @@ def add_region_flags(parser: argparse.ArgumentParser) -> None:
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit 2, like every other bad input."""
 
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         """A usage problem is bad input: one line, exit 2 (and a JSON document under `--json`)."""
         raise BadInput(f"{message} (see {self.prog} --help)")
 
@@ -94,7 +94,14 @@ def print_json(document: Any) -> None:
         target.written = True
 
 
-def command(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | None], int]:
+class Main(Protocol):
+    """A command's `main`: the arguments (None: `sys.argv[1:]`) to an exit code."""
+
+    def __call__(self, argv: list[str] | None = None) -> int:
+        """Run the command; its exit code."""
+
+
+def command(main: Main) -> Main:
     """Wrap a command's `main`: `BadInput` becomes one line and exit 2, Ctrl-C exit 130, an AWS error
     one line saying what to do and exit 1. Anything else keeps its traceback: it is a bug.
 

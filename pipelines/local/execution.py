@@ -106,7 +106,8 @@ def run_local(
             execution = watch.pipeline.start(PipelineParameters=dict(overrides.values))
         watch.poll()
         steps = execution.list_steps()["PipelineExecutionSteps"]
-        exit_code, tail, model_dir, job_name = 0, (), None, None
+        tail: tuple[str, ...] = ()
+        exit_code, model_dir, job_name = 0, None, None
         for job in client.training_jobs():
             tail, job_name = tuple(job.tail), job.name
             if job.status == "Failed" and job.exit_code:

@@ -44,16 +44,17 @@ def offline_guard() -> Iterator[None]:
     # Whatever is installed now (the real methods, or an outer guard) handles what this one allows.
     outer_connect, outer_connect_ex = socket.socket.connect, socket.socket.connect_ex
 
-    def connect(sock: socket.socket, address: Any) -> Any:
+    def connect(sock: Any, address: Any) -> None:
         if not _on_machine(address):
             raise OffMachineConnection(f"a local run does not connect off this machine (tried {address!r})")
-        return outer_connect(sock, address)
+        outer_connect(sock, address)
 
-    def connect_ex(sock: socket.socket, address: Any) -> int:
+    def connect_ex(sock: Any, address: Any) -> int:
         if not _on_machine(address):
             raise OffMachineConnection(f"a local run does not connect off this machine (tried {address!r})")
         return outer_connect_ex(sock, address)
 
+    # Replacing the class's methods is the point of the guard (restored below), so method-assign is meant.
     socket.socket.connect, socket.socket.connect_ex = connect, connect_ex  # type: ignore[method-assign]
     try:
         yield
@@ -72,7 +73,7 @@ def local_pipeline_session(region: str, bucket: str, s3: LocalS3, client: Any | 
     """A `LocalPipelineSession` whose S3 is `s3` and whose `sagemaker_client` is `client`."""
     from sagemaker.core.workflow.pipeline_context import LocalPipelineSession
 
-    class _Session(LocalPipelineSession):  # type: ignore[misc, valid-type]
+    class _Session(LocalPipelineSession):
         """`LocalPipelineSession` reading and writing S3 objects in a local folder."""
 
         def read_s3_file(self, bucket: str, key_prefix: str) -> str:

@@ -6,7 +6,7 @@ Imports only boto3/botocore, so it also runs inside the Preflight and BuildImage
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 from botocore.config import Config
@@ -15,6 +15,19 @@ from botocore.config import Config
 # every create we make is either idempotent (client tokens, content-addressed keys) or preceded by a read.
 RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=10, read_timeout=70)
 USER_AGENT_EXTRA = "cvl-pipelines/0.1"
+# The services the project calls (the type checker matches each to boto3's client for it).
+Service = Literal[
+    "codebuild",
+    "ecr",
+    "iam",
+    "logs",
+    "s3",
+    "sagemaker",
+    "scheduler",
+    "secretsmanager",
+    "service-quotas",
+    "sts",
+]
 
 
 def aws_session(region: str | None = None, profile: str | None = None) -> boto3.Session:
@@ -22,7 +35,7 @@ def aws_session(region: str | None = None, profile: str | None = None) -> boto3.
     return boto3.Session(region_name=region, profile_name=profile or os.environ.get("AWS_PROFILE") or None)
 
 
-def client(session: boto3.Session, service: str, **overrides: Any) -> Any:
+def client(session: boto3.Session, service: Service, **overrides: Any) -> Any:
     """A boto3 client with the project's retry mode; honours `AWS_ENDPOINT_URL` as botocore does.
 
     botocore reads `AWS_ENDPOINT_URL` (and `AWS_ENDPOINT_URL_<SERVICE>`) itself, so pointing every

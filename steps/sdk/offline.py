@@ -84,7 +84,7 @@ def patch_sdk() -> None:
     from sagemaker.mlops.workflow import steps
 
     telemetry_logging._send_telemetry_request = _no_telemetry
-    steps.LocalSagemakerClient = _JobMethodNames  # type: ignore[misc, assignment]
+    steps.LocalSagemakerClient = _JobMethodNames
     if not hasattr(common_utils._botocore_resolver, "cache_info"):
         common_utils._botocore_resolver = functools.cache(common_utils._botocore_resolver)
 

@@ -19,6 +19,12 @@ from configs.preset import INSTANCE_TYPE_PATTERN, S3_URI_PATTERN
 from steps.train.parameters import ParameterSpec, parse_override
 
 ParameterValue = bool | int | float | str
+_PYTHON_TYPES: dict[str, type[ParameterValue]] = {
+    "String": str,
+    "Integer": int,
+    "Float": float,
+    "Boolean": bool,
+}
 EXTRA_ARGS = "ExtraArgs"
 
 
@@ -68,7 +74,7 @@ def _is_json_string_list(text: str) -> bool:
 
 def _typed(spec: ParameterSpec, value: Any) -> ParameterValue:
     """`value` as the parameter's Python type; text is parsed, other types must already match."""
-    expected = {"String": str, "Integer": int, "Float": float, "Boolean": bool}[spec.type]
+    expected = _PYTHON_TYPES[spec.type]
     if isinstance(value, str) and expected is not str:
         try:
             return parse_override(spec, value)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from pipelines.catalog.bash.conditions import Guard, evaluate, mentions_docker_run
-from pipelines.catalog.bash.lexer import ShellSyntaxError, Token, tokenize
+from pipelines.catalog.bash.lexer import Lit, ShellSyntaxError, Token, tokenize
 from pipelines.catalog.bash.parser import (
     AndOr,
     Case,
@@ -194,12 +194,12 @@ class Walk:
             before = self.variables.get(name)
             base = before if isinstance(before, list) else ([before] if before else [])
             return name, (base + items if append else items)
-        text = "".join(part.text for part in token.parts[:1])
-        name, _, _ = text.partition("=")
+        head = token.parts[0]
+        assert isinstance(head, Lit), "callers pass assignment words (_assignment) only"
+        name, _, first = head.text.partition("=")
         append = name.endswith("+")
         name = name.rstrip("+")
-        head = token.parts[0]
-        rest = (head._replace(text=head.text.split("=", 1)[1]), *token.parts[1:])
+        rest = (head._replace(text=first), *token.parts[1:])
         value = "".join(expand.fields(Token(parts=rest))) if rest else ""
         before = self.variables.get(name)
         return name, ((before if isinstance(before, str) else "") + value if append else value)
@@ -331,10 +331,10 @@ class Walk:
 
 def _assignment(token: Token) -> bool:
     head = token.parts[0] if token.parts else None
-    if head is None or head.__class__.__name__ != "Lit" or head.quoted:  # type: ignore[union-attr]
+    if not isinstance(head, Lit) or head.quoted:
         return False
-    name = head.text.split("=", 1)[0].rstrip("+")  # type: ignore[union-attr]
-    return "=" in head.text and name.isidentifier()  # type: ignore[union-attr]
+    name = head.text.split("=", 1)[0].rstrip("+")
+    return "=" in head.text and name.isidentifier()
 
 
 def walk(

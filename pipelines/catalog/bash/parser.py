@@ -88,6 +88,14 @@ class _Parser:
     def peek(self) -> Token | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
 
+    def at(self, *ops: str) -> bool:
+        token = self.peek()
+        return token is not None and token.op in ops
+
+    def at_keyword(self, word: str) -> bool:
+        token = self.peek()
+        return token is not None and keyword(token) == word
+
     def take(self) -> Token:
         token = self.tokens[self.i]
         self.i += 1
@@ -102,7 +110,7 @@ class _Parser:
         self.i += 1
 
     def skip_separators(self) -> None:
-        while self.peek() is not None and self.peek().op in _SEPARATORS:  # type: ignore[union-attr]
+        while self.at(*_SEPARATORS):
             self.i += 1
 
     def command_list(self, stop: frozenset[str]) -> tuple[Node, ...]:
@@ -116,18 +124,18 @@ class _Parser:
 
     def and_or(self) -> Node:
         left = self.pipeline()
-        while self.peek() is not None and self.peek().op in ("&&", "||"):  # type: ignore[union-attr]
+        while self.at("&&", "||"):
             op = self.take().op
-            while self.peek() is not None and self.peek().op == "\n":  # type: ignore[union-attr]
+            while self.at("\n"):
                 self.i += 1
             left = AndOr(left, op, self.pipeline())
         return left
 
     def pipeline(self) -> Node:
-        if self.peek() is not None and keyword(self.peek()) == "!":  # type: ignore[arg-type]
+        if self.at_keyword("!"):
             self.i += 1
         commands = [self.command()]
-        while self.peek() is not None and self.peek().op in ("|", "|&"):  # type: ignore[union-attr]
+        while self.at("|", "|&"):
             self.i += 1
             self.skip_separators()
             commands.append(self.command())
@@ -161,8 +169,9 @@ class _Parser:
 
     def _simple(self) -> Simple:
         words: list[Token] = []
-        line = self.peek().line  # type: ignore[union-attr]
-        conditional = keyword(self.peek()) == "[["  # type: ignore[arg-type]
+        first = self.tokens[self.i]
+        line = first.line
+        conditional = keyword(first) == "[["
         while (token := self.peek()) is not None:
             if token.op and token.op != "array":
                 if not conditional or token.op in _SEPARATORS and token.op != "&":
@@ -194,7 +203,7 @@ class _Parser:
         name = keyword(self.take())
         items: list[Token] = []
         self.skip_separators()
-        if keyword(self.peek()) == "in":  # type: ignore[arg-type]
+        if self.at_keyword("in"):
             self.i += 1
             while (token := self.peek()) is not None and not token.op:
                 items.append(self.take())
@@ -218,7 +227,7 @@ class _Parser:
     def _case(self) -> Case:
         word = self.take()
         self.expect_word("in")
-        arms = []
+        arms: list[tuple[tuple[Token, ...], tuple[Node, ...]]] = []
         while True:
             self.skip_separators()
             token = self.peek()
@@ -228,12 +237,12 @@ class _Parser:
             if token.op == "(":
                 self.i += 1
             patterns = [self.take()]
-            while self.peek() is not None and self.peek().op == "|":  # type: ignore[union-attr]
+            while self.at("|"):
                 self.i += 1
                 patterns.append(self.take())
             self._close(")")
             body = self.command_list(frozenset({"esac"}))
-            if self.peek() is not None and self.peek().op in (";;", ";&"):  # type: ignore[union-attr]
+            if self.at(";;", ";&"):
                 self.i += 1
             arms.append((tuple(patterns), body))
 
@@ -244,7 +253,7 @@ class _Parser:
 
     def _function(self) -> Function:
         name = keyword(self.take())
-        if self.peek() is not None and self.peek().op == "(":  # type: ignore[union-attr]
+        if self.at("("):
             self.i += 2
         return self._function_body(name)
 
@@ -261,6 +270,7 @@ def parse(text: str) -> tuple[Node, ...]:
         nodes = parser.command_list(frozenset())
     except IndexError:
         raise ShellSyntaxError("the script ends in the middle of a command") from None
-    if parser.peek() is not None:
-        raise ShellSyntaxError(f"unexpected {parser.peek().op or 'word'!r} at line {parser.peek().line}")  # type: ignore[union-attr]
+    left = parser.peek()
+    if left is not None:
+        raise ShellSyntaxError(f"unexpected {left.op or 'word'!r} at line {left.line}")
     return nodes

@@ -8,9 +8,10 @@ No check creates, changes or deletes anything.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from steps.common.aws import client
+from steps.common.aws import Service, client
 from steps.preflight.job.check_support import CheckResult, Context, Parallel, PreflightInput, Status, guarded
 from steps.preflight.job.iam import (
     ECR_CODEBUILD,
@@ -37,7 +38,7 @@ CHECKS: tuple[tuple[str, Callable[[Context], CheckResult], str], ...] = (
     (ECR_CODEBUILD, check_ecr_codebuild, "ECR and CodeBuild permissions"),
     (PRESET, check_preset, "the preset's S3 locations"),
 )
-SERVICES = ("s3", "iam", "sts", "service-quotas", "sagemaker")
+SERVICES: tuple[Service, ...] = ("s3", "iam", "sts", "service-quotas", "sagemaker")
 _SEVERITY = {"pass": 0, "warn": 1, "fail": 2}
 
 
@@ -58,7 +59,7 @@ def run_checks(
     clients = clients or {service: client(session, service) for service in SERVICES}
     context = Context(input=spec, clients=clients, parallel=Parallel(concurrent), in_step=in_step)
     checks = [guarded(name, check, what) for name, check, what in CHECKS]
-    return context.parallel.all([lambda check=check: check(context) for check in checks])
+    return context.parallel.all([partial(check, context) for check in checks])
 
 
 def run_preflight(

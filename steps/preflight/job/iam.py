@@ -8,6 +8,7 @@ verdict is a warn, since IAM could not tell.
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 
@@ -215,7 +216,7 @@ def simulate(context: Context, principal: str, needs: Needs) -> Needs:
         ]
         return Need(denied, need.resource)
 
-    answers = context.parallel.all([lambda n=need: one(n) for need in needs])
+    answers = context.parallel.all([partial(one, need) for need in needs])
     return [answer for answer in answers if answer.actions]
 
 

@@ -8,6 +8,7 @@ region is not offered there.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -73,7 +74,7 @@ def instances_in_use(context: Context, instance_type: str, spot: bool) -> int:
         if summary.get("TrainingJobStatus", "InProgress") == "InProgress"
     ]
     jobs = context.parallel.all(
-        [lambda name=name: sagemaker.describe_training_job(TrainingJobName=name) for name in names]
+        [partial(sagemaker.describe_training_job, TrainingJobName=name) for name in names]
     )
     used = 0
     for job in jobs:

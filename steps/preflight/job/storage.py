@@ -6,6 +6,7 @@ A training job cannot write to (or read channels from) a bucket in another regio
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
@@ -139,7 +140,7 @@ def check_preset(context: Context) -> CheckResult:
             )
     uses = preset_buckets(context)
     s3 = context.client("s3")
-    facts = context.parallel.all([lambda b=bucket: bucket_facts(s3, b) for bucket in uses])
+    facts = context.parallel.all([partial(bucket_facts, s3, bucket) for bucket in uses])
     for (bucket, what), found in zip(uses.items(), facts):  # noqa: B905 (the image runs Python 3.9)
         findings.append(_bucket_verdict(PRESET, what, bucket, found, spec.region))
     return _combine(findings, spec)
