@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from pipelines.define.staging import ENTRY_POINT  # noqa: E402
 from steps.build_image.job.context import pack_context  # noqa: E402
 
 CHUNK = 8 << 20
 MB = 1_000_000
-ENTRY_POINT = Path(__file__).resolve().parents[1] / "steps" / "train" / "job" / "entry.py"
 
 
 def write_random(path: Path, size: int) -> None:

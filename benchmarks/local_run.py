@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from configs.nanogpt import PRESETS  # noqa: E402
-from steps.train.job.entry import hyperparameter_args  # noqa: E402
+from steps.train.job.command import hyperparameter_args  # noqa: E402
 
 EXAMPLE = ROOT / "examples" / "nanogpt"
 GOAL_SECONDS = 3.0

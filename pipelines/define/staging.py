@@ -19,7 +19,8 @@ from steps.sdk.bundle import Bundle, make_bundle
 from steps.train.factory import container_preset_json
 from steps.train.parameters import ParameterSpec, default_output_path, parameter_specs
 
-ENTRY_POINT = Path(__file__).resolve().parents[2] / "steps" / "train" / "job" / "entry.py"
+# The training entry point's folder, packed into every build context (steps/build_image/job/context.py).
+ENTRY_POINT = Path(__file__).resolve().parents[2] / "steps" / "train" / "job"
 
 
 class Staged(NamedTuple):

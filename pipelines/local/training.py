@@ -1,5 +1,5 @@
 """Training jobs on this machine: the job's `/opt/ml` tree as SageMaker lays it out, the image's code
-folder unpacked from the build context, and the image's entry point (`cvl_entry.py`) run with it.
+folder unpacked from the build context, and the image's entry point (the context's `cvl_entry/` folder) run with it.
 
 Differences from SageMaker, by necessity: one host (`algo-1`) whose process count is InstanceCount x
 max(1, GPUs here) (`CVL_NUM_PROCESSES`), so `InstanceCount=2` runs two processes under torchrun; the
@@ -20,10 +20,10 @@ from typing import Any
 
 from pipelines.local.jobs import AlgorithmError, Job, JobFailed
 from pipelines.local.processes import run_streamed
-from steps.train.job.entry import count_gpus
+from steps.build_image.job.dockerfile import ENTRY_NAME
+from steps.train.job.command import count_gpus
 
 HOST = "algo-1"
-ENTRY_NAME = "cvl_entry.py"  # where the build context carries the entry point (see Dockerfile.template)
 # Variables a parent's own distributed run would leak into the job's torchrun.
 _LEAKY = (
     "RANK",

@@ -11,7 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from steps.common.aws import client
-from steps.train.job.entry import EXIT_RECORD
+from steps.train.job.outputs import EXIT_RECORD
 
 
 def _s3_object(session: Any, uri: str) -> bytes | None:

@@ -32,7 +32,7 @@ _OURS = tuple(str(ROOT / package) + "/" for package in ("configs", "steps", "pip
 _JOB_ONLY = frozenset(
     str(ROOT / path)
     for path in (
-        "steps/train/job/entry.py",
+        "steps/train/job/secrets_manager.py",
         "steps/preflight/job/container.py",
         "steps/build_image/job/container.py",
     )

@@ -57,7 +57,7 @@ def build_request(client: LocalJobClient) -> dict:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("Dockerfile", "FROM pytorch\n")
-        zf.writestr("cvl_entry.py", "print('entry')\n")
+        zf.writestr("cvl_entry/__main__.py", "print('entry')\n")
     data = archive.getvalue()
     digest = hashlib.sha256(data).hexdigest()
     client.s3.put(f"s3://b/contexts/{digest}.zip", data)

@@ -35,9 +35,11 @@ def make_example(root: Path, dockerignore: str | None = "data\n*.log\n!keep.log\
 
 @pytest.fixture
 def entry(tmp_path: Path) -> Path:
-    path = tmp_path / "entry.py"
-    path.write_text("print('entry')\n")
-    return path
+    folder = tmp_path / "entry"
+    (folder / "__pycache__").mkdir(parents=True)
+    (folder / "__main__.py").write_text("print('entry')\n")
+    (folder / "__pycache__" / "__main__.cpython-312.pyc").write_bytes(b"cache")
+    return folder
 
 
 def names(data: bytes) -> list[str]:
@@ -50,7 +52,7 @@ def test_context_holds_what_docker_would_send_plus_our_files(tmp_path: Path, ent
     assert names(packed.data) == [
         ".dockerignore",
         "Dockerfile",
-        "cvl_entry.py",
+        "cvl_entry/__main__.py",
         "keep.log",
         "run.sh",
         "src/model.py",
@@ -59,9 +61,9 @@ def test_context_holds_what_docker_would_send_plus_our_files(tmp_path: Path, ent
     assert packed.files == 7
     with zipfile.ZipFile(io.BytesIO(packed.data)) as archive:
         assert "ENTRYPOINT" in archive.read("Dockerfile").decode()
-        assert archive.read("cvl_entry.py") == entry.read_bytes()
+        assert archive.read("cvl_entry/__main__.py") == (entry / "__main__.py").read_bytes()
         # The rules stay in the context (docker build applies them again) and let our entry point in.
-        assert archive.read(".dockerignore").decode().rstrip().endswith("!cvl_entry.py")
+        assert archive.read(".dockerignore").decode().rstrip().endswith("!cvl_entry")
         modes = {info.filename: stat.S_IMODE(info.external_attr >> 16) for info in archive.infolist()}
         assert modes["run.sh"] == 0o755 and modes["train.py"] == 0o644
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
@@ -108,7 +110,7 @@ def test_an_ignored_file_changes_nothing(tmp_path: Path, entry: Path) -> None:
 def test_the_example_dockerfile_and_entry_point_change_the_digest(tmp_path: Path, entry: Path) -> None:
     example = make_example(tmp_path)
     before = pack_context(example, entry).digest
-    entry.write_text("print('entry v2')\n")
+    (entry / "__main__.py").write_text("print('entry v2')\n")
     after_entry = pack_context(example, entry).digest
     (example / "Dockerfile").write_text(DOCKERFILE + "RUN pip install numpy\n")
     assert len({before, after_entry, pack_context(example, entry).digest}) == 3
@@ -117,7 +119,7 @@ def test_the_example_dockerfile_and_entry_point_change_the_digest(tmp_path: Path
 def test_dockerfile_and_dockerignore_are_sent_even_when_ignored(tmp_path: Path, entry: Path) -> None:
     example = make_example(tmp_path, dockerignore="Dockerfile\n.dockerignore\n*.py\n")
     listed = names(pack_context(example, entry).data)
-    assert {"Dockerfile", ".dockerignore", "cvl_entry.py"} <= set(listed)
+    assert {"Dockerfile", ".dockerignore", "cvl_entry/__main__.py"} <= set(listed)
     assert "train.py" not in listed and "src/model.py" in listed  # `*.py` is the root's .py files only
 
 
@@ -140,7 +142,8 @@ def test_ignored_folders_are_not_walked(tmp_path: Path, entry: Path, monkeypatch
     real_scandir = os.scandir
 
     def scandir(path: Path) -> os.ScandirIterator[os.DirEntry[str]]:
-        walked.append(Path(path).relative_to(example).as_posix())
+        if Path(path).is_relative_to(example):  # os.scandir is patched for all: the entry folder's too
+            walked.append(Path(path).relative_to(example).as_posix())
         return real_scandir(path)
 
     monkeypatch.setattr(context_module.os, "scandir", scandir)
@@ -201,3 +204,11 @@ def test_invalid_pattern_is_bad_context(tmp_path: Path, entry: Path) -> None:
     example = make_example(tmp_path, dockerignore="!\n")
     with pytest.raises(BadContext, match="illegal exclusion"):
         pack_context(example, entry)
+
+
+def test_the_entry_point_folder_is_ours_alone(tmp_path: Path, entry: Path) -> None:
+    example = make_example(tmp_path, dockerignore=None)
+    (example / "cvl_entry").mkdir()
+    (example / "cvl_entry" / "stale.py").write_text("print('not ours')\n")
+    listed = names(pack_context(example, entry).data)
+    assert [name for name in listed if name.startswith("cvl_entry/")] == ["cvl_entry/__main__.py"]

@@ -69,9 +69,11 @@ def example(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def entry(tmp_path: Path) -> Path:
-    path = tmp_path / "entry.py"
-    path.write_text("print('entry')\n")
-    return path
+    folder = tmp_path / "entry"
+    (folder / "__pycache__").mkdir(parents=True)
+    (folder / "__main__.py").write_text("print('entry')\n")
+    (folder / "__pycache__" / "__main__.cpython-312.pyc").write_bytes(b"cache")
+    return folder
 
 
 def build(session: Any, example: Path, entry: Path, events: list[str] | None = None) -> BuildResult:
@@ -210,8 +212,8 @@ def test_build_starts_from_the_uploaded_context_with_our_buildspec(
     assert commands[-1] == 'docker push "$IMAGE_URI"'
 
     # The build downloads exactly the packed context: the rendered Dockerfile and our entry point in it.
-    assert "cvl_entry.py" in started.context_files and "data/big.bin" not in started.context_files
-    assert 'ENTRYPOINT ["python3", "/opt/cvl/entry.py"]' in started.dockerfile
+    assert "cvl_entry/__main__.py" in started.context_files and "data/big.bin" not in started.context_files
+    assert 'ENTRYPOINT ["python3", "/opt/cvl/cvl_entry"]' in started.dockerfile
     assert "build phase BUILD" in events and events[-1] == "build phase COMPLETED"
     assert result.log_link and started.build_id.split(":")[1] in result.log_link
     assert image_exists(client(session, "ecr"), "cvl-demo", image_tag(digest), REGION)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from steps.build_image.job.dockerfile import CODE_DIR, ENTRY_PATH, render_dockerfile
+from steps.build_image.job.dockerfile import CODE_DIR, ENTRY_NAME, ENTRY_PATH, render_dockerfile
 
 EXAMPLE = """FROM pytorch/pytorch:2.4.0-cuda12.1-cudnn9-runtime
 
@@ -32,7 +32,7 @@ def test_rendering_is_deterministic_and_keeps_the_example_first() -> None:
 
 def test_rendered_file_carries_the_training_contract() -> None:
     rendered = render_dockerfile(EXAMPLE)
-    assert f"COPY cvl_entry.py {ENTRY_PATH}" in rendered
+    assert f"COPY {ENTRY_NAME}/ {ENTRY_PATH}/" in rendered
     assert f"ENV CVL_CODE_DIR={CODE_DIR} PYTHONUNBUFFERED=1" in rendered
     assert f"WORKDIR {CODE_DIR}" in rendered
     assert json.loads(rendered.splitlines()[-2].removeprefix("ENTRYPOINT ")) == ["python3", ENTRY_PATH]

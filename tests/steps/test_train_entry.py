@@ -1,10 +1,15 @@
-"""The training entry point in a temporary /opt/ml-shaped tree, with a tiny Python command."""
+"""The training entry point in a temporary /opt/ml-shaped tree, with a tiny Python command.
+
+It runs as the image runs it: its folder, as the build context carries it, alone (no `steps` package
+around it), started as `python3 <folder> train`.
+"""
 
 from __future__ import annotations
 
 import ast
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from steps.train.job import entry
-
-ENTRY = Path(entry.__file__)
+from pipelines.define.staging import ENTRY_POINT
+from steps.build_image.job.context import entry_files
+from steps.train.job import command, supervise
 
 TRAIN_PY = """\
 import json, os, sys, time
@@ -64,6 +69,7 @@ class Tree:
     """An /opt/ml-shaped tree plus a code dir, and a way to run the entry point in it."""
 
     def __init__(self, root: Path) -> None:
+        self.entry = install_entry(root / "opt" / "cvl")
         self.ml = root / "opt" / "ml"
         self.code = root / "code"
         self.code.mkdir(parents=True)
@@ -89,8 +95,20 @@ class Tree:
 
     def run(self) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, str(ENTRY), "train"], env=self.env(), capture_output=True, text=True, timeout=60
+            [sys.executable, str(self.entry), "train"],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
+
+
+def install_entry(folder: Path) -> Path:
+    """The entry point's folder as the image has it (`<folder>/cvl_entry`); returns its path."""
+    for name, source in entry_files(ENTRY_POINT).items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, folder / name)
+    return folder / "cvl_entry"
 
 
 def command_args(stdout: str) -> list[str]:
@@ -121,12 +139,12 @@ def test_command_gets_hyperparameters_in_preset_order_with_python_bools(tree: Tr
 
 
 def test_render_value_converts_bools_only_for_bool_defaults() -> None:
-    assert [entry.render_value(v, False) for v in ("true", "True", "false", "FALSE")] == ["True"] * 2 + [
+    assert [command.render_value(v, False) for v in ("true", "True", "false", "FALSE")] == ["True"] * 2 + [
         "False"
     ] * 2
-    assert entry.render_value("true", "text") == "true"
-    assert entry.render_value("3", 1) == "3"
-    assert entry.render_value(True, False) == "True"
+    assert command.render_value("true", "text") == "true"
+    assert command.render_value("3", 1) == "3"
+    assert command.render_value(True, False) == "True"
 
 
 def test_success_keeps_folder_in_model_dir_and_checkpoints_land_in_ml_checkpoints(tree: Tree) -> None:
@@ -221,7 +239,7 @@ def test_files_the_run_writes_in_its_folder_come_back_with_the_model(tree: Tree)
 
 def test_distributed_command_wraps_python_in_torchrun() -> None:
     two_hosts = {"hosts": ["algo-1", "algo-2"], "current_host": "algo-2"}
-    wrapped = entry.distributed_command(["python", "train.py", "--a=1"], two_hosts, 4, "29500")
+    wrapped = command.distributed_command(["python", "train.py", "--a=1"], two_hosts, 4, "29500")
     assert wrapped == [
         "python",
         "-m",
@@ -235,15 +253,15 @@ def test_distributed_command_wraps_python_in_torchrun() -> None:
         "--a=1",
     ]
     one_host = {"hosts": ["algo-1"], "current_host": "algo-1"}
-    assert entry.distributed_command(["python", "t.py"], one_host, 1, "1") == ["python", "t.py"]
-    local = entry.distributed_command(["bash", "run.sh"], one_host, 2, "1")
+    assert command.distributed_command(["python", "t.py"], one_host, 1, "1") == ["python", "t.py"]
+    local = command.distributed_command(["bash", "run.sh"], one_host, 2, "1")
     assert "--master_addr=127.0.0.1" in local and local[-3:] == ["--no-python", "bash", "run.sh"]
 
 
 def test_sigterm_is_forwarded_and_reported(tree: Tree) -> None:
     tree.configure({}, preset(prepare=[]), extra=["--sleep"])
     process = subprocess.Popen(
-        [sys.executable, str(ENTRY)],
+        [sys.executable, str(tree.entry)],
         env=tree.env(),
         stdout=subprocess.PIPE,
         text=True,
@@ -259,28 +277,58 @@ def test_sigterm_is_forwarded_and_reported(tree: Tree) -> None:
 
 
 def _imported(nodes: list[ast.AST]) -> set[str]:
+    """Top-level modules imported absolutely (`from .x import` is the folder's own; `.x` must be in it)."""
     return {
         alias.name.split(".")[0]
         for node in nodes
-        if isinstance(node, (ast.Import, ast.ImportFrom))
+        if isinstance(node, ast.Import) or (isinstance(node, ast.ImportFrom) and not node.level)
         for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])
     }
 
 
-def test_entry_point_is_python38_syntax() -> None:
-    tree = ast.parse(ENTRY.read_text(), feature_version=(3, 8))
+def test_entry_point_is_python38_stdlib_only_and_keeps_no_shared_state() -> None:
     stdlib = set(sys.stdlib_module_names) | {"__future__"}
-    assert _imported(tree.body) <= stdlib
-    # boto3 only inside functions, when the image has it (secrets fall back to stdlib SigV4 without it).
-    assert _imported(list(ast.walk(tree))) <= stdlib | {"boto3", "botocore"}
+    files = entry_files(ENTRY_POINT)
+    assert {"cvl_entry/__main__.py", "cvl_entry/entry.py", "cvl_entry/supervise.py"} <= set(files)
+    for name, path in files.items():
+        tree = ast.parse(path.read_text(), filename=name, feature_version=(3, 8))
+        assert _imported(tree.body) <= stdlib, name
+        # boto3 only inside functions, when the image has it (secrets fall back to stdlib SigV4 without it).
+        assert _imported(list(ast.walk(tree))) <= stdlib | {"boto3", "botocore"}, name
+        # The signal handler reaches the running command through its Supervisor, not module globals.
+        assert not any(isinstance(node, ast.Global) for node in ast.walk(tree)), name
+        assert name.removeprefix("cvl_entry/").removesuffix(".py") not in stdlib, f"{name} shadows the stdlib"
+        own = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level}
+        assert {f"cvl_entry/{module}.py" for module in own} <= set(files), name
+
+
+def test_a_second_stop_signal_kills_the_command_outright() -> None:
+    supervisor = supervise.Supervisor()
+    sleeper = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        preexec_fn=os.setpgrp,
+    )
+    assert sleeper.stdout is not None and sleeper.stdout.readline() == b"up\n"
+    supervisor.child = sleeper
+    supervisor.forward(signal.SIGTERM)
+    time.sleep(0.2)
+    assert sleeper.poll() is None  # the command ignores SIGTERM
+    supervisor.forward(signal.SIGTERM)
+    assert sleeper.wait(timeout=10) == -signal.SIGKILL
+    assert supervisor.stopped_by == signal.SIGTERM
 
 
 def test_a_long_command_is_shown_with_its_start_and_its_end() -> None:
-    command = ["python", "train.py"] + [f"--option_{n}=value" for n in range(100)] + ["--bogus=1"]
-    text = entry.shown(command)
-    assert len(text) <= entry.SHOWN_COMMAND_LIMIT
+    long = ["python", "train.py"] + [f"--option_{n}=value" for n in range(100)] + ["--bogus=1"]
+    text = command.shown(long)
+    assert len(text) <= command.SHOWN_COMMAND_LIMIT
     assert text.startswith("python train.py --option_0=value") and text.endswith(
         "--option_99=value --bogus=1"
     )
     assert " ... " in text
-    assert entry.shown(["python", "train.py", "--x=1"]) == "python train.py --x=1"
+    assert command.shown(["python", "train.py", "--x=1"]) == "python train.py --x=1"

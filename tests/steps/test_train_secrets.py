@@ -20,7 +20,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from steps.train.job import entry
+from steps.train.job import secrets_manager, sigv4
 from tests.conftest import REGION
 from tests.harness.moto_server import MotoServer
 from tests.steps.test_train_entry import Tree, preset
@@ -63,16 +63,16 @@ def _environ(aws: MotoServer, **extra: str) -> dict[str, str]:
 
 
 def test_stdlib_client_reads_the_secret_over_http(aws: MotoServer, secret: str) -> None:
-    assert entry.get_secret_stdlib(secret, _environ(aws)) == TOKEN_VALUE
+    assert secrets_manager.get_secret_stdlib(secret, _environ(aws)) == TOKEN_VALUE
 
 
 def test_boto3_client_reads_the_secret(aws: MotoServer, secret: str) -> None:
-    assert entry.get_secret_boto3(secret, _environ(aws)) == TOKEN_VALUE
+    assert secrets_manager.get_secret_boto3(secret, _environ(aws)) == TOKEN_VALUE
 
 
-@pytest.mark.parametrize("get", [entry.get_secret_stdlib, entry.get_secret_boto3])
+@pytest.mark.parametrize("get", [secrets_manager.get_secret_stdlib, secrets_manager.get_secret_boto3])
 def test_a_missing_secret_is_named_with_awss_error(aws: MotoServer, get: Any) -> None:
-    with pytest.raises(entry.SecretError, match=r"secret cvl/MISSING: ResourceNotFoundException"):
+    with pytest.raises(secrets_manager.SecretError, match=r"secret cvl/MISSING: ResourceNotFoundException"):
         get("cvl/MISSING", _environ(aws))
 
 
@@ -82,7 +82,7 @@ def test_signature_is_the_one_botocore_computes(monkeypatch: pytest.MonkeyPatch)
     headers = {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "secretsmanager.GetSecretValue"}
     credentials = {"AccessKeyId": "AKIDEXAMPLE", "SecretAccessKey": "example-secret", "Token": "session"}
     now = datetime.datetime(2026, 11, 29, 12, 0, 0, tzinfo=datetime.UTC)
-    ours = entry.sigv4_headers(url, body, headers, credentials, "eu-west-1", now)
+    ours = sigv4.sigv4_headers(url, body, headers, credentials, "eu-west-1", now)
 
     request = AWSRequest(method="POST", url=url, data=body, headers=dict(headers))
     monkeypatch.setattr("botocore.auth.get_current_datetime", lambda: now.replace(tzinfo=None))
@@ -140,19 +140,22 @@ def test_stdlib_client_uses_the_container_credentials_endpoint(
         "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": str(token_file),
         "TRAINING_JOB_ARN": f"arn:aws:sagemaker:{REGION}:123456789012:training-job/cvl-x",
     }
-    assert entry.aws_credentials(environ)["AccessKeyId"] == CONTAINER_KEY_ID
-    assert entry.get_secret_stdlib(secret, environ) == TOKEN_VALUE
+    assert secrets_manager.aws_credentials(environ)["AccessKeyId"] == CONTAINER_KEY_ID
+    assert secrets_manager.get_secret_stdlib(secret, environ) == TOKEN_VALUE
     assert _CredentialsEndpoint.seen[-1] == "endpoint-token"
 
 
 def test_region_comes_from_the_arn_then_the_environment_then_the_job() -> None:
     arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cvl/x-AbCdEf"
-    assert entry.aws_region({"AWS_DEFAULT_REGION": "us-east-1"}, arn) == "eu-west-1"
-    assert entry.aws_region({"AWS_REGION": "ap-south-1", "AWS_DEFAULT_REGION": "us-east-1"}) == "ap-south-1"
+    assert secrets_manager.aws_region({"AWS_DEFAULT_REGION": "us-east-1"}, arn) == "eu-west-1"
+    assert (
+        secrets_manager.aws_region({"AWS_REGION": "ap-south-1", "AWS_DEFAULT_REGION": "us-east-1"})
+        == "ap-south-1"
+    )
     job = "arn:aws:sagemaker:us-west-2:123456789012:training-job/cvl-x"
-    assert entry.aws_region({"TRAINING_JOB_ARN": job}) == "us-west-2"
-    with pytest.raises(entry.SecretError, match="no AWS region"):
-        entry.aws_region({})
+    assert secrets_manager.aws_region({"TRAINING_JOB_ARN": job}) == "us-west-2"
+    with pytest.raises(secrets_manager.SecretError, match="no AWS region"):
+        secrets_manager.aws_region({})
 
 
 def _secret_tree(tmp_path: Path, aws: MotoServer, secret_id: str, *, boto3_in_image: bool) -> Tree:
@@ -173,7 +176,7 @@ def _run(tree: Tree, tmp_path: Path, aws: MotoServer) -> subprocess.CompletedPro
     if (tmp_path / "site").is_dir():
         env["PYTHONPATH"] = str(tmp_path / "site")
     return subprocess.run(
-        [sys.executable, str(entry.__file__), "train"],
+        [sys.executable, str(tree.entry), "train"],
         env=env,
         capture_output=True,
         text=True,

@@ -2,7 +2,7 @@
 
 The zip (CodeBuild's S3 source takes a zip) holds the example folder as Docker would send it
 (honouring `.dockerignore`), with the rendered Dockerfile in place of the example's and the
-training entry point beside it. Entries are sorted, with fixed times and permissions and no
+training entry point's folder beside it. Entries are sorted, with fixed times and permissions and no
 folder entries, so the same inputs give the same bytes.
 """
 
@@ -87,10 +87,15 @@ def _zip_info(name: str, size: int, executable: bool, sample: bytes) -> zipfile.
     return info
 
 
+def entry_files(entry_folder: Path) -> dict[str, Path]:
+    """The entry point's modules (the folder's `*.py`, caches left out), by their name in the context."""
+    return {f"{ENTRY_NAME}/{path.name}": path for path in sorted(entry_folder.glob("*.py"))}
+
+
 def pack_context(
-    example_path: Path, entry_point: Path, shipped: Sequence[tuple[str, Path]] = ()
+    example_path: Path, entry_folder: Path, shipped: Sequence[tuple[str, Path]] = ()
 ) -> PackedContext:
-    """Pack `example_path` with the rendered Dockerfile and `entry_point` (as `cvl_entry.py`).
+    """Pack `example_path` with the rendered Dockerfile and the entry point's folder (as `cvl_entry/`).
 
     `shipped` (name in the context, file) adds files from outside the folder, such as the repository's
     `cvlization` package; the example's own files win over them.
@@ -117,7 +122,8 @@ def pack_context(
         {name: path for name, path in context_files(example_path, ignore) if name not in generated}
     )
     entries.update(generated)
-    entries[ENTRY_NAME] = entry_point
+    entries = {name: source for name, source in entries.items() if not name.startswith(f"{ENTRY_NAME}/")}
+    entries.update(entry_files(entry_folder))
 
     buffer = io.BytesIO()
     bytes_in = 0

@@ -9,8 +9,10 @@ from string import Template
 
 TEMPLATE_PATH = Path(__file__).resolve().parents[3] / "Dockerfile.template"
 CODE_DIR = "/opt/cvl/code"
-ENTRY_PATH = "/opt/cvl/entry.py"
-ENTRY_NAME = "cvl_entry.py"  # the entry point's name in the build context, next to the Dockerfile
+# The training entry point (the `steps/train/job` folder): its folder's name in the build context, next
+# to the Dockerfile (and so in the code folder too), and where the image keeps it and runs it from.
+ENTRY_NAME = "cvl_entry"
+ENTRY_PATH = f"/opt/cvl/{ENTRY_NAME}"
 
 # Parser directives (`# syntax=...`, `# escape=...`) count only before any other line, comment
 # included, so they must stay above our header comment.
@@ -40,6 +42,7 @@ def render_dockerfile(example_dockerfile_text: str, template_text: str | None = 
         example_sha256=hashlib.sha256(example_dockerfile_text.encode("utf-8")).hexdigest(),
         example_dockerfile=body.strip("\n"),
         code_dir=CODE_DIR,
+        entry_name=ENTRY_NAME,
         entry_path=ENTRY_PATH,
     )
     return rendered.rstrip("\n") + "\n"
