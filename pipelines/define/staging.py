@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from configs import BadInput, DeployTarget, Example, Preset
+from configs.instance_table import instance_rows
 from pipelines.catalog.shipping import shipped_files, shipped_paths
 from pipelines.define.names import pipeline_name
 from steps.build_image.job.build_facts import PROJECT_NAME, BuildFacts, repository_name
@@ -67,6 +68,7 @@ def base_facts(example: str, preset_name: str, target: DeployTarget) -> dict[str
         "repository": build_facts(target, example).repository,
         "codebuild_project": PROJECT_NAME,
         "output_prefix": default_output_path(target.bucket, example, preset_name) + "/",
+        "instance_types": instance_rows(),
     }
 
 

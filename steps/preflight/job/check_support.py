@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from steps.common.messages import one_line
+from steps.preflight.job.alternatives import Alternative, InstanceFacts
 
 Status = Literal["pass", "warn", "fail"]
 T = TypeVar("T")
@@ -54,10 +55,15 @@ class CheckResult:
     status: Status
     detail: str
     fix: str = ""
+    alternatives: tuple[Alternative, ...] = ()  # the quota check's, when the chosen type has no room
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, object]:
         """The result as a JSON-ready dict."""
-        return {"name": self.name, "status": self.status, "detail": self.detail, "fix": self.fix}
+        found: dict[str, object] = {"name": self.name, "status": self.status, "detail": self.detail}
+        found["fix"] = self.fix
+        if self.alternatives:
+            found["alternatives"] = [alternative.as_dict() for alternative in self.alternatives]
+        return found
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,9 @@ class PreflightInput:
     output_path: str | None = None
     channels: Mapping[str, str] = field(default_factory=dict)
     has_checkpoint: bool = False
+    example: str = ""
+    preset: str = ""
+    instance_table: tuple[InstanceFacts, ...] = ()
 
     @classmethod
     def from_dicts(cls, preset: Mapping[str, Any], facts: Mapping[str, Any]) -> PreflightInput:
@@ -108,7 +117,15 @@ class PreflightInput:
             output_path=preset.get("output_path"),
             channels=dict(preset.get("channels") or {}),
             has_checkpoint=preset.get("checkpoint") is not None,
+            example=str(facts.get("example", "")),
+            preset=str(facts.get("preset", "")),
+            instance_table=tuple(InstanceFacts.from_row(row) for row in facts.get("instance_types") or ()),
         )
+
+    @property
+    def run_command(self) -> str:
+        """The command that runs this example preset (what an alternative's line appends to)."""
+        return f"python -m pipelines.run --example {self.example} --preset {self.preset}"
 
     @property
     def partition(self) -> str:

@@ -8,11 +8,13 @@ region is not offered there.
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import partial
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from steps.preflight.job.alternatives import Alternative, quota_name, quota_values, rank
 from steps.preflight.job.check_support import (
     CheckResult,
     Context,
@@ -27,11 +29,6 @@ from steps.preflight.job.check_support import (
 NAME = "quota"
 SERVICE_CODE = "sagemaker"
 _PAGE_SIZE = 100  # the API's maximum
-
-
-def quota_name(instance_type: str, spot: bool) -> str:
-    """The Service Quotas name of the training quota for `instance_type` (spot or on-demand)."""
-    return f"{instance_type} for {'spot training' if spot else 'training'} job usage"
 
 
 def increase_command(quota_code: str, desired: int, region: str) -> str:
@@ -64,8 +61,8 @@ def find_quota(client: Any, operation: str, name: str) -> dict[str, Any] | None:
     return None
 
 
-def instances_in_use(context: Context, instance_type: str, spot: bool) -> int:
-    """Instances of `instance_type` held by training jobs in progress on the same (spot/on-demand) quota."""
+def usage(context: Context) -> Counter[tuple[str, bool]]:
+    """Instances held by training jobs in progress, by (instance type, spot)."""
     sagemaker = context.client("sagemaker")
     names = [
         summary["TrainingJobName"]
@@ -76,15 +73,38 @@ def instances_in_use(context: Context, instance_type: str, spot: bool) -> int:
     jobs = context.parallel.all(
         [partial(sagemaker.describe_training_job, TrainingJobName=name) for name in names]
     )
-    used = 0
+    used: Counter[tuple[str, bool]] = Counter()
     for job in jobs:
-        if bool(job.get("EnableManagedSpotTraining", False)) != spot:
-            continue
+        spot = bool(job.get("EnableManagedSpotTraining", False))
         resources = job.get("ResourceConfig", {})
         # Heterogeneous clusters list instance groups instead of one type and count.
-        groups = resources.get("InstanceGroups") or [resources]
-        used += sum(int(g.get("InstanceCount", 0)) for g in groups if g.get("InstanceType") == instance_type)
+        for group in resources.get("InstanceGroups") or [resources]:
+            used[(str(group.get("InstanceType", "")), spot)] += int(group.get("InstanceCount", 0))
     return used
+
+
+def instances_in_use(context: Context, instance_type: str, spot: bool) -> int:
+    """Instances of `instance_type` held by training jobs in progress on the same (spot/on-demand) quota."""
+    return usage(context)[(instance_type, spot)]
+
+
+def alternatives(context: Context) -> tuple[Alternative, ...]:
+    """Other types (or the other market) with room for the run, cheapest first; () when unknown."""
+    spec = context.input
+    if not spec.instance_table:
+        return ()
+    quotas = context.client("service-quotas")
+    values, used = context.parallel.all([lambda: quota_values(quotas), lambda: usage(context)])
+    found = rank(
+        spec.instance_type,
+        spec.spot,
+        spec.instance_count,
+        spec.instance_table,
+        values,
+        used,
+        spec.run_command,
+    )
+    return tuple(found)
 
 
 def check_quota(context: Context) -> CheckResult:
@@ -125,6 +145,8 @@ def check_quota(context: Context) -> CheckResult:
 
     desired = in_use + need
     command = increase_command(code, desired, spec.region)
+    others = attempt(lambda: alternatives(context))()
+    ranked = others.value or ()
     if value == 0:
         detail = f"{label} is 0 in {spec.region}; the preset needs {need}"
     else:
@@ -135,7 +157,9 @@ def check_quota(context: Context) -> CheckResult:
         fix = f"wait for running jobs to finish, or raise quota {code} to {desired}: {command}"
     else:
         fix = f"raise quota {code} to {desired}: {command}"
-    return CheckResult(NAME, "fail", detail, fix)
+    if ranked:
+        fix = f"run on {ranked[0].line()} (alternatives below); or {fix}"
+    return CheckResult(NAME, "fail", detail, fix, alternatives=ranked)
 
 
 def _raise_unless_tolerated(outcome: Outcome) -> None:

@@ -17,6 +17,10 @@ def format_table(results: list[CheckResult]) -> str:
         lines.append(f"{result.name:<{width}}  {result.status.upper():<6}  {result.detail}")
         if result.fix and result.status != "pass":
             lines.append(f"{'':<{width}}          fix: {result.fix}")
+    for result in results:
+        if result.alternatives:
+            lines.append("instance types with room for this run, cheapest first:")
+            lines += [f"  {alternative.line()}" for alternative in result.alternatives]
     return "\n".join(lines)
 
 
