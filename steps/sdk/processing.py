@@ -7,6 +7,7 @@ from typing import Any
 
 from configs import DeployTarget
 from steps.common.tags import tag_list
+from steps.sdk.retries import PROCESSING_RETRY, sdk_policies
 
 BUNDLE_DIR = "/opt/ml/processing/input/bundle"
 OUTPUT_DIR = "/opt/ml/processing/output"
@@ -93,4 +94,5 @@ def container_step(
         description=description,
         property_files=property_files,
         cache_config=cache,
+        retry_policies=sdk_policies(PROCESSING_RETRY),
     )

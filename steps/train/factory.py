@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from configs import BadInput, DeployTarget, Preset
+from steps.sdk.retries import TRAINING_RETRY, sdk_policies
 from steps.train.parameters import ParameterSpec
 
 STEP_NAME = "Train"
@@ -123,4 +124,5 @@ def train_step(
         display_name="Train",
         description=f"{preset.instance_type} x{preset.instance_count}" + (" (spot)" if preset.spot else ""),
         depends_on=depends_on,
+        retry_policies=sdk_policies(TRAINING_RETRY),
     )

@@ -137,3 +137,22 @@ def test_pipeline_names_follow_the_contract_and_sagemakers_rules():
     assert pipeline_name("my_example.v2", "smoke") == "cvl-my-example-v2-smoke"
     with pytest.raises(BadInput):
         pipeline_name("x" * 300, "train")
+
+
+def test_steps_retry_the_failure_classes_worth_retrying(train_steps):
+    """Training retries capacity and resource limits with backoff; processing retries service faults."""
+    from steps.sdk.retries import PROCESSING_RETRY, TRAINING_RETRY
+
+    def rule(step):
+        policies = step["RetryPolicies"]
+        return [
+            (tuple(p["ExceptionType"]), p["IntervalSeconds"], p["BackoffRate"], p["MaxAttempts"])
+            for p in policies
+        ]
+
+    assert rule(train_steps["Train"]) == [tuple(TRAINING_RETRY)]
+    assert TRAINING_RETRY.exception_types == ("SageMaker.CAPACITY_ERROR", "SageMaker.RESOURCE_LIMIT")
+    assert TRAINING_RETRY.backoff_rate > 1
+    for name in ("Preflight", "BuildImage"):
+        assert rule(train_steps[name]) == [tuple(PROCESSING_RETRY)]
+    assert PROCESSING_RETRY.exception_types == ("Step.SERVICE_FAULT", "Step.THROTTLING")
