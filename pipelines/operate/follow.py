@@ -7,6 +7,7 @@ training job, reads the job's CloudWatch streams (`/aws/sagemaker/TrainingJobs`,
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +22,8 @@ from pipelines.operate.execution_api import ExecutionApi
 from steps.common.messages import one_line
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
+# How long Ctrl-C waits for the stop request before saying how to stop the execution by hand.
+STOP_DEADLINE_SECONDS = 10.0
 TERMINAL = frozenset({"Succeeded", "Failed", "Stopped", "CompletedWithFailures"})
 
 
@@ -106,16 +109,40 @@ def follow(
         progress.say(
             f"interrupted: stopping the execution {arn}" + (f" and training job {job}" if job else "")
         )
-        try:
-            pipelines.stop(arn, job)
-        except (ClientError, BotoCoreError, ResponseParserError) as error:
+        problem = stop_within(pipelines, arn, job, STOP_DEADLINE_SECONDS)
+        if problem:
             # Still exit 130, but say the run may be alive and how to stop it: one line, no markup.
-            reason = explain(error) if isinstance(error, ClientError) else one_line(str(error))
             progress.warn(
-                f"the stop request failed ({reason}); the execution may still be running: "
+                f"the stop request failed ({problem}); the execution may still be running: "
                 f"stop it with {stop_command(arn)}"
             )
         raise
+
+
+def stop_within(pipelines: ExecutionApi, arn: str, job: str | None, deadline: float) -> str:
+    """Ask to stop the execution (and its job), waiting at most `deadline` seconds; "" when it was asked.
+
+    The call runs on a daemon thread: botocore's retries of a failing stop (a 500 each time) are not
+    what a user who pressed Ctrl-C waits for, and a second Ctrl-C ends the wait at once.
+    """
+    outcome: list[str] = []
+
+    def stop() -> None:
+        try:
+            pipelines.stop(arn, job)
+            outcome.append("")
+        except (ClientError, BotoCoreError, ResponseParserError) as error:
+            outcome.append(explain(error) if isinstance(error, ClientError) else one_line(str(error)))
+
+    thread = threading.Thread(target=stop, name="cvl-stop", daemon=True)
+    thread.start()
+    try:
+        thread.join(deadline)
+    except KeyboardInterrupt:
+        return "interrupted again before the stop request was answered"
+    if thread.is_alive():
+        return f"no answer within {deadline:.0f} s"
+    return outcome[0]
 
 
 def stop_command(arn: str) -> str:

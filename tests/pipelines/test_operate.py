@@ -258,6 +258,34 @@ def test_ctrl_c_with_a_failing_stop_still_exits_130_and_says_how_to_stop(
     assert "<" not in err and "403" in err, err
 
 
+@pytest.mark.slow
+def test_ctrl_c_answers_within_the_stop_deadline_while_every_stop_call_fails(
+    account: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from pipelines.cli.run_printer import Progress
+    from pipelines.operate.follow import STOP_DEADLINE_SECONDS
+    from tests.harness import faults
+
+    def interrupted(self: Progress, steps: Any) -> None:
+        raise KeyboardInterrupt
+
+    sagemaker_pipelines.script_next_execution(PIPELINE, Script([started]))
+    monkeypatch.setattr(Progress, "steps", interrupted)
+    with faults.error("sagemaker", "StopPipelineExecution", "InternalFailure", "try again", status=500):
+        began = time.monotonic()
+        assert run.main([*SMOKE, "--skip-preflight"]) == 130
+        waited = time.monotonic() - began
+    assert waited < STOP_DEADLINE_SECONDS + 5  # botocore alone retried for about a minute
+    (arn,) = _executions()
+    err = capsys.readouterr().err
+    assert (
+        f"the stop request failed (no answer within 10 s); the execution may still be running: stop it with {_python()} -m pipelines.stop {arn}"
+        in err
+    )
+
+
 def _python() -> str:
     import sys
 
