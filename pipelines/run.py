@@ -64,6 +64,11 @@ def _parser() -> Any:
     )
     parser.add_argument("--no-wait", action="store_true", help="remote: print the execution ARN and return")
     parser.add_argument(
+        "--fallback",
+        action="store_true",
+        help="remote: when the instance type has no quota room, run on the cheapest one that fits and has",
+    )
+    parser.add_argument(
         "--retry", metavar="EXECUTION", help="re-run a failed execution from its failed steps"
     )
     parser.add_argument(
@@ -100,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         raise BadInput("say which pipeline: --example E --preset P (or --retry EXECUTION)")
     if args.local and args.no_wait:
         raise BadInput("--no-wait applies to SageMaker runs: a --local run ends with this command")
+    if args.local and args.fallback:
+        raise BadInput("--fallback applies to SageMaker runs: a --local run has no instance quota")
 
     example, preset = catalog.resolve(examples_root(args.examples_root), args.example, args.preset)
     overrides = Overrides.parse(parameter_specs(preset, "s3://cvl-local/output"), args.set, extra_args)
@@ -131,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                 progress=progress,
                 preflight=not args.skip_preflight,
                 wait=not args.no_wait,
+                fallback=args.fallback,
             )
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -52,6 +52,7 @@ class SeedRun(NamedTuple):
     download_outputs: bool
     local_output_dir: str | None
     local: bool
+    fallback: bool = False
 
 
 def _bucket_of(uri: str | None) -> str | None:
@@ -101,11 +102,13 @@ class SageMakerRunner:
         local_output_dir: str | None = None,
         *,
         local: bool = False,
+        fallback: bool = False,
     ) -> int:
         """Run one example preset to the end, streaming its progress; returns the exit code.
 
         None for `args`, `instance_type`, `output_path` or `entry_command` means the preset's. The
         model is downloaded into `local_output_dir/model` (default `outputs/<pipeline>/<run-id>`).
+        `fallback`: when the instance type has no quota room, run on the cheapest one that fits and has.
         """
         request = SeedRun(
             example,
@@ -124,6 +127,7 @@ class SageMakerRunner:
             download_outputs,
             local_output_dir,
             local,
+            fallback,
         )
         return exit_code_of(lambda: self._run(request))
 
@@ -189,6 +193,7 @@ class SageMakerRunner:
                 progress=progress,
                 download=request.download_outputs,
                 image_uri=request.image_uri,
+                fallback=request.fallback,
             )
         if outcome.billing is not None:
             progress.say(outcome.billing.line())

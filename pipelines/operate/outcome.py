@@ -72,6 +72,7 @@ class RunOutcome(NamedTuple):
     steps: tuple[dict[str, Any], ...] = ()
     training_job: str | None = None
     billing: Billing | None = None
+    fallback: str = ""  # run --fallback: which instance type it ran on instead, and why (empty: none)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready data (`run --json`): everything but the steps' raw entries and the log tail."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from configs import BadInput, DeployTarget, Example, Preset
 from pipelines.cli.run_printer import Progress
 from pipelines.operate.artifacts import download_model, training_exit_code
+from pipelines.operate.fallback import choose_fallback, with_instance_type
 from pipelines.operate.outcome import (
     EXIT_FAILED,
     EXIT_OK,
@@ -108,25 +109,34 @@ def execute_remote(
     download: bool = True,
     image_uri: str | None = None,
     poll_seconds: float | None = None,
+    fallback: bool = False,
 ) -> RunOutcome:
     """Deploy (preflight with the overrides, uploads, upsert), start, and (unless `wait` is False)
-    follow to the end and download the model."""
+    follow to the end and download the model. With `fallback`, a chosen instance type without quota
+    room gives way to the cheapest one that fits and has room (recorded in the outcome)."""
     from pipelines.define.staging import stage
     from pipelines.deploy.deployer import deploy
     from pipelines.operate.execution_api import ExecutionApi
     from steps.common.aws import aws_session
 
     staged = stage(example, preset_name, preset, target, image_uri)
+    session = aws_session(target.region)
+    chosen = choose_fallback(session, staged, overrides) if fallback else None
+    if chosen is not None:
+        progress.say(chosen.line())
+        overrides = with_instance_type(overrides, staged, chosen.alternative.instance_type)
+    fell_back = chosen.line() if chosen else ""
     deployed = deploy([staged], target.region, preflight=preflight, overrides=overrides)[0]
     progress.say(f"{deployed.pipeline}: {deployed.action} (sha256:{deployed.digest[:12]})")
     if deployed.action == "failed":
-        return RunOutcome(deployed.pipeline, "", NOT_STARTED, EXIT_FAILED, deployed.detail)
-    session = aws_session(target.region)
+        return RunOutcome(
+            deployed.pipeline, "", NOT_STARTED, EXIT_FAILED, deployed.detail, fallback=fell_back
+        )
     pipelines = ExecutionApi.of(session)
     arn = pipelines.start(deployed.pipeline, overrides)
     progress.say(f"execution {arn}")
     if not wait:
-        return RunOutcome(deployed.pipeline, arn, STARTED)
+        return RunOutcome(deployed.pipeline, arn, STARTED, fallback=fell_back)
     return follow_to_end(
         session,
         pipelines,
@@ -135,7 +145,7 @@ def execute_remote(
         progress=progress,
         poll_seconds=poll_seconds,
         download=download,
-    )
+    )._replace(fallback=fell_back)
 
 
 def retry_remote(
