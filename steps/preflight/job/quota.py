@@ -94,7 +94,7 @@ def alternatives(context: Context) -> tuple[Alternative, ...]:
     if not spec.instance_table:
         return ()
     quotas = context.client("service-quotas")
-    values, used = context.parallel.all([lambda: quota_values(quotas), lambda: usage(context)])
+    values, used = quota_values(quotas), usage(context)  # only on the failing path: no need to overlap
     found = rank(
         spec.instance_type,
         spec.spot,
