@@ -17,6 +17,7 @@ from pipelines.catalog.offers import resolve
 from pipelines.cli.command import command, command_parser, exit_now, print_json
 from pipelines.define.staging import stage
 from steps.build_image.job.codebuild import BuildFailed, BuildRefused
+from steps.build_image.job.context import ContextChanged
 from steps.build_image.job.image_builder import BuildResult, build_image, ensure_infrastructure
 from steps.common.aws import aws_session
 from steps.common.messages import one_line
@@ -68,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             print_json(failure | {"log_link": error.log_link, "exit_code": 1})
         return 1
     except BuildRefused as error:
+        return _refused(f"error: {error}", 1, args.json)
+    except ContextChanged as error:
         return _refused(f"error: {error}", 1, args.json)
     except S3UploadFailedError as error:
         return _refused(f"error: the build context upload failed: {one_line(str(error))}", 1, args.json)

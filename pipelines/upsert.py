@@ -17,7 +17,7 @@ from configs import BadInput, examples_root, resolve_target
 from pipelines import catalog
 from pipelines.cli.command import EXIT_FAILED, EXIT_OK, command, command_parser, exit_now, print_json
 from pipelines.cli.count_bar import Bar
-from pipelines.define.staging import stage
+from pipelines.define.staging import Contexts, stage
 from pipelines.deploy.deployer import Deployed, deploy, dry_run, selected
 from pipelines.deploy.schedules import check_expression
 
@@ -63,10 +63,10 @@ def main(argv: list[str] | None = None) -> int:
         allow_placeholders=args.dry_run and not args.diff,
     )
     skipped = list(chosen.skipped)
-    staged = []
+    staged, contexts = [], Contexts()
     for example, name, preset in chosen.pairs:
         try:
-            staged.append(stage(example, name, preset, target))
+            staged.append(stage(example, name, preset, target, contexts=contexts))
         except BadInput as error:  # e.g. no Dockerfile: with --all, this example only is skipped
             if not args.all:
                 raise

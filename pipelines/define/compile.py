@@ -13,7 +13,7 @@ from configs import DeployTarget, Example, Preset
 from pipelines.define.diff import canonical_json
 from pipelines.define.fingerprint import description_tag, fingerprint
 from pipelines.define.staging import Staged, job_tags, stage
-from steps.build_image.job.context import PackedContext
+from steps.build_image.job.context import BuildContext
 from steps.sdk.bundle import Bundle
 from steps.train.parameters import ParameterSpec
 
@@ -31,7 +31,7 @@ class CompiledPipeline(NamedTuple):
     digest: str
     parameters: list[ParameterSpec]
     bundle: Bundle
-    context: PackedContext
+    context: BuildContext
     context_uri: str
     target: DeployTarget
     description: str

@@ -1,7 +1,8 @@
 """Staging: everything about a pipeline that needs no SDK (its name, run facts, bundle, build context).
 
 No network and no SDK: the build context and the step bundle are content-addressed, so their S3 URIs are
-known before anything is uploaded (`upsert` uploads them).
+known before anything is uploaded (`upsert` uploads them). The context is known by its digest (the files
+read and hashed once per example and command, nothing compressed); it is packed only to be uploaded.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from configs.instance_table import instance_rows
 from pipelines.catalog.shipping import shipped_files, shipped_paths
 from pipelines.define.names import pipeline_name
 from steps.build_image.job.build_facts import PROJECT_NAME, BuildFacts, repository_name
-from steps.build_image.job.context import BadContext, PackedContext, image_tag, pack_context
+from steps.build_image.job.context import BadContext, BuildContext, FileDigests, build_context, image_tag
 from steps.common.tags import PIPELINE_KEY, resource_tags
 from steps.sdk.bundle import Bundle, make_bundle
 from steps.train.factory import container_preset_json
@@ -33,7 +34,7 @@ class Staged(NamedTuple):
     preset: Preset
     target: DeployTarget
     build: BuildFacts
-    context: PackedContext
+    context: BuildContext
     bundle: Bundle
     parameters: list[ParameterSpec]
     image_uri: str | None = None  # a given image: no BuildImage step, Train runs this image
@@ -72,26 +73,60 @@ def base_facts(example: str, preset_name: str, target: DeployTarget) -> dict[str
     }
 
 
-def shipped_context(example: Example) -> list[tuple[str, Path]]:
-    """The repository files `example` needs beside its code (the `cvlization` package), by context name."""
+def shipped_context(
+    example: Example, known: dict[tuple[Path, tuple[str, ...]], list[tuple[str, Path]]] | None = None
+) -> list[tuple[str, Path]]:
+    """The repository files `example` needs beside its code (the `cvlization` package), by context name.
+
+    `known` remembers the listings of one command (most examples ship the same package)."""
     if example.repo_root is None:
         return []
-    return shipped_files(example.repo_root, shipped_paths(example))
+    key = (example.repo_root, shipped_paths(example))
+    known = {} if known is None else known
+    if key not in known:
+        known[key] = shipped_files(*key)
+    return known[key]
+
+
+class Contexts:
+    """The build contexts of one command's examples: each example's read and hashed once, however many
+    of its presets are staged, and each file once, however many examples ship it."""
+
+    def __init__(self) -> None:
+        self.files = FileDigests()
+        self._known: dict[Path, BuildContext] = {}
+        self._shipped: dict[tuple[Path, tuple[str, ...]], list[tuple[str, Path]]] = {}
+
+    def of(self, example: Example) -> BuildContext:
+        """`example`'s build context and its digest; `BadInput` when the folder cannot be a context."""
+        known = self._known.get(example.path)
+        if known is None:
+            try:
+                known = build_context(
+                    example.path, ENTRY_POINT, shipped_context(example, self._shipped), self.files
+                )
+            except BadContext as error:
+                raise BadInput(str(error)) from None
+            self._known[example.path] = known
+        return known
 
 
 def stage(
-    example: Example, preset_name: str, preset: Preset, target: DeployTarget, image_uri: str | None = None
+    example: Example,
+    preset_name: str,
+    preset: Preset,
+    target: DeployTarget,
+    image_uri: str | None = None,
+    contexts: Contexts | None = None,
 ) -> Staged:
-    """Pack the build context and bundle the step code for one example preset; no SDK, no network.
+    """Digest the build context and bundle the step code for one example preset; no SDK, no network.
 
     With `image_uri` the pipeline trains on that image (built by this project's Dockerfile.template, so
-    its entry point is ours) and has no BuildImage step."""
+    its entry point is ours) and has no BuildImage step. `contexts` shares the context digests among the
+    presets of one command (the default reads the example afresh)."""
     facts = build_facts(target, example.name)
-    container_preset_json(preset)  # too long for a hyperparameter: bad input now, before any packing
-    try:
-        context = pack_context(example.path, ENTRY_POINT, shipped_context(example))
-    except BadContext as error:
-        raise BadInput(str(error)) from None
+    container_preset_json(preset)  # too long for a hyperparameter: bad input now, before reading files
+    context = (contexts or Contexts()).of(example)
     tag = image_tag(context.digest)
     run = base_facts(example.name, preset_name, target) | {
         "context_uri": facts.context_uri(context.digest),

@@ -142,10 +142,12 @@ def objects(compiled: list[CompiledPipeline], inline: bool) -> dict[str, bytes]:
     """What the template needs in the bucket, by key: bundles, build contexts, S3-kept definitions."""
     needed: dict[str, bytes] = {}
     for pipeline in compiled:
+        context_key = pipeline.staged.build.context_key(pipeline.context.digest)
+        if context_key not in needed:  # presets of one example share their context: packed once
+            needed[context_key] = pipeline.context.pack().data
         prefix = f"{BUNDLE_PREFIX}/{pipeline.bundle.digest[:32]}"
         for name, data in pipeline.bundle.files.items():
             needed[f"{prefix}/{name}"] = data
-        needed[pipeline.staged.build.context_key(pipeline.context.digest)] = pipeline.context.data
         if not inline:
             needed[definition_key(pipeline)] = pipeline.definition.encode()
     return needed

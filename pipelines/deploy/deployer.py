@@ -110,6 +110,7 @@ def prepare(
 
     `infrastructure` shares the project and repository set-up among the pipelines of one upsert."""
     from pipelines.deploy.uploads import ensure_bundle
+    from steps.build_image.job.context import ContextChanged
     from steps.build_image.job.image_builder import ensure_infrastructure, upload_context
 
     if preflight:
@@ -123,7 +124,13 @@ def prepare(
             ensure_infrastructure(session, staged.build)
     ensure_bundle(session, staged.bundle, staged.target.bucket)
     if staged.image_uri is None:
-        upload_context(session, staged.build, staged.context)
+        try:
+            if infrastructure is not None:
+                infrastructure.upload(session, staged.build, staged.context)
+            else:
+                upload_context(session, staged.build, staged.context)
+        except ContextChanged as error:
+            return str(error)
     return ""
 
 

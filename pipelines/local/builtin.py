@@ -8,7 +8,6 @@ case registered with the client so the training job runs on that context.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -21,6 +20,7 @@ from pipelines.local.jobs import Job, JobFailed
 from pipelines.local.processes import run_streamed
 from pipelines.local.processing import Handler, argument, outputs_of
 from pipelines.local.store import split_uri
+from steps.build_image.job.context import archive_digest
 
 DOCKER_TIMEOUT_SECONDS = 15
 
@@ -109,7 +109,7 @@ def local_build_image(job: Job, command: list[str], host: Any) -> None:
         data = host.s3.read(*split_uri(context_uri))
     except FileNotFoundError as error:
         raise JobFailed(str(error)) from None
-    if hashlib.sha256(data).hexdigest() != digest:
+    if archive_digest(data) != digest:
         raise JobFailed(f"build context {context_uri} does not have digest {digest}")
     context = job.root / "context.zip"
     context.write_bytes(data)

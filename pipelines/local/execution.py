@@ -56,7 +56,7 @@ def stage_uploads(compiled: Any, s3: LocalS3) -> None:
     prefix = compiled.bundle.s3_prefix(compiled.target.bucket)
     for name, data in compiled.bundle.files.items():
         s3.put(prefix + name, data)
-    s3.put(compiled.context_uri, compiled.context.data)
+    s3.put(compiled.context_uri, compiled.context.pack().data)
 
 
 def run_local(

@@ -14,6 +14,7 @@ from cfnlint.api import lint_file
 
 from pipelines import upsert
 from pipelines.deploy import cloudformation
+from steps.build_image.job.context import archive_digest
 from tests.conftest import BUCKET, REGION, ROLE_ARN
 from tests.harness.network import no_network
 from tests.pipelines.test_upsert import account  # noqa: F401  (the fixture: preflight passes)
@@ -91,7 +92,7 @@ def test_dry_run_writes_a_linted_template_with_the_definition_inline(tmp_path: P
         if key.startswith(("cvl-pipelines/bundles/", "cvl-pipelines/contexts/")):
             assert (tmp_path / "s3" / key).exists() or (tmp_path / "s3" / key / "manifest.json").exists(), key
     contexts = list((tmp_path / "s3" / "cvl-pipelines" / "contexts" / "cvl-nanogpt").glob("*.zip"))
-    assert [c.stem for c in contexts] == [hashlib.sha256(contexts[0].read_bytes()).hexdigest()]
+    assert [c.stem for c in contexts] == [archive_digest(contexts[0].read_bytes())]  # named by content
 
 
 def _s3_uris(node: Any) -> list[str]:

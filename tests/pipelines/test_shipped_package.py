@@ -27,7 +27,7 @@ def _staged(examples: Path, name: str, preset: str):
 
 
 def _names(staged) -> set[str]:
-    return set(zipfile.ZipFile(io.BytesIO(staged.context.data)).namelist())
+    return set(zipfile.ZipFile(io.BytesIO(staged.context.pack().data)).namelist())
 
 
 def test_an_example_that_imports_cvlization_ships_it_and_one_that_does_not_ships_nothing(tmp_path):

@@ -3,13 +3,22 @@ from __future__ import annotations
 import io
 import os
 import stat
+import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
 from steps.build_image.job import context as context_module
-from steps.build_image.job.context import BadContext, image_tag, pack_context
+from steps.build_image.job.context import (
+    BadContext,
+    ContextChanged,
+    FileDigests,
+    archive_digest,
+    build_context,
+    image_tag,
+    pack_context,
+)
 from steps.build_image.job.dockerignore import DockerIgnore, read_patterns
 
 DOCKERFILE = "FROM python:3.11-slim\nWORKDIR /workspace\nCOPY . .\n"
@@ -95,6 +104,81 @@ def test_a_changed_file_changes_the_digest(tmp_path: Path, entry: Path) -> None:
     before = pack_context(example, entry).digest
     (example / "src" / "model.py").write_text("WEIGHTS = 4\n")
     assert pack_context(example, entry).digest != before
+
+
+def test_the_digest_read_from_the_files_is_the_one_packed_and_the_one_unzipped(
+    tmp_path: Path, entry: Path
+) -> None:
+    example = make_example(tmp_path)
+    package = tmp_path / "repo" / "cvlization"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("VERSION = 1\n")
+    shipped = [("cvlization/__init__.py", package / "__init__.py")]
+
+    known = build_context(example, entry, shipped)
+    packed = pack_context(example, entry, shipped)
+
+    assert known.digest == packed.digest == archive_digest(packed.data)
+    assert (known.files, known.bytes_in) == (packed.files, packed.bytes_in)
+    assert known.pack().data == packed.data
+    assert names(packed.data) == [name for name, _ in known.entries]
+
+
+def test_the_executable_bit_is_part_of_the_digest_as_it_is_of_the_zip(tmp_path: Path, entry: Path) -> None:
+    example = make_example(tmp_path)
+    before = build_context(example, entry).digest
+    (example / "train.py").chmod(0o755)
+    after = build_context(example, entry)
+    assert after.digest != before
+    assert after.digest == archive_digest(after.pack().data)
+
+
+def _same_size_edit_times_restored(path: Path, text: str) -> None:
+    times = path.stat()
+    assert len(text.encode()) == times.st_size
+    path.write_text(text)
+    os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns))
+    assert path.stat().st_mtime_ns == times.st_mtime_ns
+
+
+def test_a_file_changed_right_after_its_read_is_read_again_whatever_its_times(
+    tmp_path: Path, entry: Path
+) -> None:
+    # Within the file system's time stamp tick a rewrite may keep even ctime: fresh files are not
+    # remembered, so the edit is seen.
+    example = make_example(tmp_path)
+    digests = FileDigests()
+    first = build_context(example, entry, digests=digests)
+    _same_size_edit_times_restored(example / "src" / "model.py", "WEIGHTS = 4\n")
+    after = build_context(example, entry, digests=digests)
+    assert after.digest != first.digest
+    assert after.digest == pack_context(example, entry).digest
+
+
+def test_a_settled_file_is_read_once_until_it_changes_even_with_its_times_restored(
+    tmp_path: Path, entry: Path
+) -> None:
+    example = make_example(tmp_path)
+    digests = FileDigests(settle_seconds=0.2)
+    time.sleep(0.3)  # every file of the example is now settled
+    first = build_context(example, entry, digests=digests)
+    reads = digests.reads
+    assert build_context(example, entry, digests=digests).digest == first.digest
+    assert digests.reads == reads  # remembered: nothing read again
+
+    _same_size_edit_times_restored(example / "src" / "model.py", "WEIGHTS = 4\n")
+    after = build_context(example, entry, digests=digests)
+    assert digests.reads == reads + 1  # the edited file only
+    assert after.digest != first.digest
+    assert after.digest == pack_context(example, entry).digest
+
+
+def test_files_changed_after_their_digest_are_never_packed_under_it(tmp_path: Path, entry: Path) -> None:
+    example = make_example(tmp_path)
+    known = build_context(example, entry)
+    (example / "train.py").write_text("print('changed')\n")
+    with pytest.raises(ContextChanged, match="run the command again"):
+        known.pack()
 
 
 def test_an_ignored_file_changes_nothing(tmp_path: Path, entry: Path) -> None:

@@ -1,9 +1,12 @@
-"""Pack an example folder into a deterministic build-context zip; its sha256 names the image.
+"""Build contexts: what Docker would be sent for an example, its digest, and its deterministic zip.
 
-The zip (CodeBuild's S3 source takes a zip) holds the example folder as Docker would send it
-(honouring `.dockerignore`), with the rendered Dockerfile in place of the example's and the
-training entry point's folder beside it. Entries are sorted, with fixed times and permissions and no
-folder entries, so the same inputs give the same bytes.
+The context holds the example folder as Docker would send it (honouring `.dockerignore`), with the
+rendered Dockerfile in place of the example's and the training entry point's folder beside it. Its digest is a
+sha256 over each entry's name, executable bit and content sha256, in name order: known by reading the
+files, never by compressing them (`build_context`), and computed again from the bytes written when the
+context is packed (`BuildContext.pack`) or unzipped (`archive_digest`), so all three agree. The image tag is
+the digest's first 24 hex characters. The zip (CodeBuild's S3 source takes a zip) is packed only to be
+uploaded: entries sorted, fixed times and permissions, no folder entries.
 """
 
 from __future__ import annotations
@@ -11,13 +14,14 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import shutil
 import stat
+import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Union
 
 from steps.build_image.job.dockerfile import ENTRY_NAME, render_dockerfile
 from steps.build_image.job.dockerignore import DockerIgnore, read_patterns
@@ -38,13 +42,41 @@ class BadContext(ValueError):
     """The example folder cannot be packed as it is (the user can fix it)."""
 
 
+# A context entry's source: a file, or bytes we generate (the rendered Dockerfile and .dockerignore).
+Source = Union[Path, bytes]  # noqa: UP007 (`Path | bytes` at run time is 3.10+; the job runs 3.9)
+_DIGEST_VERSION = b"cvl-context-v1\0"
+
+
+class ContextChanged(BadContext):
+    """The example's files changed between reading and packing: the packed zip has another digest."""
+
+
 class PackedContext(NamedTuple):
-    """A packed build context: the zip, its sha256, how many files and how many bytes went in."""
+    """A packed build context: the zip, its digest, how many files and how many bytes went in."""
 
     data: bytes
     digest: str
     files: int
     bytes_in: int
+
+
+class BuildContext(NamedTuple):
+    """A build context known by its entries (name -> source, sorted by name) and their digest; not packed."""
+
+    entries: tuple[tuple[str, Source], ...]
+    digest: str
+    files: int
+    bytes_in: int
+
+    def pack(self) -> PackedContext:
+        """The zip of these entries; `ContextChanged` when the files no longer have this digest."""
+        packed = pack_entries(self.entries)
+        if packed.digest != self.digest:
+            raise ContextChanged(
+                f"the build context changed while it was being read (digest {self.digest[:12]} became "
+                f"{packed.digest[:12]}): run the command again once the example's files are settled"
+            )
+        return packed
 
 
 def image_tag(digest: str) -> str:
@@ -87,22 +119,87 @@ def _zip_info(name: str, size: int, executable: bool, sample: bytes) -> zipfile.
     return info
 
 
+class _Digest:
+    """The running context digest: each entry's name, executable bit and content sha256, in name order."""
+
+    def __init__(self) -> None:
+        self._sha = hashlib.sha256(_DIGEST_VERSION)
+
+    def add(self, name: str, executable: bool, content_sha256: bytes) -> None:
+        self._sha.update(name.encode("utf-8") + (b"\0x" if executable else b"\0-") + content_sha256)
+
+    def hexdigest(self) -> str:
+        return self._sha.hexdigest()
+
+
+class FileDigest(NamedTuple):
+    """A file's content sha256 (raw), its size, and whether its owner may execute it."""
+
+    sha256: bytes
+    size: int
+    executable: bool
+
+
+class FileDigests:
+    """Reads and hashes files, each at most once per instance while its status stays the same.
+
+    Examples of one tree share files (the repository's `cvlization` package goes into 154 contexts);
+    one instance serves one command, so a file is read once however many contexts hold it. A file is
+    remembered by device, inode, size, mode, mtime and ctime as stat saw it both before and after the
+    read. Any write sets ctime to the clock's time, and nothing else can set it (`os.utime` restores
+    mtime, and moves ctime too), but the clock the file system stamps with ticks coarsely (a jiffy; a
+    second or two on some file systems): a file changed within `settle_seconds` before its read could
+    change again under the same stamp, so it is not remembered, nor is one whose status moved while read.
+    """
+
+    def __init__(self, settle_seconds: float = 2.0) -> None:
+        self._known: dict[tuple[object, ...], FileDigest] = {}
+        self._lock = threading.Lock()
+        self._settle_ns = int(settle_seconds * 1e9)
+        self.reads = 0
+
+    @staticmethod
+    def _key(path: Path, status: os.stat_result) -> tuple[object, ...]:
+        return (
+            str(path), status.st_dev, status.st_ino, status.st_size,
+            status.st_mode, status.st_mtime_ns, status.st_ctime_ns,
+        )  # fmt: skip
+
+    def of(self, path: Path) -> FileDigest:
+        """The digest of `path`'s content as it is now (read unless this instance already read it so)."""
+        key = self._key(path, os.stat(path))
+        with self._lock:
+            known = self._known.get(key)
+        if known is not None:
+            return known
+        sha, started_ns = hashlib.sha256(), time.time_ns()
+        with path.open("rb") as reader:
+            before = os.fstat(reader.fileno())
+            for chunk in iter(lambda: reader.read(_CHUNK), b""):
+                sha.update(chunk)
+            after = os.fstat(reader.fileno())
+        found = FileDigest(sha.digest(), after.st_size, bool(after.st_mode & stat.S_IXUSR))
+        with self._lock:
+            self.reads += 1
+            settled = after.st_ctime_ns <= started_ns - self._settle_ns
+            if settled and self._key(path, before) == self._key(path, after) == key:
+                self._known[key] = found
+        return found
+
+
 def entry_files(entry_folder: Path) -> dict[str, Path]:
     """The entry point's modules (the folder's `*.py`, caches left out), by their name in the context."""
     return {f"{ENTRY_NAME}/{path.name}": path for path in sorted(entry_folder.glob("*.py"))}
 
 
-def pack_context(
+def context_entries(
     example_path: Path, entry_folder: Path, shipped: Sequence[tuple[str, Path]] = ()
-) -> PackedContext:
-    """Pack `example_path` with the rendered Dockerfile and the entry point's folder (as `cvl_entry/`).
+) -> tuple[tuple[str, Source], ...]:
+    """The entries of `example_path`'s context, by name: its files as Docker would send them, the
+    rendered Dockerfile, the entry point's folder (as `cvl_entry/`) and `shipped` (name in the context,
+    file: e.g. the repository's `cvlization` package; the example's own files win over them).
 
-    `shipped` (name in the context, file) adds files from outside the folder, such as the repository's
-    `cvlization` package; the example's own files win over them.
-
-    Files are streamed into the zip in 1 MiB chunks, never read whole; incompressible ones are stored,
-    not deflated. BadContext when the folder has no Dockerfile or its `.dockerignore` has a pattern
-    Docker would reject.
+    BadContext when the folder has no Dockerfile or its `.dockerignore` has a pattern Docker would reject.
     """
     dockerfile = example_path / "Dockerfile"
     if not dockerfile.is_file():
@@ -117,30 +214,86 @@ def pack_context(
     generated = {"Dockerfile": render_dockerfile(dockerfile.read_text("utf-8")).encode("utf-8")}
     if ignore_text is not None:
         generated[".dockerignore"] = (ignore_text.rstrip("\n") + "\n" + _DOCKERIGNORE_FOOTER).encode("utf-8")
-    entries: dict[str, Path | bytes] = dict(shipped)
+    entries: dict[str, Source] = dict(shipped)
     entries.update(
         {name: path for name, path in context_files(example_path, ignore) if name not in generated}
     )
     entries.update(generated)
     entries = {name: source for name, source in entries.items() if not name.startswith(f"{ENTRY_NAME}/")}
     entries.update(entry_files(entry_folder))
+    return tuple(sorted(entries.items()))
 
+
+def digest_entries(
+    entries: tuple[tuple[str, Source], ...], digests: FileDigests | None = None
+) -> BuildContext:
+    """The context of `entries` with its digest, from the files' contents: nothing is compressed."""
+    digests = digests or FileDigests()
+    running, bytes_in = _Digest(), 0
+    for name, source in entries:
+        if isinstance(source, bytes):
+            running.add(name, False, hashlib.sha256(source).digest())
+            bytes_in += len(source)
+        else:
+            found = digests.of(source)
+            running.add(name, found.executable, found.sha256)
+            bytes_in += found.size
+    return BuildContext(entries, running.hexdigest(), len(entries), bytes_in)
+
+
+def build_context(
+    example_path: Path,
+    entry_folder: Path,
+    shipped: Sequence[tuple[str, Path]] = (),
+    digests: FileDigests | None = None,
+) -> BuildContext:
+    """The context of `example_path` (see `context_entries`) and its digest, without packing it."""
+    return digest_entries(context_entries(example_path, entry_folder, shipped), digests)
+
+
+def pack_entries(entries: tuple[tuple[str, Source], ...]) -> PackedContext:
+    """Zip `entries` (streamed in 1 MiB chunks, never read whole; incompressible files stored, not
+    deflated) and compute their digest from the bytes written."""
     buffer = io.BytesIO()
-    bytes_in = 0
+    running, bytes_in = _Digest(), 0
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name in sorted(entries):
-            source = entries[name]
+        for name, source in entries:
             if isinstance(source, bytes):
                 zf.writestr(_zip_info(name, len(source), False, source[:_SAMPLE]), source)
+                running.add(name, False, hashlib.sha256(source).digest())
                 bytes_in += len(source)
                 continue
             with source.open("rb") as reader:
                 status = os.fstat(reader.fileno())
+                executable = bool(status.st_mode & stat.S_IXUSR)
                 sample = reader.read(_SAMPLE)
-                info = _zip_info(name, status.st_size, bool(status.st_mode & stat.S_IXUSR), sample)
-                with zf.open(info, "w") as writer:
+                sha, size = hashlib.sha256(sample), len(sample)
+                with zf.open(_zip_info(name, status.st_size, executable, sample), "w") as writer:
                     writer.write(sample)
-                    shutil.copyfileobj(reader, writer, _CHUNK)
-            bytes_in += status.st_size
-    data = buffer.getvalue()
-    return PackedContext(data, hashlib.sha256(data).hexdigest(), len(entries), bytes_in)
+                    for chunk in iter(lambda: reader.read(_CHUNK), b""):
+                        writer.write(chunk)
+                        sha.update(chunk)
+                        size += len(chunk)
+            running.add(name, executable, sha.digest())
+            bytes_in += size
+    return PackedContext(buffer.getvalue(), running.hexdigest(), len(entries), bytes_in)
+
+
+def pack_context(
+    example_path: Path, entry_folder: Path, shipped: Sequence[tuple[str, Path]] = ()
+) -> PackedContext:
+    """Pack `example_path`'s context (see `context_entries`) into its zip."""
+    return pack_entries(context_entries(example_path, entry_folder, shipped))
+
+
+def archive_digest(data: bytes) -> str:
+    """The digest of a packed context, from its entries (names, executable bits, contents)."""
+    running = _Digest()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in sorted(archive.infolist(), key=lambda entry: entry.filename):
+            sha = hashlib.sha256()
+            with archive.open(info) as reader:
+                for chunk in iter(lambda: reader.read(_CHUNK), b""):
+                    sha.update(chunk)
+            running.add(info.filename, bool((info.external_attr >> 16) & stat.S_IXUSR), sha.digest())
+    return running.hexdigest()

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from steps.build_image.job import codebuild, ecr
 from steps.build_image.job.build_facts import BuildFacts
-from steps.build_image.job.context import PackedContext, image_tag
+from steps.build_image.job.context import BuildContext, PackedContext, image_tag
 from steps.common.aws import client
 from steps.common.s3 import object_exists
 
@@ -60,8 +60,9 @@ def ensure_repository(session: Any, facts: BuildFacts) -> list[str]:
 
 
 class SharedInfrastructure:
-    """`ensure_infrastructure` for the many pipelines of one upsert, from many threads: the project and
-    its role once per region and bucket, each repository once (presets of one example share it).
+    """`ensure_infrastructure` and `upload_context` for the many pipelines of one upsert, from many
+    threads: the project and its role once per region and bucket, each repository and each build context
+    once (presets of one example share them).
 
     A failed attempt is not remembered, so the next pipeline tries again and reports its own error.
     """
@@ -87,18 +88,25 @@ class SharedInfrastructure:
         changed = self._once(project_key, lambda: ensure_project(session, facts))
         return changed + self._once(repository_key, lambda: ensure_repository(session, facts))
 
+    def upload(self, session: Any, facts: BuildFacts, context: BuildContext) -> None:
+        """`upload_context`, checked (and packed, when missing) at most once per context and bucket."""
+        key = ("context", facts.bucket, facts.context_key(context.digest))
+        self._once(key, lambda: [upload_context(session, facts, context)])
 
-def upload_context(session: Any, facts: BuildFacts, context: PackedContext) -> str:
-    """Put the context zip at its content-addressed key unless it is there already; return its S3 URI."""
+
+def upload_context(session: Any, facts: BuildFacts, context: BuildContext | PackedContext) -> str:
+    """Put the context zip at its content-addressed key unless it is there already (a `BuildContext` is
+    packed only then); return its S3 URI. `ContextChanged` when its files changed since their digest."""
     s3 = client(session, "s3")
     key = facts.context_key(context.digest)
     if not object_exists(s3, facts.bucket, key):
+        packed = context.pack() if isinstance(context, BuildContext) else context
         # Managed transfer: multipart above 8 MB, so a retry resends a part, not the whole context.
         s3.upload_fileobj(
-            io.BytesIO(context.data),
+            io.BytesIO(packed.data),
             facts.bucket,
             key,
-            ExtraArgs={"ContentType": "application/zip", "Metadata": {"sha256": context.digest}},
+            ExtraArgs={"ContentType": "application/zip", "Metadata": {"context-digest": context.digest}},
         )
     return facts.context_uri(context.digest)
 
@@ -119,7 +127,7 @@ def _check_context(session: Any, facts: BuildFacts, context: ContextRef) -> None
 def build_image(
     session: Any,
     facts: BuildFacts,
-    context: PackedContext | ContextRef,
+    context: BuildContext | PackedContext | ContextRef,
     *,
     poll_seconds: float = 10.0,
     on_event: Callable[[str], None] | None = None,
@@ -128,7 +136,8 @@ def build_image(
 ) -> BuildResult:
     """Return the image for `context`: cached when `<repository>:<tag>` exists, else build it and wait.
 
-    A PackedContext is uploaded first (unless already in S3); a ContextRef must already be there.
+    A BuildContext or PackedContext is uploaded first (unless already in S3); a ContextRef must already
+    be there.
     The repository must exist (`ensure_infrastructure` makes it: the execution role cannot). Raises
     BuildFailed, BuildRefused, ProjectMissing, RepositoryMissing or ContextMissing.
     Interrupted while waiting (Ctrl-C, or SIGTERM turned into an exception), it stops the build.
@@ -140,9 +149,9 @@ def build_image(
         say(f"{image_uri} exists: no build needed")
         return BuildResult(image_uri, True, None)
 
-    if isinstance(context, PackedContext):
+    if isinstance(context, (BuildContext, PackedContext)):
         uploaded = upload_context(session, facts, context)
-        say(f"context in {uploaded} ({len(context.data)} bytes, {context.files} files)")
+        say(f"context in {uploaded} ({context.bytes_in} bytes in {context.files} files)")
     else:
         _check_context(session, facts, context)
 
