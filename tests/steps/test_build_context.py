@@ -13,13 +13,13 @@ from steps.build_image.job import context as context_module
 from steps.build_image.job.context import (
     BadContext,
     ContextChanged,
-    FileDigests,
     archive_digest,
     build_context,
     image_tag,
     pack_context,
 )
 from steps.build_image.job.dockerignore import DockerIgnore, read_patterns
+from steps.build_image.job.file_digests import FileDigests
 
 DOCKERFILE = "FROM python:3.11-slim\nWORKDIR /workspace\nCOPY . .\n"
 
