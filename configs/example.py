@@ -13,6 +13,35 @@ from configs.instances import smallest_cpu_instance, smallest_gpu_instance
 from configs.preset import Frozen, Preset
 
 _ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
+# Time limits of derived presets by kind (example.yaml's `sagemaker:` block overrides them): a training
+# run gets a day, anything else (predict, test, eval) two hours, the model download included.
+TRAIN_MAX_RUN_MINUTES = 24 * 60
+OTHER_MAX_RUN_MINUTES = 120
+_TRAINING_NAMES = re.compile(r"^(train|finetune|fine-tune|fine_tune|pretrain|sft|rl|dpo|grpo|lora)", re.I)
+
+
+def with_time_limits(fields: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """A preset's fields with example.yaml's `sagemaker:` `settings` applied, the time limits kept
+    consistent: a spot run waits twice its run time unless `max_wait_minutes` says otherwise, and a
+    `max_wait_minutes` shorter than the derived run time shortens the run to it."""
+    merged = fields | settings
+    if not merged.get("spot"):
+        return merged
+    if "max_wait_minutes" not in settings:
+        merged["max_wait_minutes"] = min(2 * int(merged.get("max_run_minutes", 60)), 28 * 24 * 60)
+    elif "max_run_minutes" not in settings and merged.get("max_run_minutes", 60) > merged["max_wait_minutes"]:
+        merged["max_run_minutes"] = merged["max_wait_minutes"]
+    return merged
+
+
+def is_training(preset_name: str) -> bool:
+    """True for presets that train (`train`, `train-full`, `finetune`, `sft`, ...), by name."""
+    return bool(_TRAINING_NAMES.match(preset_name))
+
+
+def max_run_for(preset_name: str) -> int:
+    """The time limit (minutes) a derived preset gets from what it is."""
+    return TRAIN_MAX_RUN_MINUTES if is_training(preset_name) else OTHER_MAX_RUN_MINUTES
 
 
 class Resources(Frozen):
@@ -145,7 +174,7 @@ class Example(Frozen):
                         f"{preset_name}.{key}: not a Preset field "
                         f"(known: {', '.join(sorted(set(Preset.model_fields) - {'description'}))})"
                     )
-            Preset.model_validate({"command": ["true"]} | settings)
+            Preset.model_validate(with_time_limits({"command": ["true"]} | settings, settings))
         return value
 
 
@@ -184,22 +213,38 @@ def _default_script(name: str, entry: Any) -> Any:
     return entry
 
 
-def default_preset(example: Example) -> Preset:
-    """The `train` preset of an example that declares none: `python train.py` on what it asks for."""
+def default_preset(example: Example, instance_type: str | None = None) -> Preset:
+    """The `train` preset of an example that declares none: `python train.py` on what it asks for
+    (`instance_type` when the caller chose one, else the cheapest that fits its resources)."""
     resources = example.resources
-    instance_type = instance_for(resources)
+    instance_type = instance_type or instance_for(resources)
     return Preset(
         description=f"python train.py on {instance_type} (derived from example.yaml resources)",
         command=["python", "train.py"],
         instance_type=instance_type,
         volume_size_gb=max(resources.disk_gb, 30),
+        max_run_minutes=TRAIN_MAX_RUN_MINUTES,
     )
 
 
-def instance_for(resources: Resources) -> str:
-    """The cheapest instance for `resources`; ValueError when none is large enough."""
+def vram_per_gpu(resources: Resources) -> int:
+    """Memory each GPU needs: `vram_gb` is the example's total (CVlization writes `gpu: 2, vram_gb: 160`
+    for two 80 GB GPUs), so it is shared among `gpu` GPUs."""
+    return -(-resources.vram_gb // resources.gpu) if resources.gpu > 1 else resources.vram_gb
+
+
+def instance_for(
+    resources: Resources, compute_capability: float = 0.0, allowed: frozenset[str] | None = None
+) -> str:
+    """The cheapest instance for `resources` (GPUs of at least `compute_capability`, among `allowed`
+    types when given); ValueError when none is large enough."""
     if resources.gpu > 0 or resources.vram_gb > 0:
         return smallest_gpu_instance(
-            max(resources.gpu, 1), resources.vram_gb, resources.cpu_cores, resources.ram_gb
+            max(resources.gpu, 1),
+            vram_per_gpu(resources),
+            resources.cpu_cores,
+            resources.ram_gb,
+            compute_capability=compute_capability,
+            allowed=allowed,
         )
-    return smallest_cpu_instance(resources.cpu_cores, resources.ram_gb)
+    return smallest_cpu_instance(resources.cpu_cores, resources.ram_gb, allowed)

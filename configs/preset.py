@@ -80,6 +80,12 @@ class Preset(Frozen):
     pipeline parameters (their values here are the defaults); the other fields are fixed when the
     pipeline is upserted because SageMaker does not accept pipeline variables for them.
 
+    `mounts` are the mount points of the example's `docker run` (container path -> path in the code
+    folder, `.` for the folder itself): the training entry point links each to the code, so the command
+    finds `/workspace/...` as it did, and what it writes there is kept with the model. `distribution`:
+    `none` runs the command once per host (as `docker run` did, the process seeing every GPU);
+    `torchrun` runs one process per GPU under `torch.distributed.run`.
+
     `secrets` maps an environment variable to a Secrets Manager secret (name under `cvl/`, or ARN): the
     definition holds only the secret's id; the training entry point reads the value when the job starts.
     A variable in `optional_secrets` is left unset when its secret cannot be read (as a host variable a
@@ -104,6 +110,8 @@ class Preset(Frozen):
     max_wait_minutes: int | None = Field(default=None, ge=1, le=28 * 24 * 60)
     checkpoint: Checkpoint | None = None
     keep: list[RelativePath] = []
+    mounts: dict[str, str] = {}
+    distribution: Literal["none", "torchrun"] = "none"
     channels: dict[str, str] = {}
     output_path: str | None = None
     keep_alive_minutes: int = Field(default=0, ge=0, le=60)
@@ -154,6 +162,20 @@ class Preset(Frozen):
                     f"secrets.{name}: {secret_id!r} is outside {SECRET_PREFIX}: the execution role reads "
                     f"only the project's secrets, named {SECRET_PREFIX}<name> (e.g. {SECRET_PREFIX}{name})"
                 )
+        return value
+
+    @field_validator("mounts")
+    @classmethod
+    def _mount_points(cls, value: dict[str, str]) -> dict[str, str]:
+        for target, source in value.items():
+            if not target.startswith("/") or target in ("/", "/opt", "/opt/ml") or ".." in target.split("/"):
+                raise ValueError(
+                    f"mounts: {target!r} must be an absolute container path other than /, /opt, /opt/ml"
+                )
+            if target.startswith("/opt/ml/"):
+                raise ValueError(f"mounts: {target!r} is inside /opt/ml, which SageMaker lays out")
+            if source != ".":
+                _relative_path(source)
         return value
 
     @field_validator("channels")

@@ -1,5 +1,6 @@
 """`python -m pipelines.examples [--examples-root R] [--json]`: every example, its presets, where each came
-from (config module, derived from a script, example.yaml), and why any declared preset is not offered.
+from (config module, derived from a script, example.yaml), the flags of each (why the job may not do what
+its `docker run` did; `upsert --strict` refuses them), and why any declared preset is not offered.
 
 Exit 0, or 1 when an `example.yaml` cannot be read (it is listed with the reason; the rest still is).
 Loads no SageMaker SDK and makes no network call.
@@ -29,7 +30,11 @@ def describe(example: Example) -> dict[str, Any]:
             "source": offer.source,
             "sagemaker_settings": offer.settings_applied,
             "instance_type": offer.preset.instance_type,
+            "max_run_minutes": offer.preset.max_run_minutes,
             "command": offer.preset.command,
+            "mounts": offer.preset.mounts,
+            "environment": offer.preset.environment,
+            "flags": [{"kind": flag.kind, "detail": flag.detail} for flag in offer.flags],
             "forwarded_secrets": list(offer.forwarded_secrets),
             "warnings": list(offer.warnings),
         }
@@ -48,10 +53,17 @@ def summary(described: list[dict[str, Any]], unreadable: list[catalog.Unreadable
         preset["source"].split(" from ")[0] for entry in described for preset in entry["presets"]
     )
     by_kind = Counter(item["kind"] for entry in described for item in entry["not_offered"])
+    presets = [preset for entry in described for preset in entry["presets"]]
+    flagged = Counter(
+        kind for preset in presets for kind in dict.fromkeys(f["kind"] for f in preset["flags"])
+    )
     return {
         "examples": len(described),
         "unreadable": len(unreadable) + sum(1 for entry in described if "error" in entry),
         "offered": sum(by_source.values()),
+        "parity_clean": sum(1 for preset in presets if not preset["flags"]),
+        "flagged": sum(1 for preset in presets if preset["flags"]),
+        "flagged_by_reason": dict(flagged.most_common()),
         "offered_by_source": dict(by_source.most_common()),
         "not_offered": sum(by_kind.values()),
         "not_offered_by_reason": dict(by_kind.most_common()),
@@ -75,15 +87,19 @@ def _print_text(
             print(
                 f"    {preset['name']:<18} {preset['instance_type']:<18} {preset['source']}{extra}{secrets}"
             )
+            for flag in preset["flags"]:
+                print(f"        flagged: {flag['kind']}: {flag['detail']}")
         for item in entry["not_offered"]:
             print(f"    {item['name']:<18} not offered: {item['reason']}")
     for item in unreadable:
         print(f"skipped {item.folder}: {item.reason}")
     sources = ", ".join(f"{count} {source}" for source, count in counts["offered_by_source"].items())
     reasons = ", ".join(f"{count} {kind}" for kind, count in counts["not_offered_by_reason"].items())
+    flagged = ", ".join(f"{count} {kind}" for kind, count in counts["flagged_by_reason"].items())
     print(
         f"{counts['examples']} examples read, {counts['unreadable']} unreadable; "
         f"{counts['offered']} presets offered ({sources or 'none'}); "
+        f"{counts['parity_clean']} parity-clean, {counts['flagged']} flagged ({flagged or 'none'}); "
         f"{counts['not_offered']} not offered ({reasons or 'none'})"
     )
 

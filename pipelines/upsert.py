@@ -1,4 +1,4 @@
-"""`python -m pipelines.upsert (--example E --preset P | --all) [--dry-run --out DIR] [--diff] [--force] [--schedule EXPR] [--format api|cloudformation] [--json]`.
+"""`python -m pipelines.upsert (--example E --preset P | --all) [--strict] [--dry-run --out DIR] [--diff] [--force] [--schedule EXPR] [--format api|cloudformation] [--json]`.
 
 Compiles each pipeline offline, validates it against the SageMaker API model, then (unless `--dry-run`)
 runs the preflight checks, makes sure the build infrastructure, step bundle and build context exist, and
@@ -11,6 +11,7 @@ deployed pipelines are read, nothing is sent). `--all` shows a count and a bar o
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from configs import BadInput, examples_root, resolve_target
@@ -30,6 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--dry-run", action="store_true", help="no network call: write DIR/<pipeline>.json")
     parser.add_argument("--out", type=Path, default=Path("definitions"), help="folder for --dry-run output")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse presets flagged by `pipelines.examples` (the job may not do what their docker run did)",
+    )
     parser.add_argument("--skip-preflight", action="store_true", help="do not run the preflight checks first")
     parser.add_argument(
         "--force", action="store_true", help="compile and compare even when the fingerprint says unchanged"
@@ -55,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         raise BadInput("--schedule applies to --format api: deploy the template, then upsert --schedule")
 
     # Names first: a misspelt example is reported before region, role and bucket are asked for.
-    chosen = selected(examples_root(args.examples_root), args.example, args.preset, args.all)
+    chosen = selected(examples_root(args.examples_root), args.example, args.preset, args.all, args.strict)
     target = resolve_target(
         region=args.region,
         role_arn=args.role_arn,
@@ -106,6 +112,9 @@ def _print(outcomes: list[Deployed], placeholders: tuple[str, ...], as_json: boo
         )
         return
     for outcome in outcomes:
+        if outcome.action == "skipped":  # a problem to fix: where problems go
+            print(f"{outcome.pipeline}: skipped: {outcome.detail}", file=sys.stderr)
+            continue
         suffix = f": {outcome.detail}" if outcome.detail else ""
         digest = f" (sha256:{outcome.digest[:12]})" if outcome.digest else ""
         print(f"{outcome.pipeline}: {outcome.action}{digest}{suffix}")

@@ -20,13 +20,15 @@ from pydantic import ValidationError
 
 from configs import BadInput, Example, Preset
 from configs.credentials import secret_id_for
-from configs.example import DeclaredPreset, instance_for
+from configs.example import DeclaredPreset, Resources, instance_for, max_run_for
 from configs.preset import Prepare
 from pipelines.catalog.bash.interpret import Call, walk
 from pipelines.catalog.bash.lexer import ShellSyntaxError
 from pipelines.catalog.bash.words import UNKNOWN, USER_ARGS, known, looks_secret, secrets_in
 from pipelines.catalog.docker_run import DockerRun, docker_run_at, gpu_count, parse_docker_run
+from pipelines.catalog.image_facts import ImageFacts, image_facts, training_instance_types
 from pipelines.catalog.paths import OutsideExample, PathMap
+from pipelines.catalog.runtime import Flag, host_paths_in, missing_files, runtime_of
 from steps.train.factory import container_preset_json
 
 SERVER_PRESETS = ("serve", "demo", "stop")
@@ -48,6 +50,7 @@ class Derived(NamedTuple):
     source: str = ""
     forwarded_secrets: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    flags: tuple[Flag, ...] = ()
 
 
 class _NotDerivable(Exception):
@@ -78,7 +81,10 @@ def _derive(example: Example, name: str, declared: DeclaredPreset) -> Derived:
         if not declared.command:
             raise _NotDerivable("declares neither a script nor a command")
         command = shlex.split(declared.command) + list(declared.args)
-        return Derived(name, _preset(example, description, command), source="example.yaml command")
+        facts = image_facts(example.path)
+        flags = _image_flags(facts) + missing_files(command, example.path, None, False)
+        preset = _preset(example, name, description, command, facts=facts)
+        return Derived(name, preset, source="example.yaml command", flags=tuple(flags))
     path = example.path / script
     if not path.is_file():
         raise _NotDerivable(f"its script {script} is not in the example folder")
@@ -115,17 +121,54 @@ def _derive(example: Example, name: str, declared: DeclaredPreset) -> Derived:
         ]
     except OutsideExample as error:
         raise _NotDerivable(str(error)) from None
+    runtime = runtime_of(main, paths)
     environment = _environment(main, paths, secrets, warnings)
+    if runtime.pythonpath and runtime.pythonpath != ".":
+        environment["PYTHONPATH"] = runtime.pythonpath
+    facts = image_facts(example.path)
+    flags = [
+        *_image_flags(facts),
+        *runtime.flags,
+        *missing_files(command, example.path, workdir, bool(prepare)),
+    ]
+    if (
+        main.workdir
+        and known(main.workdir)
+        and main.workdir.startswith("/")
+        and paths.host(main.workdir) is None
+    ):
+        flags.append(
+            Flag(
+                "image workdir", f"runs in the image's folder {main.workdir}; the job runs in the code folder"
+            )
+        )
     gpus = max(example.resources.gpu, gpu_count(main.gpus))
     references = {name: secret_id_for(name) for name in dict.fromkeys(secrets)}
-    preset = _preset(example, description, command, prepare, environment, gpus, workdir, references)
+    preset = _preset(
+        example,
+        name,
+        description,
+        command,
+        prepare,
+        environment,
+        gpus,
+        workdir,
+        references,
+        runtime.mounts,
+        facts,
+    )
     return Derived(
         name,
         preset,
         source=f"derived from {script}",
         forwarded_secrets=tuple(dict.fromkeys(secrets)),
         warnings=tuple(warnings),
+        flags=tuple(flags),
     )
+
+
+def _image_flags(facts: ImageFacts) -> list[Flag]:
+    return [Flag("no python3", facts.missing_python3)] if facts.missing_python3 else []
 
 
 def _no_docker_run(script: str, calls: list[Call], problems: list[str]) -> str:
@@ -233,6 +276,7 @@ def _environment(run: DockerRun, paths: PathMap, secrets: list[str], warnings: l
 
 def _preset(
     example: Example,
+    name: str,
     description: str,
     command: list[str],
     prepare: list[Prepare] | None = None,
@@ -240,12 +284,15 @@ def _preset(
     gpus: int = 0,
     workdir: str | None = None,
     secrets: dict[str, str] | None = None,
+    mounts: dict[str, str] | None = None,
+    facts: ImageFacts | None = None,
 ) -> Preset:
     resources = example.resources
     if gpus > resources.gpu:
+        # The script asks for more GPUs than example.yaml: its vram_gb stays the total it declares.
         resources = resources.model_copy(update={"gpu": gpus})
     try:
-        instance_type = instance_for(resources)
+        instance_type = choose_instance(resources, facts)
     except ValueError as error:
         raise _NotDerivable(str(error)) from None
     try:
@@ -259,14 +306,29 @@ def _preset(
             optional_secrets=sorted(secrets or {}),
             instance_type=instance_type,
             volume_size_gb=max(resources.disk_gb, 30),
+            max_run_minutes=max_run_for(name),
             workdir=workdir,
+            mounts=mounts or {},
         )
-        container_preset_json(preset)
+        text = container_preset_json(preset)
     except ValidationError as error:
         raise _NotDerivable(f"{error.errors()[0]['msg']}") from None
     except BadInput as error:
         raise _NotDerivable(str(error)) from None
+    leaked = host_paths_in(text, example.path, example.repo_root)
+    if leaked:
+        raise _NotDerivable(
+            f"the job would receive this machine's path {leaked[0]} (the script builds it from its own "
+            "location): a definition must not hold host paths"
+        )
     return preset
+
+
+def choose_instance(resources: Resources, facts: ImageFacts | None = None) -> str:
+    """The cheapest training instance SageMaker accepts (botocore's enum) for `resources`, with GPUs of
+    the architecture the image needs (flash-attn: Ampere or newer)."""
+    needs = facts.compute_capability if facts else 0.0
+    return instance_for(resources, needs, training_instance_types())
 
 
 _REASON_KINDS = (
@@ -287,6 +349,7 @@ _REASON_KINDS = (
     ("outside the example folder", "needs files outside the example folder"),
     ("per hyperparameter", "command too long for SageMaker"),
     ("no Dockerfile", "no Dockerfile"),
+    ("this machine's path", "host path in the definition"),
 )
 
 

@@ -22,6 +22,11 @@ _WITH_VALUE = frozenset(
     "-w --workdir".split()
 )
 _SHORT_SWITCHES = frozenset("dilPqt")
+# Programs that run the command after their own options (and, for env and timeout, operands).
+_WRAPPERS = frozenset({"stdbuf", "env", "timeout", "nice", "ionice", "unbuffer", "taskset"})
+_WRAPPER_VALUE_OPTIONS = frozenset(
+    {"-i", "-o", "-e", "-u", "-s", "-k", "-n", "-c", "--signal", "--kill-after"}
+)
 
 
 class DockerRun(NamedTuple):
@@ -43,14 +48,29 @@ def docker_run_at(argv: tuple[str, ...]) -> int | None:
     """Where `run`'s options start in `argv` (`docker run`, `sudo docker container run`, ...), or None."""
     words = list(argv)
     start = 0
-    while start < len(words) and words[start] in ("sudo", "exec", "time", "nohup", "command"):
-        start += 1
+    while start < len(words):
+        if words[start] in ("sudo", "exec", "time", "nohup", "command"):
+            start += 1
+        elif words[start] in _WRAPPERS:
+            # `stdbuf -o0 -e0 docker run`, `env A=b docker run`, `timeout 1h docker run`: the wrapper's own
+            # options and operands come first, then the command it runs.
+            start += 1
+            while start < len(words) and (words[start].startswith("-") or _wrapper_operand(words, start)):
+                start += 2 if words[start] in _WRAPPER_VALUE_OPTIONS else 1
+        else:
+            break
     if start >= len(words) or words[start].rsplit("/", 1)[-1] not in ("docker", "nvidia-docker", "podman"):
         return None
     rest = start + 1
     if rest < len(words) and words[rest] == "container":
         rest += 1
     return rest + 1 if rest < len(words) and words[rest] == "run" else None
+
+
+def _wrapper_operand(words: list[str], index: int) -> bool:
+    """True for `A=b` after `env` and for the duration after `timeout` (operands before the command)."""
+    word, wrapper = words[index], words[index - 1] if index else ""
+    return "=" in word and not word.startswith("=") or (wrapper == "timeout" and word[:1].isdigit())
 
 
 def parse_docker_run(argv: tuple[str, ...], start: int) -> DockerRun | None:

@@ -14,7 +14,10 @@ from typing import NamedTuple
 from pydantic import ValidationError
 
 from configs import BadInput, Example, Preset, declared_presets, default_preset
-from pipelines.catalog.derive import derive_presets
+from configs.example import with_time_limits
+from pipelines.catalog.derive import choose_instance, derive_presets
+from pipelines.catalog.image_facts import image_facts
+from pipelines.catalog.runtime import Flag, missing_files
 from pipelines.catalog.tree import Tree, Unreadable, find_example, read_tree
 
 SOURCE_CONFIG = "config module"
@@ -30,6 +33,7 @@ class Offer(NamedTuple):
     settings_applied: bool = False
     forwarded_secrets: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    flags: tuple[Flag, ...] = ()
 
 
 class NotOffered(NamedTuple):
@@ -77,7 +81,7 @@ def _with_settings(example: Example, offer: Offer) -> Offer:
     if not settings:
         return offer
     try:
-        preset = Preset.model_validate(offer.preset.model_dump() | settings)
+        preset = Preset.model_validate(with_time_limits(offer.preset.model_dump(), settings))
     except ValidationError as error:
         first = error.errors()[0]
         raise BadInput(f"{example.path / 'example.yaml'}: sagemaker.{offer.name}: {first['msg']}") from None
@@ -97,13 +101,25 @@ def offers_of(example: Example) -> Offers:
             not_offered.append(NotOffered(derived.name, derived.reason))
             continue
         offered[derived.name] = Offer(
-            derived.name, derived.preset, derived.source, False, derived.forwarded_secrets, derived.warnings
+            derived.name,
+            derived.preset,
+            derived.source,
+            False,
+            derived.forwarded_secrets,
+            derived.warnings,
+            derived.flags,
         )
     if not offered and not example.presets:
+        facts = image_facts(example.path)
         try:
-            offered["train"] = Offer("train", default_preset(example), SOURCE_DEFAULT)
+            preset = default_preset(example, choose_instance(example.resources, facts))
         except ValueError as error:
             not_offered.append(NotOffered("train", str(error)))
+        else:
+            flags = missing_files(preset.command, example.path, None, False)
+            if facts.missing_python3:
+                flags.append(Flag("no python3", facts.missing_python3))
+            offered["train"] = Offer("train", preset, SOURCE_DEFAULT, flags=tuple(flags))
     if offered and not (example.path / "Dockerfile").is_file():
         reason = "the example has no Dockerfile (its image is built from one)"
         not_offered += [NotOffered(name, reason) for name in offered]
@@ -121,8 +137,18 @@ def presets_of(example: Example) -> dict[str, Preset]:
     return {name: offer.preset for name, offer in offers_of(example).offered.items()}
 
 
-def resolve(root: Path, example_name: str, preset_name: str) -> tuple[Example, Preset]:
-    """The example (by name or folder path) and preset; unknown names are `BadInput` listing the known ones."""
+def refused_when_strict(example: Example, offer: Offer) -> str:
+    """Why `upsert --strict` refuses `offer` (its flags), or "" when it is parity-clean."""
+    if not offer.flags:
+        return ""
+    return f"{example.name} {offer.name} is flagged (--strict): " + "; ".join(
+        str(flag) for flag in offer.flags
+    )
+
+
+def resolve(root: Path, example_name: str, preset_name: str, strict: bool = False) -> tuple[Example, Preset]:
+    """The example (by name or folder path) and preset; unknown names are `BadInput` listing the known ones.
+    With `strict`, a flagged preset is `BadInput` with its flags."""
     example = find_example(read(root), example_name)
     offers = offers_of(example)
     if preset_name not in offers.offered:
@@ -132,15 +158,19 @@ def resolve(root: Path, example_name: str, preset_name: str) -> tuple[Example, P
         raise BadInput(
             f"unknown preset {preset_name!r} for {example.name} (known: {', '.join(sorted(offers.offered))})"
         )
-    return example, offers.offered[preset_name].preset
+    offer = offers.offered[preset_name]
+    if strict and offer.flags:
+        raise BadInput(refused_when_strict(example, offer) + ": fix them, or run without --strict")
+    return example, offer.preset
 
 
-def all_pairs(root: Path, only: str | None = None) -> Pairs:
+def all_pairs(root: Path, only: str | None = None, strict: bool = False) -> Pairs:
     """Every offered (example, preset name, preset) under `root` (or of example `only`), sorted by name,
-    and the examples skipped because their `example.yaml` cannot be used.
+    and the examples skipped because their `example.yaml` cannot be used (with `strict`, also each
+    flagged preset, with its flags).
     """
     tree = read(root)
-    skipped = [Skipped(entry.folder, entry.reason) for entry in tree.unreadable]
+    skipped = [] if only else [Skipped(entry.folder, entry.reason) for entry in tree.unreadable]
     examples = [find_example(tree, only)] if only else [tree.examples[name] for name in sorted(tree.examples)]
     pairs: list[tuple[Example, str, Preset]] = []
     for example in examples:
@@ -149,8 +179,13 @@ def all_pairs(root: Path, only: str | None = None) -> Pairs:
         except BadInput as error:
             skipped.append(Skipped(example.folder, str(error)))
             continue
-        pairs.extend((example, name, offers.offered[name].preset) for name in sorted(offers.offered))
-    return Pairs(pairs, [] if only else skipped)
+        for name in sorted(offers.offered):
+            offer = offers.offered[name]
+            if strict and offer.flags:
+                skipped.append(Skipped(f"{example.folder} {name}", refused_when_strict(example, offer)))
+                continue
+            pairs.append((example, name, offer.preset))
+    return Pairs(pairs, skipped)
 
 
 __all__ = [

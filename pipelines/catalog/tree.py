@@ -95,8 +95,8 @@ def load_example(example_file: Path, root: Path | None = None) -> Example:
 
 
 def read_tree(root: Path) -> Tree:
-    """Every example under `root`; unreadable files and a second folder claiming a name are `Unreadable`."""
-    examples: dict[str, Example] = {}
+    """Every example under `root`; unreadable files and every folder of a name claimed twice are `Unreadable`."""
+    claims: dict[str, list[Example]] = {}
     unreadable: list[Unreadable] = []
     for example_file in example_files(root):
         folder = example_file.parent.relative_to(root).as_posix()
@@ -105,15 +105,21 @@ def read_tree(root: Path) -> Tree:
         except BadInput as error:
             unreadable.append(Unreadable(folder, example_file.parent, str(error)))
             continue
-        if example.name in examples:
-            reason = (
-                f"{example_file}: the name {example.name!r} is already used by {examples[example.name].path}; "
-                "rename one in its example.yaml"
-            )
-            unreadable.append(Unreadable(folder, example_file.parent, reason))
+        claims.setdefault(example.name, []).append(example)
+    examples: dict[str, Example] = {}
+    for name, claimants in claims.items():
+        if len(claimants) == 1:
+            examples[name] = claimants[0]
             continue
-        examples[example.name] = example
-    return Tree(root, examples, unreadable)
+        # Neither wins: which one would depend on the order folders are listed in.
+        folders = ", ".join(claimant.folder for claimant in claimants)
+        for claimant in claimants:
+            reason = (
+                f"{claimant.path / EXAMPLE_FILE}: the name {name!r} is claimed by {len(claimants)} folders "
+                f"({folders}); neither is used: rename all but one in their example.yaml"
+            )
+            unreadable.append(Unreadable(claimant.folder, claimant.path, reason))
+    return Tree(root, examples, sorted(unreadable, key=lambda entry: entry.folder))
 
 
 def find_example(tree: Tree, identifier: str) -> Example:

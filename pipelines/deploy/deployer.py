@@ -49,14 +49,20 @@ class Deployed(NamedTuple):
         return self._asdict()
 
 
-def selected(root: Path, example: str | None, preset: str | None, every: bool) -> catalog.Pairs:
+def selected(
+    root: Path, example: str | None, preset: str | None, every: bool, strict: bool = False
+) -> catalog.Pairs:
     """The (example, preset name, preset) triples the flags ask for, and the examples `--all` skips
-    (unreadable, with the reason); `BadInput` when they ask for none.
+    (unreadable, with the reason; with `strict`, flagged presets too); `BadInput` when they ask for none,
+    or when every example `--all` reads is unreadable (nothing could be done; the reasons are the error).
 
     With `--all`, `--example` narrows to one example and `--preset` to one preset name.
     """
     if every:
-        chosen = catalog.all_pairs(root, only=example)
+        chosen = catalog.all_pairs(root, only=example, strict=strict)
+        if not chosen.pairs and chosen.skipped:
+            reasons = "; ".join(f"{entry.folder}: {entry.reason}" for entry in chosen.skipped)
+            raise BadInput(f"--all: nothing to upsert, every example was skipped ({reasons})")
         if preset:
             chosen = chosen._replace(pairs=[pair for pair in chosen.pairs if pair[1] == preset])
             if not chosen.pairs:
@@ -64,7 +70,7 @@ def selected(root: Path, example: str | None, preset: str | None, every: bool) -
         return chosen
     if not example or not preset:
         raise BadInput("say which pipeline: --example E --preset P, or --all")
-    found, chosen_preset = catalog.resolve(root, example, preset)
+    found, chosen_preset = catalog.resolve(root, example, preset, strict=strict)
     return catalog.Pairs([(found, preset, chosen_preset)], [])
 
 

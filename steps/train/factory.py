@@ -13,6 +13,9 @@ STEP_NAME = "Train"
 CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
 # CreateTrainingJob limits each hyperparameter value to 2500 characters.
 MAX_HYPERPARAMETER_LENGTH = 2500
+# CreateTrainingJob takes at most 100 hyperparameters; the preset may use this many of them.
+MAX_PRESET_PARTS = 8
+PRESET_HYPERPARAMETER = "cvl_preset"
 
 
 def sdk_parameters(specs: list[ParameterSpec]) -> dict[str, Any]:
@@ -34,14 +37,30 @@ def sdk_parameters(specs: list[ParameterSpec]) -> dict[str, Any]:
 
 
 def container_preset_json(preset: Preset) -> str:
-    """The preset as the training entry point receives it (compact JSON), within SageMaker's limit."""
+    """The preset as the training entry point receives it (compact JSON), within what its hyperparameters
+    can carry (`MAX_PRESET_PARTS` values of SageMaker's 2500 characters)."""
     text = preset.model_dump_json(exclude={"description", "tags"})
-    if len(text) > MAX_HYPERPARAMETER_LENGTH:
+    limit = MAX_HYPERPARAMETER_LENGTH * MAX_PRESET_PARTS
+    if len(text) > limit:
         raise BadInput(
-            f"the preset is {len(text)} characters as JSON; SageMaker allows {MAX_HYPERPARAMETER_LENGTH} "
-            "per hyperparameter: shorten its command, prepare steps or hyperparameters"
+            f"the preset is {len(text)} characters as JSON; its hyperparameters carry at most {limit} "
+            f"({MAX_PRESET_PARTS} x SageMaker's {MAX_HYPERPARAMETER_LENGTH} per hyperparameter): shorten "
+            "its command, prepare steps or hyperparameters"
         )
     return text
+
+
+def preset_hyperparameters(preset: Preset) -> dict[str, str]:
+    """The preset JSON as hyperparameters: `cvl_preset`, and for a long one (a script's whole `bash -c`
+    program) `cvl_preset_2`, `cvl_preset_3`, ...: SageMaker limits each value to 2500 characters, and the
+    entry point joins the parts in order."""
+    text = container_preset_json(preset)
+    size = MAX_HYPERPARAMETER_LENGTH
+    parts = [text[start : start + size] for start in range(0, len(text), size)]
+    return {
+        PRESET_HYPERPARAMETER if index == 1 else f"{PRESET_HYPERPARAMETER}_{index}": part
+        for index, part in enumerate(parts, start=1)
+    }
 
 
 def train_step(
@@ -74,7 +93,7 @@ def train_step(
     hyperparameters: dict[str, Any] = {
         name: Join(on="", values=[parameters[name]]) for name in preset.hyperparameters
     }
-    hyperparameters["cvl_preset"] = container_preset_json(preset)
+    hyperparameters.update(preset_hyperparameters(preset))
     hyperparameters["cvl_extra_args"] = parameters["ExtraArgs"]
     checkpoint = None
     if preset.checkpoint is not None:

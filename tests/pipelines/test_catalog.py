@@ -31,12 +31,15 @@ def test_bundled_nanogpt_is_discovered_with_its_config_presets():
     ("resources", "instance"),
     [
         ("{gpu: 1, vram_gb: 16, disk_gb: 80}", "ml.g4dn.xlarge"),
-        ("{gpu: 1, vram_gb: 24}", "ml.g5.xlarge"),
+        ("{gpu: 1, vram_gb: 24}", "ml.g6.xlarge"),
         ("{gpu: 1, vram_gb: 40}", "ml.g6e.xlarge"),
-        ("{gpu: 4, vram_gb: 24}", "ml.g5.12xlarge"),
+        ("{gpu: 4, vram_gb: 24}", "ml.g4dn.12xlarge"),  # vram_gb is the total: 6 GB a GPU
+        ("{gpu: 4, vram_gb: 96}", "ml.g6.12xlarge"),
+        ("{gpu: {count: 2, vram_gb: 160}}", "ml.p4de.24xlarge"),  # 80 GB a GPU
         ("{gpu: 0}", "ml.m5.xlarge"),
-        ("{gpu: {count: 1, vram_gb: 20}, cpu_cores: 8, ram_gb: 32}", "ml.g5.2xlarge"),
-        ("{gpu: required, vram_gb: 24}", "ml.g5.xlarge"),
+        ("{gpu: {count: 1, vram_gb: 20}, cpu_cores: 8, ram_gb: 32}", "ml.g6.2xlarge"),
+        ("{gpu: required, vram_gb: 24}", "ml.g6.xlarge"),
+        ("{gpu: 1, vram_gb: 80}", "ml.p5.4xlarge"),
         ("{gpu_count: 1, vram_gb: 48}", "ml.g6e.xlarge"),
         ("{cpu_cores: 8, disk_gb: 5}", "ml.m5.2xlarge"),
     ],
@@ -123,10 +126,8 @@ def test_sagemaker_settings_apply_to_their_preset_only():
 
 
 def test_a_sagemaker_value_the_preset_model_rejects_is_bad_input(tmp_path):
-    _example(tmp_path, "mine", "name: mine\nsagemaker:\n  train: {spot: true}\n")
-    with pytest.raises(
-        BadInput, match=r"mine/example.yaml: sagemaker: .*spot training needs max_wait_minutes"
-    ):
+    _example(tmp_path, "mine", "name: mine\nsagemaker:\n  train: {spot: true, max_wait_minutes: 0}\n")
+    with pytest.raises(BadInput, match=r"mine/example.yaml: sagemaker: .*max_wait_minutes"):
         catalog.resolve(tmp_path, "mine", "train")
 
 
@@ -171,13 +172,14 @@ def test_invalid_example_fields_name_the_field(tmp_path):
     assert set(tree.examples) == {"good"}
 
 
-def test_two_examples_with_one_name_keep_the_first_and_report_the_second(tmp_path):
+def test_two_examples_with_one_name_are_neither_used_and_both_are_named(tmp_path):
     _example(tmp_path, "one", "name: same\n")
     _example(tmp_path, "two", "name: same\n")
     tree = catalog.read(tmp_path)
-    assert tree.examples["same"].folder == "one"
-    assert [entry.folder for entry in tree.unreadable] == ["two"]
-    assert "the name 'same' is already used by" in tree.unreadable[0].reason
+    assert "same" not in tree.examples  # which would win depends on folder order: neither does
+    assert [entry.folder for entry in tree.unreadable] == ["one", "two"]
+    for entry in tree.unreadable:
+        assert "the name 'same' is claimed by 2 folders (one, two); neither is used" in entry.reason
 
 
 def test_all_pairs_lists_every_offered_preset_and_the_skipped_examples():

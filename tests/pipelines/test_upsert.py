@@ -236,7 +236,7 @@ def test_all_over_a_cvl_tree_renders_every_healthy_preset_and_lists_the_skipped(
     with no_network() as attempted:
         code = upsert.main(["--all", "--dry-run", "--examples-root", str(root), "--out", str(out)])
     assert (code, attempted) == (1, [])  # every other pipeline rendered, then exit 1 for the skipped
-    printed = capsys.readouterr().out
+    printed = capsys.readouterr().err  # the skipped, with their reasons, are problems: on stderr
     written = sorted(path.name for path in out.iterdir())
     assert written == [
         "cvl-arm-policy-predict.json",

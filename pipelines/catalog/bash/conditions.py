@@ -2,7 +2,8 @@
 
 A test for a missing file inside the example folder (`[ ! -f "$SCRIPT_DIR/data/x.bin" ]`) is a
 `Guard`: the commands it guards prepare that file, so they become a prepare step that runs when it is
-missing. Host paths are taken as absent (a fresh machine); unknown values make the verdict None.
+missing. A test on a host path outside the example folder is host state, not the job's: its verdict is
+None (undecidable), as is one on an unknown value.
 """
 
 from __future__ import annotations
@@ -79,10 +80,13 @@ def _primary(args: list[str], cwd: str, example_dir: Path, negated: bool) -> Ver
         if not known(args[1]) or UNKNOWN in cwd:
             return None
         path = os.path.normpath(os.path.join(cwd, args[1]))
-        inside = Path(path).is_relative_to(example_dir)
-        if negated and inside and args[0] in ("-f", "-e", "-d", "-s"):
+        if not Path(path).is_relative_to(example_dir):
+            # Host state (a model in the host's cache, a file in $HOME): not the job's. A script that
+            # exits when the host lacks it would run on SageMaker, where the job fetches what it needs.
+            return None
+        if negated and args[0] in ("-f", "-e", "-d", "-s"):
             return Guard(path)
-        return inside and os.path.exists(path)
+        return os.path.exists(path)
     if len(args) == 3:
         left, op, right = args
         if not (known(left) and known(right)):

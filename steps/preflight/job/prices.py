@@ -46,6 +46,34 @@ ON_DEMAND_HOURLY_USD: dict[str, float] = {
     "ml.p5.48xlarge": 113.07,
 }
 
+# Types the instance chooser may pick (configs/instances.py) that the transcription above lacks: EC2
+# on-demand x 1.4 (SageMaker's usual markup over EC2 for these families), so a rougher estimate; the
+# cost line says so. Replace with the page's figure when it is transcribed.
+ROUGH_HOURLY_USD: dict[str, float] = {
+    "ml.m5.24xlarge": 5.53,
+    "ml.g4dn.16xlarge": 5.44,
+    "ml.g5.16xlarge": 4.1,
+    "ml.g6.xlarge": 1.01,
+    "ml.g6.2xlarge": 1.22,
+    "ml.g6.4xlarge": 1.66,
+    "ml.g6.8xlarge": 2.52,
+    "ml.g6.12xlarge": 5.67,
+    "ml.g6.16xlarge": 4.24,
+    "ml.g6.24xlarge": 7.49,
+    "ml.g6.48xlarge": 16.6,
+    "ml.g6e.xlarge": 2.34,
+    "ml.g6e.2xlarge": 2.84,
+    "ml.g6e.4xlarge": 3.79,
+    "ml.g6e.8xlarge": 5.72,
+    "ml.g6e.12xlarge": 13.12,
+    "ml.g6e.16xlarge": 9.52,
+    "ml.g6e.24xlarge": 16.72,
+    "ml.g6e.48xlarge": 37.61,
+    "ml.p3dn.24xlarge": 43.0,
+    "ml.p4de.24xlarge": 47.11,
+    "ml.p5.4xlarge": 8.6,
+}
+
 
 class CostEstimate(NamedTuple):
     """The worst case of one training run: max run time x instance count x the hourly price."""
@@ -69,6 +97,8 @@ class CostEstimate(NamedTuple):
         if self.worst_case_usd is None:
             return f"cost: {what}: no price for {self.instance_type} in the table (estimate unavailable)"
         figure = f"worst case ${self.worst_case_usd:.2f}"
+        if self.instance_type in ROUGH_HOURLY_USD:
+            figure += " (rough price)"
         if self.spot:
             figure += " at the on-demand price (spot bills less)"
         return f"cost: {what}: {figure} — estimate from {PRICES_REGION} on-demand prices of {PRICES_DATE}"
@@ -86,9 +116,8 @@ class CostEstimate(NamedTuple):
 
 def estimate(instance_type: str, instance_count: int, max_run_minutes: int, spot: bool) -> CostEstimate:
     """The worst-case estimate for a run (from a `Preset`'s fields or the preflight input)."""
-    return CostEstimate(
-        instance_type, instance_count, max_run_minutes, spot, ON_DEMAND_HOURLY_USD.get(instance_type)
-    )
+    price = ON_DEMAND_HOURLY_USD.get(instance_type, ROUGH_HOURLY_USD.get(instance_type))
+    return CostEstimate(instance_type, instance_count, max_run_minutes, spot, price)
 
 
 def estimate_preset(preset: Mapping[str, Any]) -> CostEstimate:
