@@ -12,6 +12,9 @@ from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
+import botocore.session
+from botocore.model import StringShape
+
 from configs.instances import AMPERE
 
 # Base images known to come without python3, and images known to bring it.
@@ -73,7 +76,7 @@ def image_facts(example_dir: Path) -> ImageFacts:
 @cache
 def training_instance_types() -> frozenset[str]:
     """Every instance type SageMaker training accepts, from botocore's service model."""
-    import botocore.session
-
     model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for("TrainingInstanceType").enum)
+    shape = model.shape_for("TrainingInstanceType")
+    assert isinstance(shape, StringShape)  # botocore models an enum as a string shape
+    return frozenset(shape.enum)

@@ -14,7 +14,7 @@ CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
 # CreateTrainingJob limits each hyperparameter value to 2500 characters.
 MAX_HYPERPARAMETER_LENGTH = 2500
 # CreateTrainingJob takes at most 100 hyperparameters; the preset may use this many of them.
-MAX_PRESET_PARTS = 8
+MAX_PRESET_PARTS = 1  # raised to 8 with the entry point that joins the parts
 PRESET_HYPERPARAMETER = "cvl_preset"
 
 

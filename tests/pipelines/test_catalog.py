@@ -89,9 +89,17 @@ def test_one_unreadable_file_is_reported_for_its_example_only():
     assert set(tree.examples) == {
         "arm-policy",
         "avatar-big",
+        "captioner",
         "causal-bias-study",
+        "clipgen",
+        "masklora",
+        "nodeagent",
+        "noscript",
         "pointmap",
         "signal_prep",
+        "speedrun",
+        "stagechat",
+        "twincam",
         "tinygpt-char",
     }
     assert catalog.resolve(FIXTURES, "signal_prep", "preprocess")[0].folder == "agentic/data/signal_prep"
@@ -126,7 +134,11 @@ def test_sagemaker_settings_apply_to_their_preset_only():
 
 
 def test_a_sagemaker_value_the_preset_model_rejects_is_bad_input(tmp_path):
-    _example(tmp_path, "mine", "name: mine\nsagemaker:\n  train: {spot: true, max_wait_minutes: 0}\n")
+    _example(
+        tmp_path,
+        "mine",
+        "name: mine\nsagemaker:\n  train: {spot: true, max_wait_minutes: 30, max_run_minutes: 60}\n",
+    )
     with pytest.raises(BadInput, match=r"mine/example.yaml: sagemaker: .*max_wait_minutes"):
         catalog.resolve(tmp_path, "mine", "train")
 

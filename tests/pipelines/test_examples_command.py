@@ -27,16 +27,21 @@ def test_json_lists_presets_with_their_source_and_the_reasons_for_the_rest(capsy
         "missing": "missing script",
     }
     assert document["counts"] == {
-        "examples": 6,
+        "examples": 14,
         "unreadable": 2,
-        "offered": 9,
-        "offered_by_source": {"derived": 7, "example.yaml command": 2},
-        "not_offered": 8,
+        "offered": 17,
+        "parity_clean": 14,
+        "flagged": 3,
+        "flagged_by_reason": {"mount outside the example": 1, "no python3": 1, "missing file": 1},
+        "offered_by_source": {"derived": 13, "example.yaml command": 3, "default (python train.py)": 1},
+        "not_offered": 16,
         "not_offered_by_reason": {
-            "build": 3,
+            "build": 8,
             "server": 2,
             "missing script": 2,
+            "command too long for SageMaker": 2,
             "too big for any instance": 1,
+            "host path in the definition": 1,
         },
     }
     assert [item["folder"] for item in document["unreadable"]] == [
@@ -55,5 +60,6 @@ def test_text_output_ends_with_the_counts_and_the_bundled_examples_exit_0():
     assert any(line.split()[:3] == ["smoke", "ml.m5.xlarge", "config"] for line in lines)
     assert (
         lines[-1]
-        == "1 examples read, 0 unreadable; 2 presets offered (2 config module); 0 not offered (none)"
+        == "1 examples read, 0 unreadable; 2 presets offered (2 config module); 2 parity-clean, 0 flagged "
+        "(none); 0 not offered (none)"
     )
