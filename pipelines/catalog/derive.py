@@ -20,13 +20,13 @@ from pydantic import ValidationError
 
 from configs import BadInput, Example, Preset
 from configs.credentials import secret_id_for
-from configs.example import DeclaredPreset, Resources, instance_for, max_run_for
+from configs.example import DeclaredPreset, max_run_for
 from configs.preset import Prepare
 from pipelines.catalog.bash.interpret import Call, walk
 from pipelines.catalog.bash.lexer import ShellSyntaxError
 from pipelines.catalog.bash.words import UNKNOWN, USER_ARGS, known, looks_secret, secrets_in
 from pipelines.catalog.docker_run import DockerRun, docker_run_at, gpu_count, parse_docker_run
-from pipelines.catalog.image_facts import ImageFacts, image_facts, training_instance_types
+from pipelines.catalog.image_facts import ImageFacts, choose_instance, image_facts, image_flags
 from pipelines.catalog.paths import OutsideExample, PathMap
 from pipelines.catalog.runtime import Flag, host_paths_in, missing_files, runtime_of
 from steps.train.factory import container_preset_json
@@ -82,7 +82,7 @@ def _derive(example: Example, name: str, declared: DeclaredPreset) -> Derived:
             raise _NotDerivable("declares neither a script nor a command")
         command = shlex.split(declared.command) + list(declared.args)
         facts = image_facts(example.path)
-        flags = _image_flags(facts) + missing_files(command, example.path, None, False)
+        flags = image_flags(facts) + missing_files(command, example.path, None, False)
         preset = _preset(example, name, description, command, facts=facts)
         return Derived(name, preset, source="example.yaml command", flags=tuple(flags))
     path = example.path / script
@@ -127,7 +127,7 @@ def _derive(example: Example, name: str, declared: DeclaredPreset) -> Derived:
         environment["PYTHONPATH"] = runtime.pythonpath
     facts = image_facts(example.path)
     flags = [
-        *_image_flags(facts),
+        *image_flags(facts),
         *runtime.flags,
         *missing_files(command, example.path, workdir, bool(prepare)),
     ]
@@ -165,10 +165,6 @@ def _derive(example: Example, name: str, declared: DeclaredPreset) -> Derived:
         warnings=tuple(warnings),
         flags=tuple(flags),
     )
-
-
-def _image_flags(facts: ImageFacts) -> list[Flag]:
-    return [Flag("no python3", facts.missing_python3)] if facts.missing_python3 else []
 
 
 def _no_docker_run(script: str, calls: list[Call], problems: list[str]) -> str:
@@ -322,13 +318,6 @@ def _preset(
             "location): a definition must not hold host paths"
         )
     return preset
-
-
-def choose_instance(resources: Resources, facts: ImageFacts | None = None) -> str:
-    """The cheapest training instance SageMaker accepts (botocore's enum) for `resources`, with GPUs of
-    the architecture the image needs (flash-attn: Ampere or newer)."""
-    needs = facts.compute_capability if facts else 0.0
-    return instance_for(resources, needs, training_instance_types())
 
 
 _REASON_KINDS = (

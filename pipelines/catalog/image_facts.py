@@ -15,7 +15,9 @@ from typing import NamedTuple
 import botocore.session
 from botocore.model import StringShape
 
+from configs.example import Resources, instance_for
 from configs.instances import AMPERE
+from pipelines.catalog.runtime import Flag
 
 # Base images known to come without python3, and images known to bring it.
 _NO_PYTHON_BASES = re.compile(
@@ -80,3 +82,15 @@ def training_instance_types() -> frozenset[str]:
     shape = model.shape_for("TrainingInstanceType")
     assert isinstance(shape, StringShape)  # botocore models an enum as a string shape
     return frozenset(shape.enum)
+
+
+def choose_instance(resources: Resources, facts: ImageFacts | None = None) -> str:
+    """The cheapest training instance SageMaker accepts (botocore's enum) for `resources`, with GPUs of
+    the architecture the image needs (flash-attn: Ampere or newer); ValueError when none fits."""
+    needs = facts.compute_capability if facts else 0.0
+    return instance_for(resources, needs, training_instance_types())
+
+
+def image_flags(facts: ImageFacts) -> list[Flag]:
+    """The flags an image's facts raise for every preset of its example (no python3)."""
+    return [Flag("no python3", facts.missing_python3)] if facts.missing_python3 else []

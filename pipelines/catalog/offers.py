@@ -15,8 +15,8 @@ from pydantic import ValidationError
 
 from configs import BadInput, Example, Preset, declared_presets, default_preset
 from configs.example import with_time_limits
-from pipelines.catalog.derive import choose_instance, derive_presets
-from pipelines.catalog.image_facts import image_facts
+from pipelines.catalog.derive import derive_presets
+from pipelines.catalog.image_facts import choose_instance, image_facts, image_flags
 from pipelines.catalog.runtime import Flag, missing_files
 from pipelines.catalog.tree import Tree, Unreadable, find_example, read_tree
 
@@ -116,9 +116,7 @@ def offers_of(example: Example) -> Offers:
         except ValueError as error:
             not_offered.append(NotOffered("train", str(error)))
         else:
-            flags = missing_files(preset.command, example.path, None, False)
-            if facts.missing_python3:
-                flags.append(Flag("no python3", facts.missing_python3))
+            flags = image_flags(facts) + missing_files(preset.command, example.path, None, False)
             offered["train"] = Offer("train", preset, SOURCE_DEFAULT, flags=tuple(flags))
     if offered and not (example.path / "Dockerfile").is_file():
         reason = "the example has no Dockerfile (its image is built from one)"
