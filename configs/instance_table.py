@@ -1,25 +1,16 @@
 """The instance facts the Preflight job ranks alternatives with, as plain rows it can read without `configs`.
 
-One source: `configs/instances.py` (GPU count, memory per GPU, vCPUs, host memory, price). This module only
-adds each GPU family's architecture and renders the rows into the run facts (`run.json`), because the
+One source: `configs/instances.py` (GPU count, memory per GPU, vCPUs, host memory, price, each family's
+architecture). This module renders the rows into the run facts (`run.json`), because the
 Preflight job runs in an image that has neither pydantic nor this package.
 """
 
 from __future__ import annotations
 
-from configs.instances import CPU_INSTANCES, GPU_INSTANCES
+from configs.instances import CPU_INSTANCES, GPU_FAMILIES, GPU_INSTANCES
 
 # The order that matters (a CUDA build runs forward, on later ones) is the ranking's: steps/preflight/job/alternatives.py.
-ARCHITECTURE_BY_FAMILY = {
-    "p3": "volta",
-    "g4dn": "turing",
-    "g5": "ampere",
-    "p4d": "ampere",
-    "p4de": "ampere",
-    "g6": "ada",
-    "g6e": "ada",
-    "p5": "hopper",
-}
+ARCHITECTURE_BY_FAMILY = {family: facts.architecture for family, facts in GPU_FAMILIES.items()}
 
 
 def architecture_of(instance_type: str) -> str:

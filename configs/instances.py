@@ -10,23 +10,25 @@ from typing import NamedTuple
 
 
 class GpuFamily(NamedTuple):
-    """A GPU instance family: its GPU, memory per GPU and CUDA compute capability (8.0 = Ampere)."""
+    """A GPU instance family: its GPU, memory per GPU, CUDA compute capability (8.0 = Ampere) and
+    architecture name."""
 
     gpu: str
     vram_gb_per_gpu: int
     compute_capability: float
+    architecture: str
 
 
 GPU_FAMILIES: dict[str, GpuFamily] = {
-    "g4dn": GpuFamily("T4", 16, 7.5),
-    "p3": GpuFamily("V100", 16, 7.0),
-    "p3dn": GpuFamily("V100", 32, 7.0),
-    "g5": GpuFamily("A10G", 24, 8.6),
-    "g6": GpuFamily("L4", 24, 8.9),
-    "g6e": GpuFamily("L40S", 48, 8.9),
-    "p4d": GpuFamily("A100", 40, 8.0),
-    "p4de": GpuFamily("A100", 80, 8.0),
-    "p5": GpuFamily("H100", 80, 9.0),
+    "g4dn": GpuFamily("T4", 16, 7.5, "turing"),
+    "p3": GpuFamily("V100", 16, 7.0, "volta"),
+    "p3dn": GpuFamily("V100", 32, 7.0, "volta"),
+    "g5": GpuFamily("A10G", 24, 8.6, "ampere"),
+    "g6": GpuFamily("L4", 24, 8.9, "ada"),
+    "g6e": GpuFamily("L40S", 48, 8.9, "ada"),
+    "p4d": GpuFamily("A100", 40, 8.0, "ampere"),
+    "p4de": GpuFamily("A100", 80, 8.0, "ampere"),
+    "p5": GpuFamily("H100", 80, 9.0, "hopper"),
 }
 AMPERE = 8.0  # flash-attn 2 and bf16 kernels need compute capability 8.0 or newer
 
