@@ -17,14 +17,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from configs import BadInput, examples_root, region_from, resolve_target
 from configs.settings import max_cost_from, required_region
 from pipelines import catalog
 from pipelines.cli.command import command, command_parser, exit_now, print_json, this_python
 from pipelines.cli.run_printer import Progress
-from pipelines.local.missing_module import explain_missing_module
-from pipelines.operate.outcome import RunOutcome
+from pipelines.operate.diagnosis import Diagnosis, diagnose
+from pipelines.operate.evidence import record_evidence, remote_evidence
+from pipelines.operate.outcome import FINISHED_UNSUCCESSFULLY, LocalRunRecord, RunOutcome
 from pipelines.operate.start import execute_local, execute_remote, refuse_over_budget, retry_remote, summary
+from steps.common.aws import aws_session
+from steps.common.messages import one_line
 from steps.train.overrides import Overrides
 from steps.train.parameters import parameter_specs
 
@@ -157,12 +162,25 @@ def _report(outcome: RunOutcome, args: Any, progress: Progress, example_path: Pa
             progress.say(f"started: follow it with {this_python()} -m pipelines.status {outcome.execution}")
     for line in summary(outcome):
         print(line, file=sys.stderr)
-    hint = explain_missing_module(list(outcome.tail), example_path) if args.local and example_path else None
-    if hint and not outcome.succeeded:
-        print(f"hint: {hint}", file=sys.stderr)
+    if outcome.status in FINISHED_UNSUCCESSFULLY and not outcome.succeeded:
+        try:
+            lines = _diagnosis(outcome, args, example_path).lines()
+        except (ClientError, BotoCoreError) as error:  # the run's own answer matters more than its diagnosis
+            lines = [
+                f"diagnosis: unavailable ({one_line(str(error))}): python -m pipelines.diagnose {outcome.execution}"
+            ]
+        for line in lines:
+            print(line, file=sys.stderr)
     if args.json:
         print_json(outcome.as_dict())
     return outcome.exit_code
+
+
+def _diagnosis(outcome: RunOutcome, args: Any, example_path: Path | None) -> Diagnosis:
+    if args.local:
+        record = LocalRunRecord.of(outcome, args.example, args.preset)
+        return diagnose(record_evidence(record, example_path))
+    return diagnose(remote_evidence(aws_session(required_region(args.region)), outcome.execution))
 
 
 if __name__ == "__main__":

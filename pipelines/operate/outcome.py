@@ -6,6 +6,7 @@ never parsed back out of a message.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -13,6 +14,8 @@ EXIT_OK, EXIT_FAILED = 0, 1
 SUCCEEDED = "Succeeded"
 STARTED = "Started"  # run --no-wait: started, not followed
 NOT_STARTED = "NotStarted"  # refused before anything ran (a failed preflight)
+# The ends a diagnosis can explain (a run refused before it started already printed its fixes).
+FINISHED_UNSUCCESSFULLY = frozenset({"Failed", "Stopped", "CompletedWithFailures"})
 
 
 class Billing(NamedTuple):
@@ -97,3 +100,46 @@ def failure_of(steps: list[dict[str, Any]] | tuple[dict[str, Any], ...], fallbac
         f"{s['StepName']}: {str(s['FailureReason']).splitlines()[0]}" for s in steps if s.get("FailureReason")
     ]
     return "; ".join(reasons) or (fallback.splitlines() or [""])[0]
+
+
+RECORD_NAME = "cvl-run.json"  # beside a local run's outputs: what `diagnose --local DIR` reads
+
+
+class LocalRunRecord(NamedTuple):
+    """What a local run leaves beside its outputs so it can be diagnosed later."""
+
+    example: str
+    preset: str
+    status: str
+    exit_code: int
+    failure: str
+    steps: tuple[dict[str, Any], ...]
+    tail: tuple[str, ...]
+
+    @classmethod
+    def of(cls, outcome: RunOutcome, example: str, preset: str) -> LocalRunRecord:
+        """The record of `outcome`."""
+        return cls(
+            example, preset, outcome.status, outcome.exit_code, outcome.failure, outcome.steps, outcome.tail
+        )
+
+    @classmethod
+    def read(cls, folder: Path) -> LocalRunRecord:
+        """The record a local run left in `folder`; FileNotFoundError when there is none."""
+        data = json.loads((folder / RECORD_NAME).read_text())
+        return cls(
+            example=str(data["example"]),
+            preset=str(data["preset"]),
+            status=str(data["status"]),
+            exit_code=int(data["exit_code"]),
+            failure=str(data["failure"]),
+            steps=tuple(data["steps"]),
+            tail=tuple(str(line) for line in data["tail"]),
+        )
+
+
+def write_record(folder: Path, record: LocalRunRecord) -> Path:
+    """Write `record` to `folder/cvl-run.json` (times as ISO text)."""
+    path = folder / RECORD_NAME
+    path.write_text(json.dumps(record._asdict(), indent=1, default=str) + "\n")
+    return path

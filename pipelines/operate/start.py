@@ -23,8 +23,10 @@ from pipelines.operate.outcome import (
     STARTED,
     SUCCEEDED,
     Billing,
+    LocalRunRecord,
     RunOutcome,
     failure_of,
+    write_record,
 )
 from steps.train.overrides import Overrides
 
@@ -83,7 +85,7 @@ def execute_local(
     progress.say(f"{name}: local run -> {output_dir}")
     if checkpoint_dir.is_dir() and any(checkpoint_dir.iterdir()):
         progress.say(f"checkpoint folder {checkpoint_dir} is not empty: training resumes from it")
-    return run_local(
+    outcome = run_local(
         example,
         preset_name,
         preset,
@@ -93,6 +95,8 @@ def execute_local(
         region=region,
         progress=progress,
     )
+    write_record(output_dir, LocalRunRecord.of(outcome, example.name, preset_name))
+    return outcome
 
 
 def execute_remote(

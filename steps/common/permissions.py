@@ -149,11 +149,11 @@ USER_GRANTS: tuple[Grant, ...] = (
     _g("BucketListing", "s3:ListBucket s3:GetBucketLocation", BUCKET, "upsert build run preflight",
        "the bucket's region, and what is uploaded already"),
     _g("Pipelines", "sagemaker:CreatePipeline sagemaker:UpdatePipeline sagemaker:DescribePipeline "
-       "sagemaker:AddTags sagemaker:StartPipelineExecution sagemaker:ListPipelineExecutions", PIPELINES,
-       "upsert run status", "create, update and start cvl-* pipelines"),
+       "sagemaker:AddTags sagemaker:ListTags sagemaker:StartPipelineExecution sagemaker:ListPipelineExecutions",
+       PIPELINES, "upsert run status diagnose", "create, update and start cvl-* pipelines; read their tags"),
     _g("Executions", "sagemaker:DescribePipelineExecution sagemaker:ListPipelineExecutionSteps "
        "sagemaker:StopPipelineExecution sagemaker:RetryPipelineExecution", PIPELINES[:-1] + "*/execution/*",
-       "run status stop",
+       "run status stop diagnose",
        "follow and stop executions"),
     _g("PipelineList", "sagemaker:ListPipelines", ANY, "upsert status", "which cvl-* pipelines exist"),
     _g("PassExecutionRole", "iam:PassRole", EXECUTION_ROLE, "upsert run",
@@ -166,8 +166,8 @@ USER_GRANTS: tuple[Grant, ...] = (
     _g("ScheduleGroup", "scheduler:GetScheduleGroup scheduler:CreateScheduleGroup scheduler:TagResource",
        SCHEDULE_GROUP_ARN, "upsert", "the tagged group of our schedules"),
     _g("Jobs", "sagemaker:DescribeTrainingJob sagemaker:DescribeProcessingJob sagemaker:StopTrainingJob",
-       PIPELINE_JOBS, "run status stop", "follow the steps' jobs"),
-    _g("JobLogs", "logs:DescribeLogStreams logs:GetLogEvents logs:FilterLogEvents", SAGEMAKER_LOGS, "run",
+       PIPELINE_JOBS, "run status stop diagnose", "follow the steps' jobs"),
+    _g("JobLogs", "logs:DescribeLogStreams logs:GetLogEvents logs:FilterLogEvents", SAGEMAKER_LOGS, "run diagnose",
        "stream training logs"),
     _g("Preflight", "servicequotas:ListServiceQuotas servicequotas:ListAWSDefaultServiceQuotas "
        "sagemaker:ListTrainingJobs", ANY, "preflight", "the training instance quota"),

@@ -49,3 +49,19 @@ def record_billing(
     job = sagemaker_backends[ACCOUNT][region].training_jobs[name]
     job.training_time_in_seconds = training_seconds
     job.billable_time_in_seconds = billable_seconds
+
+
+def end_job(
+    name: str,
+    status: str,
+    *,
+    failure_reason: str | None = None,
+    secondary_status: str | None = None,
+    region: str = "us-east-1",
+) -> None:
+    """End a moto training job as SageMaker reports it: `TrainingJobStatus` (Failed, Stopped), its
+    `SecondaryStatus` (e.g. MaxRuntimeExceeded, Interrupted) and `FailureReason` (moto never fails a job)."""
+    job = sagemaker_backends[ACCOUNT][region].training_jobs[name]
+    job.training_job_status = status
+    job.secondary_status = secondary_status or status
+    job.failure_reason = failure_reason

@@ -57,7 +57,8 @@ def test_a_local_run_missing_a_module_says_which_dockerfile_line_installs_it(tmp
         *("--output-dir", str(tmp_path)),
     )
     assert finished.returncode == 1, finished.stdout[-2000:] + finished.stderr[-2000:]
+    assert "diagnosis: missing module (in Train), exit code 1" in finished.stderr
     assert (
-        "hint: module 'cv2' (package opencv-python) is not installed in this Python; the image installs it at "
+        "fix: module 'cv2' (package opencv-python) is not installed in this Python; the image installs it at "
         "Dockerfile line 4: opencv-python-headless==4.10.0.84: install it here too, or run on SageMaker"
     ) in finished.stderr
