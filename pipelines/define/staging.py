@@ -14,9 +14,10 @@ from configs import BadInput, DeployTarget, Example, Preset
 from configs.instance_table import instance_rows
 from pipelines.catalog.shipping import shipped_files, shipped_paths
 from pipelines.define.names import pipeline_name
-from steps.build_image.job.build_facts import PROJECT_NAME, BuildFacts, repository_name
+from steps.build_image.job.build_facts import BuildFacts, repository_name
 from steps.build_image.job.context import BadContext, BuildContext, build_context, image_tag
 from steps.build_image.job.file_digests import FileDigests
+from steps.common.permissions import PROJECT_NAME
 from steps.common.tags import PIPELINE_KEY, resource_tags
 from steps.sdk.bundle import Bundle, make_bundle
 from steps.train.factory import container_preset_json

@@ -9,9 +9,10 @@ from typing import Any
 
 from configs import BadInput
 from pipelines.deploy.policies import EXECUTION_POLICY_NAME, execution_policy, execution_trust_policy
-from steps.build_image.job.build_facts import PROJECT_NAME, BuildFacts
+from steps.build_image.job.build_facts import BuildFacts
 from steps.build_image.job.codebuild import ensure_project
 from steps.common.aws import client
+from steps.common.permissions import PROJECT_NAME
 from steps.common.roles import ensure_role
 from steps.common.tags import resource_tags, tag_list
 

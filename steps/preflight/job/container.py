@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from steps.common.aws import aws_session
 from steps.preflight.job.checks import exit_code, run_preflight
@@ -28,7 +29,7 @@ def write_failure(path: Path, message: str) -> None:
     path.write_text(message[:FAILURE_REASON_LIMIT])
 
 
-def execution_preset(preset: dict, args: argparse.Namespace) -> dict:
+def execution_preset(preset: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
     """The preset as this execution runs it: the pipeline parameters' values over the preset's fields."""
     given = {
         "instance_type": args.instance_type,
