@@ -5,8 +5,9 @@ runs the preflight checks, makes sure the build infrastructure, step bundle and 
 creates the pipeline, updates it, or leaves it unchanged when the definition is identical. A pipeline
 whose deployed fingerprint (pipelines.define.fingerprint) matches is reported unchanged without loading the SDK;
 `--force` compiles and compares anyway. `--diff` says what each update changes (with `--dry-run`: the
-deployed pipelines are read, nothing is sent). `--all` shows a count and a bar on a terminal. The work is
-`pipelines.deploy.deployer`'s; this module parses flags and prints.
+deployed pipelines are read, nothing is sent). `--dry-run` keeps a definition in DIR that was written from
+the same inputs (`unchanged`: not compiled again) and compiles the rest in parallel. `--all` shows a count
+and a bar on a terminal. The work is `pipelines.deploy`'s; this module parses flags and prints.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from pipelines import catalog
 from pipelines.cli.command import EXIT_FAILED, EXIT_OK, command, command_parser, exit_now, print_json
 from pipelines.cli.count_bar import Bar
 from pipelines.define.staging import Contexts, stage
-from pipelines.deploy.deployer import Deployed, deploy, dry_run, selected
+from pipelines.deploy.deployer import Deployed, deploy, selected
+from pipelines.deploy.dry_run import write_definitions
 from pipelines.deploy.schedules import check_expression
 
 
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
 
         outcomes, notes = export(staged, args.out, one_template=args.all, dry_run=args.dry_run)
     elif args.dry_run and not args.diff:
-        outcomes = dry_run(staged, args.out)
+        outcomes = write_definitions(staged, args.out)
     else:
         bar = Bar(len(staged), enabled=None if args.all and not args.json else False)
         try:

@@ -196,7 +196,8 @@ def export(
     it); with `dry_run` nothing is sent: they are written under `out_dir/s3/` and the command that
     uploads them is among the returned notes (with each template's deploy command).
     """
-    from pipelines.deploy.deployer import compile_and_validate, prepare
+    from pipelines.define.compile_pool import compile_and_validate
+    from pipelines.deploy.deployer import prepare
     from steps.common.aws import aws_session
 
     compiled = [compile_and_validate(s) for s in staged]

@@ -8,11 +8,9 @@ create/update/unchanged decision and every other pipelines call go through `Pipe
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
 import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -20,22 +18,21 @@ from typing import Any, NamedTuple
 from configs import BadInput
 from pipelines import catalog
 from pipelines.cli.count_bar import Bar
-from pipelines.define.compile import CompiledPipeline, compile_staged
+from pipelines.define.compile import CompiledPipeline
+from pipelines.define.compile_pool import compile_all
 from pipelines.define.staging import Staged
-from pipelines.define.validate import validate_definition
 from steps.build_image.job.image_builder import SharedInfrastructure
 from steps.train.overrides import Overrides
 
 _IO_THREADS = 8  # AWS calls of different pipelines overlap; botocore's pool keeps 10 connections a client
-_PER_COMPILER = 8
-_WORKER_SESSION: Any = None
 
 
 class Deployed(NamedTuple):
-    """What happened to one pipeline: `created`, `updated`, `unchanged`, `written` (dry run), `failed`,
-    or `would create`/`would update` (`--diff --dry-run`), with its definition's digest, a detail (the
-    fixes when failed, the file when written, the schedule), its ARN (empty unless it exists in
-    SageMaker) and, with `--diff`, what an update changes (`pipelines.define.diff`)."""
+    """What happened to one pipeline: `created`, `updated`, `unchanged` (a dry run: its file kept),
+    `written` (dry run), `failed`, or `would create`/`would update` (`--diff --dry-run`), with its
+    definition's digest, a detail (the fixes when failed, the file when written, the schedule), its ARN
+    (empty unless it exists in SageMaker) and, with `--diff`, what an update changes
+    (`pipelines.define.diff`)."""
 
     pipeline: str
     action: str
@@ -72,14 +69,6 @@ def selected(
         raise BadInput("say which pipeline: --example E --preset P, or --all")
     found, chosen_preset = catalog.resolve(root, example, preset, strict=strict)
     return catalog.Pairs([(found, preset, chosen_preset)], [])
-
-
-def write_definition(compiled: CompiledPipeline, out_dir: Path) -> Path:
-    """Write the definition that would be upserted to `out_dir/<pipeline>.json` (pretty, sorted keys)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{compiled.name}.json"
-    path.write_text(json.dumps(json.loads(compiled.definition), indent=2, sort_keys=True) + "\n")
-    return path
 
 
 def preflight_gate(
@@ -138,23 +127,6 @@ def prepare(
         except ContextChanged as error:
             return str(error)
     return ""
-
-
-def compile_and_validate(staged: Staged, boto_session: Any | None = None) -> CompiledPipeline:
-    """Compile a staged preset and check every step against the SageMaker API model."""
-    compiled = compile_staged(staged, boto_session=boto_session)
-    client = compiled.pipeline.sagemaker_session.sagemaker_client
-    validate_definition(compiled.definition, client.meta.service_model)
-    return compiled
-
-
-def dry_run(staged: list[Staged], out_dir: Path) -> list[Deployed]:
-    """Compile and validate without any network call; write each definition to `out_dir`."""
-    outcomes = []
-    for pipeline in (compile_and_validate(s) for s in staged):
-        path = write_definition(pipeline, out_dir)
-        outcomes.append(Deployed(pipeline.name, "written", pipeline.digest, str(path)))
-    return outcomes
 
 
 def deploy(
@@ -249,7 +221,6 @@ def _full_path(
     """Prepare (threads; not when nothing is to be sent) while compiling (here, or in a process pool),
     then publish (threads)."""
     from pipelines.deploy.preflight_answers import remembered_clients
-    from steps.common.aws import aws_session
 
     shared = remembered_clients(aws) if len(staged) > 1 else None  # each shared check once per upsert
     infrastructure = SharedInfrastructure()  # the project once, each repository once
@@ -267,12 +238,7 @@ def _full_path(
             for s in staged
             if send
         }
-        workers = _pool_size(len(staged))
-        if workers > 1:
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as compilers:
-                compiled = list(compilers.map(compile_detached, staged, chunksize=4))
-        else:
-            compiled = [compile_and_validate(s, aws_session(region)) for s in staged]
+        compiled = compile_all(staged, region)
         failures = {name: future.result() for name, future in prepared.items()}
 
         def one(pipeline: CompiledPipeline) -> Deployed:
@@ -285,22 +251,6 @@ def _full_path(
             return outcome
 
         return {outcome.pipeline: outcome for outcome in pool.map(one, compiled)}
-
-
-def _pool_size(changed: int) -> int:
-    """Compiler processes: one per core, but only when each gets enough pipelines to repay its own SDK
-    import (~3 s of CPU, against ~0.3 s a compile)."""
-    return max(1, min(os.cpu_count() or 1, changed // _PER_COMPILER))
-
-
-def compile_detached(staged: Staged) -> CompiledPipeline:
-    """Compile and validate in a pool worker; the SDK object stays behind (it does not pickle)."""
-    from steps.common.aws import aws_session
-
-    global _WORKER_SESSION
-    if _WORKER_SESSION is None:
-        _WORKER_SESSION = aws_session(staged.target.region)
-    return compile_and_validate(staged, _WORKER_SESSION)._replace(pipeline=None)
 
 
 def _scheduled(

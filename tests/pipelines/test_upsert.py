@@ -237,7 +237,7 @@ def test_all_over_a_cvl_tree_renders_every_healthy_preset_and_lists_the_skipped(
         code = upsert.main(["--all", "--dry-run", "--examples-root", str(root), "--out", str(out)])
     assert (code, attempted) == (1, [])  # every other pipeline rendered, then exit 1 for the skipped
     printed = capsys.readouterr().err  # the skipped, with their reasons, are problems: on stderr
-    written = sorted(path.name for path in out.iterdir())
+    written = sorted(path.name for path in out.glob("cvl-*.json"))
     assert written == [
         "cvl-arm-policy-predict.json",
         "cvl-arm-policy-think.json",
