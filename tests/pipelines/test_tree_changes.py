@@ -11,8 +11,7 @@ import pytest
 
 from pipelines import upsert
 from pipelines.deploy.dry_run import RECORD
-from tests.conftest import BUCKET, REGION, ROLE_ARN
-from tests.harness import preflight_world, quotas
+from tests.pipelines.test_fingerprint import account  # noqa: F401  (the fixture: preflight passes)
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_YAML = """name: {name}
@@ -43,15 +42,6 @@ def tree(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def account(aws):
-    preflight_world.ready_account(ROLE_ARN, BUCKET, REGION)
-    for kind in ("training job usage", "spot training job usage"):
-        quotas.set_sagemaker_quota(f"ml.g5.xlarge for {kind}", 2)
-        quotas.set_sagemaker_quota(f"ml.g4dn.xlarge for {kind}", 2)
-    return aws
-
-
 def _edit_keeping_size_and_times(path: Path, text: str) -> None:
     """What `touch -r` after an editor leaves: the same size and modification time, other content."""
     status = path.stat()
@@ -73,7 +63,7 @@ def _expected(changed: str, action: str, others: str) -> dict[str, str]:
     }
 
 
-def test_a_changed_file_updates_its_examples_pipelines_and_no_other(account, tree, capsys):
+def test_a_changed_file_updates_its_examples_pipelines_and_no_other(account, tree, capsys):  # noqa: F811
     argv = ["--all", "--examples-root", str(tree)]
     assert upsert.main(argv) == 0
     assert set(_actions(capsys.readouterr().out).values()) == {"created"}
