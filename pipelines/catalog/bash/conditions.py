@@ -8,14 +8,26 @@ None (undecidable), as is one on an unknown value.
 
 from __future__ import annotations
 
+import fnmatch
 import operator
 import os
 from pathlib import Path
 from typing import NamedTuple
 
-from pipelines.catalog.bash.lexer import Lit
-from pipelines.catalog.bash.parser import AndOr, Case, Function, Group, If, Loop, Node, Pipeline, Simple
-from pipelines.catalog.bash.words import UNKNOWN, known, secrets_in
+from pipelines.catalog.bash.lexer import Lit, Token
+from pipelines.catalog.bash.parser import (
+    AndOr,
+    Case,
+    Function,
+    Group,
+    If,
+    Loop,
+    Node,
+    Pipeline,
+    Simple,
+    keyword,
+)
+from pipelines.catalog.bash.words import UNKNOWN, Expander, known, secrets_in
 
 _FILE_TESTS = frozenset({"-f", "-e", "-d", "-s", "-x", "-r", "-w", "-L", "-h", "-a"})
 _NUMERIC = {
@@ -36,47 +48,103 @@ class Guard(NamedTuple):
     path: str
 
 
+def decide(nodes: tuple[Node, ...], expand: Expander, cwd: str, example_dir: Path) -> Verdict | Guard:
+    """A condition's verdict: True, False, a `Guard` (a missing-file test), or None (unknown).
+
+    Tests (`[`, `[[`, `test`) joined by `&&`/`||` are decided together, as bash would run them.
+    """
+    if len(nodes) != 1:
+        return None
+    node = nodes[0]
+    if isinstance(node, AndOr):
+        # A command on the left has effects bash would see: only tests decide without running it.
+        left = decide((node.left,), expand, cwd, example_dir)
+        return None if left is None else both(left, node.op, decide((node.right,), expand, cwd, example_dir))
+    if not isinstance(node, Simple) or not node.words:
+        return None
+    if keyword(node.words[0]) == "[[":
+        return evaluate(conditional_words(node.words, expand), cwd, example_dir)
+    argv = [field for token in node.words for field in expand.fields(token)]
+    if argv and argv[0] in ("[", "test", "true", "false", "!"):
+        return evaluate(argv, cwd, example_dir)
+    return None
+
+
+def conditional_words(words: tuple[Token, ...], expand: Expander) -> list[str]:
+    """The words of `[[ ... ]]`: each one field (no splitting), the right of `=`/`==`/`!=` a pattern."""
+    args: list[str] = []
+    for token in words:
+        after_comparison = bool(args) and args[-1] in ("=", "==", "!=")
+        args.append(expand.pattern(token) if after_comparison else expand.text(token))
+    return args
+
+
 def evaluate(argv: list[str], cwd: str, example_dir: Path) -> Verdict | Guard:
-    """The verdict of a test command's fields."""
+    """The verdict of a test command's fields (`[`, `test`, `true`, `false`, `! ...`).
+
+    For `[[ ... ]]` the fields are its words unsplit, and the right side of `=`, `==` and `!=` is a
+    pattern (its quoted parts escaped, see `Expander.pattern`): bash matches it, it does not compare.
+    """
     args = list(argv)
     if args[0] in ("true", "false"):
         return args[0] == "true"
     if args[0] == "!":
         inner = evaluate(args[1:], cwd, example_dir) if len(args) > 1 else None
         return None if inner is None or isinstance(inner, Guard) else not inner
+    patterns = args[0] == "[["
     args = args[1:]
     if args and args[-1] in ("]", "]]"):
         args = args[:-1]
-    return _expression(args, cwd, example_dir)
+    return _expression(args, cwd, example_dir, patterns)
 
 
-def _expression(args: list[str], cwd: str, example_dir: Path) -> Verdict | Guard:
+def both(left: Verdict | Guard, op: str, right: Verdict | Guard) -> Verdict | Guard:
+    """The verdict of `left && right` or `left || right` (`&&`/`-a`, `||`/`-o`).
+
+    A Guard stays a Guard when the other side does not decide alone (`[ "$X" = default ] && [ ! -d
+    "$X" ]` guards what it runs by that folder); two Guards together are taken as they are here.
+    """
+    if isinstance(left, Guard) and isinstance(right, Guard):
+        left, right = _settled(left), _settled(right)
+    deciding = True if op in ("||", "-o") else False
+    if deciding in (left, right):
+        return deciding
+    if None in (left, right):
+        return None
+    guards = [side for side in (left, right) if isinstance(side, Guard)]
+    return guards[0] if guards else not deciding
+
+
+def _settled(verdict: Verdict | Guard) -> Verdict:
+    """A Guard taken as its test is here: the file is missing unless it is in the checkout."""
+    return not os.path.exists(verdict.path) if isinstance(verdict, Guard) else verdict
+
+
+def _expression(args: list[str], cwd: str, example_dir: Path, patterns: bool) -> Verdict | Guard:
     for joiner in ("||", "-o", "&&", "-a"):
         if joiner in args and not (joiner == "-a" and args.index(joiner) == 0):
             position = args.index(joiner)
-            left = _expression(args[:position], cwd, example_dir)
-            right = _expression(args[position + 1 :], cwd, example_dir)
-            left = None if isinstance(left, Guard) else left
-            right = None if isinstance(right, Guard) else right
-            if joiner in ("||", "-o"):
-                return True if True in (left, right) else (None if None in (left, right) else False)
-            return False if False in (left, right) else (None if None in (left, right) else True)
+            left = _expression(args[:position], cwd, example_dir, patterns)
+            right = _expression(args[position + 1 :], cwd, example_dir, patterns)
+            return both(left, joiner, right)
     negated = bool(args) and args[0] == "!"
     if negated:
         args = args[1:]
-    verdict = _primary(args, cwd, example_dir, negated)
+    verdict = _primary(args, cwd, example_dir, negated, patterns)
     if isinstance(verdict, Guard) or verdict is None:
         return verdict
     return not verdict if negated else verdict
 
 
-def _primary(args: list[str], cwd: str, example_dir: Path, negated: bool) -> Verdict | Guard:
+def _primary(args: list[str], cwd: str, example_dir: Path, negated: bool, patterns: bool) -> Verdict | Guard:
     if len(args) == 1:
         return _non_empty(args[0])
     if len(args) == 2 and args[0] in ("-n", "-z"):
         present = _non_empty(args[1])
         return None if present is None else (present if args[0] == "-n" else not present)
     if len(args) == 2 and args[0] in _FILE_TESTS:
+        if args[1] == "":
+            return False  # `[ -d "" ]`: no such file, wherever the script runs
         if not known(args[1]) or UNKNOWN in cwd:
             return None
         path = os.path.normpath(os.path.join(cwd, args[1]))
@@ -91,10 +159,9 @@ def _primary(args: list[str], cwd: str, example_dir: Path, negated: bool) -> Ver
         left, op, right = args
         if not (known(left) and known(right)):
             return None
-        if op in ("=", "=="):
-            return left == right
-        if op == "!=":
-            return left != right
+        if op in ("=", "==", "!="):
+            same = fnmatch.fnmatchcase(left, right) if patterns else left == right
+            return same if op != "!=" else not same
         if op in _NUMERIC and left.lstrip("-").isdigit() and right.lstrip("-").isdigit():
             return bool(_NUMERIC[op](int(left), int(right)))
     return None

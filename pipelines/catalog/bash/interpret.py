@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-from pipelines.catalog.bash.conditions import Guard, evaluate, mentions_docker_run
+from pipelines.catalog.bash.conditions import Guard, decide, mentions_docker_run
 from pipelines.catalog.bash.lexer import Lit, ShellSyntaxError, Token, tokenize
 from pipelines.catalog.bash.parser import (
     AndOr,
@@ -28,12 +28,12 @@ from pipelines.catalog.bash.parser import (
     Simple,
     parse,
 )
+from pipelines.catalog.bash.substitution import command_output
 from pipelines.catalog.bash.words import UNKNOWN, USER_ARGS, Expander, Value, known, lookup_in
 
 MAX_DEPTH = 2  # sibling scripts followed: a preset script, its sibling, and the sibling's sibling
 _MAX_STEPS = 20000
 _ASSIGNMENT_PREFIX = ("export", "declare", "local", "readonly", "typeset")
-_OUTPUT_COMMANDS = frozenset({"echo", "printf", "pwd", "dirname", "basename", "realpath", "readlink", "git"})
 
 
 class Call(NamedTuple):
@@ -98,9 +98,7 @@ class Walk:
         if isinstance(node, Simple):
             return self.simple(node)
         if isinstance(node, AndOr):
-            left = self.node(node.left)
-            # `x || y`: assume x worked (y is a fallback or an error exit); `x && y`: both run.
-            return left if node.op == "||" else self.node(node.right)
+            return self._and_or(node)
         if isinstance(node, Pipeline):
             return all([self.node(command) for command in node.commands])
         if isinstance(node, Group):
@@ -114,16 +112,35 @@ class Walk:
             return self._case(node)
         return self._loop(node)
 
+    def _and_or(self, node: AndOr) -> bool:
+        """`x && y`, `x || y`: y runs as bash would run it when x is a test decided here."""
+        verdict = self.condition((node.left,))
+        if isinstance(verdict, Guard):
+            if node.op == "&&" and mentions_docker_run((node.right,)):
+                return self._guarded(verdict.path, (node.right,))
+            verdict = not os.path.exists(verdict.path)
+        if verdict is None:
+            left = self.node(node.left)
+            # `x || y`: assume x worked (y is a fallback or an error exit); `x && y`: both run.
+            return left if node.op == "||" else self.node(node.right)
+        if verdict == (node.op == "&&"):
+            return self.node(node.right)
+        return verdict
+
+    def _guarded(self, path: str, body: tuple[Node, ...]) -> bool:
+        """Walk `body` as run only when `path` (a file of the example) is missing: a prepare step."""
+        outer, self.guard = self.guard, path
+        try:
+            return self.run(body)
+        finally:
+            self.guard = outer
+
     def _if(self, node: If) -> bool:
         for condition, body in node.branches:
             verdict = self.condition(condition)
             if isinstance(verdict, Guard):
                 if mentions_docker_run(body):
-                    outer, self.guard = self.guard, verdict.path
-                    try:
-                        return self.run(body)
-                    finally:
-                        self.guard = outer
+                    return self._guarded(verdict.path, body)
                 verdict = not os.path.exists(verdict.path)
             if verdict:
                 return self.run(body)
@@ -154,11 +171,7 @@ class Walk:
 
     def condition(self, nodes: tuple[Node, ...]) -> bool | Guard | None:
         """A condition's verdict: True, False, a `Guard` (a missing-file test), or None (unknown)."""
-        if len(nodes) == 1 and isinstance(nodes[0], Simple):
-            argv = self.argv(nodes[0])
-            if argv and argv[0] in ("[", "[[", "test", "true", "false", "!"):
-                return evaluate(argv, self.cwd, self.example_dir)
-        return None
+        return decide(nodes, self.expander(), self.cwd, self.example_dir)
 
     # -- simple commands ---------------------------------------------------------------------------
     def expander(self) -> Expander:
@@ -309,23 +322,7 @@ class Walk:
 
     def _output(self, argv: list[str]) -> bool:
         assert self.output is not None
-        name, args = argv[0], [arg for arg in argv[1:] if not arg.startswith("-")]
-        if name not in _OUTPUT_COMMANDS or not known(self.cwd):
-            self.output.append(UNKNOWN)
-            return True
-        if name in ("echo", "printf"):
-            self.output.append(" ".join(args) + "\n")
-        elif name == "pwd":
-            self.output.append(self.cwd + "\n")
-        elif name == "git":
-            top = "--show-toplevel" in argv and self.repo_root is not None
-            self.output.append(f"{self.repo_root}\n" if top else UNKNOWN)
-        elif args and known(args[0]):
-            path = os.path.join(self.cwd, args[0])
-            value = {"dirname": os.path.dirname(args[0]) or ".", "basename": os.path.basename(args[0])}
-            self.output.append(value.get(name, os.path.normpath(path)) + "\n")
-        else:
-            self.output.append(UNKNOWN)
+        self.output.append(command_output(argv, self.cwd, self.repo_root))
         return True
 
 

@@ -231,7 +231,9 @@ class _Parser:
         while True:
             self.skip_separators()
             token = self.peek()
-            if token is None or keyword(token) == "esac":
+            if token is None:
+                raise ShellSyntaxError(f"`case` on line {word.line} has no `esac`")
+            if keyword(token) == "esac":
                 self.i += 1
                 return Case(word, tuple(arms))
             if token.op == "(":

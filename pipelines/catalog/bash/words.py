@@ -79,6 +79,10 @@ class Expander:
             return
         length, name, index, rest = match.groups()
         value = self.lookup(f"{name}[{index}]" if index is not None else name)
+        if part.quoted and "@" not in (name, index):
+            out.add("", split=False)  # a quoted expansion is a field even when empty; "$@" may be none
+        if part.quoted and "*" in (name, index) and isinstance(value, list):
+            value = " ".join(value)  # "$*": the items joined into one field
         if length:
             size = len(value) if isinstance(value, list) else len(value or "")
             out.add(UNKNOWN if _unknown(value) else str(size), split=False)
@@ -126,19 +130,35 @@ class Expander:
             return value.lower()
         return UNKNOWN
 
+    def pattern(self, token: Token) -> str:
+        """`token` as the pattern of `[[ x == pattern ]]` or `case`: one string, its quoted parts escaped
+        so that only its unquoted `*`, `?` and `[...]` match (as bash does)."""
+        pieces = []
+        for part in token.parts:
+            text = self.text(Token(parts=(part,)))
+            pieces.append(_escape_pattern(text) if part.quoted else text)
+        return "".join(pieces)
+
     def _word(self, word: str, quoted: bool, out: _Fields) -> None:
-        """The word of `${X:-word}`: its own quotes and expansions; split only when unquoted."""
+        """The word of `${X:-word}`: its own quotes and expansions; split only when unquoted.
+
+        Inside double quotes the word is not split, but a `"${A[@]}"` or `"$@"` in it still gives one
+        field per item (`"${A[@]+"${A[@]}"}"` is `"${A[@]}"` when A has items, nothing when it has none).
+        """
         tokens = [token for token in tokenize(word) if not token.op] if word else []
-        if quoted:
-            out.add(" ".join(self.text(token) for token in tokens), split=False)
-            return
         for position, token in enumerate(tokens):
             if position:
-                out.brk()
-            for index, field in enumerate(self.fields(token)):
+                out.add(" ", split=False) if quoted else out.brk()
+            parts = tuple(part._replace(quoted=True) for part in token.parts) if quoted else token.parts
+            for index, field in enumerate(self.fields(Token(parts=parts))):
                 if index:
                     out.brk()
                 out.add(field, split=False)
+
+
+def _escape_pattern(text: str) -> str:
+    """`text` matched literally by `fnmatch`: each of `*?[` inside brackets."""
+    return "".join(f"[{char}]" if char in "*?[" else char for char in text)
 
 
 def _unknown(value: Value) -> bool:
