@@ -62,10 +62,13 @@ def decide(nodes: tuple[Node, ...], expand: Expander, cwd: str, example_dir: Pat
         return None if left is None else both(left, node.op, decide((node.right,), expand, cwd, example_dir))
     if not isinstance(node, Simple) or not node.words:
         return None
+    if keyword(node.words[0]) == "!" and len(node.words) > 1:
+        inner = decide((Simple(node.words[1:], node.line),), expand, cwd, example_dir)
+        return None if inner is None else not _settled(inner)
     if keyword(node.words[0]) == "[[":
         return evaluate(conditional_words(node.words, expand), cwd, example_dir)
     argv = [field for token in node.words for field in expand.fields(token)]
-    if argv and argv[0] in ("[", "test", "true", "false", "!"):
+    if argv and argv[0] in ("[", "test", "true", "false"):
         return evaluate(argv, cwd, example_dir)
     return None
 
@@ -80,7 +83,7 @@ def conditional_words(words: tuple[Token, ...], expand: Expander) -> list[str]:
 
 
 def evaluate(argv: list[str], cwd: str, example_dir: Path) -> Verdict | Guard:
-    """The verdict of a test command's fields (`[`, `test`, `true`, `false`, `! ...`).
+    """The verdict of a test command's fields (`[`, `[[`, `test`, `true`, `false`).
 
     For `[[ ... ]]` the fields are its words unsplit, and the right side of `=`, `==` and `!=` is a
     pattern (its quoted parts escaped, see `Expander.pattern`): bash matches it, it does not compare.
@@ -88,9 +91,6 @@ def evaluate(argv: list[str], cwd: str, example_dir: Path) -> Verdict | Guard:
     args = list(argv)
     if args[0] in ("true", "false"):
         return args[0] == "true"
-    if args[0] == "!":
-        inner = evaluate(args[1:], cwd, example_dir) if len(args) > 1 else None
-        return None if inner is None or isinstance(inner, Guard) else not inner
     patterns = args[0] == "[["
     args = args[1:]
     if args and args[-1] in ("]", "]]"):

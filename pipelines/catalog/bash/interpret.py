@@ -226,6 +226,8 @@ class Walk:
                     key, value = self.assignment(token)
                     self.variables[key] = value
             return True
+        if name == "!" and len(argv) > 1:
+            return not self.command(argv[1:], line, assigned, words[1:])
         if name == "eval":
             return self.run(parse(" ".join(argv[1:])))
         if name in ("exit", "return"):

@@ -132,13 +132,15 @@ class _Parser:
         return left
 
     def pipeline(self) -> Node:
-        if self.at_keyword("!"):
-            self.i += 1
+        bang = self.take() if self.at_keyword("!") else None
         commands = [self.command()]
         while self.at("|", "|&"):
             self.i += 1
             self.skip_separators()
             commands.append(self.command())
+        if bang is not None and len(commands) == 1 and isinstance(commands[0], Simple):
+            # `! cmd` stays a word of the command, so a negated test is seen (`if ! [ -f x ]`).
+            return Simple((bang, *commands[0].words), commands[0].line)
         return commands[0] if len(commands) == 1 else Pipeline(tuple(commands))
 
     def command(self) -> Node:

@@ -114,3 +114,9 @@ def test_keywords_are_unquoted_literals_only() -> None:
 def test_unfinished_scripts_are_syntax_errors(script: str) -> None:
     with pytest.raises(ShellSyntaxError):
         parse(script)
+
+
+def test_a_negated_simple_command_keeps_its_bang() -> None:
+    (node,) = parse("if ! [ -f x ]; then y; fi")
+    assert isinstance(node, If)
+    assert [words(c) for c in node.branches[0][0]] == [["!", "[", "-f", "x", "]"]]

@@ -1,4 +1,5 @@
-"""Tests and `&&`/`||` in preset scripts: the reader takes the branch real bash takes on the same script.
+"""The walker over whole preset-script shapes: the branch real bash takes on the same script (tests and
+`&&`/`||`), and the commands it records.
 
 Each script runs commands that do not exist (`then_branch`, `else_branch`, `run ...`): bash prints them
 instead of failing, the reader records them as calls, and the two lists must agree.
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.catalog.bash.interpret import walk
+from pipelines.catalog.bash.words import USER_ARGS
 from tests.pipelines.catalog.real_bash import bash_runs
 
 HEAD = 'SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"\n'
@@ -111,3 +113,33 @@ def test_case_matches_patterns_as_bash_does(tmp_path: Path) -> None:
     )
     script = _script(example, body)
     assert _reader_runs(script, example) == bash_runs(script, example)
+
+
+def test_a_negated_command_is_seen_as_negated(tmp_path: Path) -> None:
+    """`if ! [ -f x ]` and `! [ -n "" ] && y`: the `!` is bash's, not dropped."""
+    example = tmp_path.resolve()
+    body = (
+        'if ! [ -f "$SCRIPT_DIR/missing.bin" ]; then then_branch; else else_branch; fi\n'
+        '! [ -n "$UNSET" ] && when_true\n'
+        "if ! [[ run.sh == *.sh ]]; then then_branch; else else_branch; fi"
+    )
+    script = _script(example, body)
+    assert _reader_runs(script, example) == bash_runs(script, example)
+    assert _reader_runs(script, example) == ["then_branch", "when_true", "else_branch"]
+
+
+def test_docker_run_behind_stdbuf_with_the_users_arguments(tmp_path: Path) -> None:
+    """modded_nanogpt's shape, after a here-document that writes a file (its body is not run)."""
+    example = tmp_path.resolve()
+    body = (
+        "cat > generate.py << 'EOF'\ndocker run not-this\nEOF\n"
+        'stdbuf -o0 -e0 docker run --rm -v "$SCRIPT_DIR:/workspace" img torchrun train.py "$@"'
+    )
+    calls = walk(_script(example, body), example, None, {}, ["--steps", "10"]).calls
+    assert [call.argv for call in calls] == [
+        ("cat",),
+        (
+            "stdbuf", "-o0", "-e0", "docker", "run", "--rm", "-v", f"{example}:/workspace",
+            "img", "torchrun", "train.py", "--steps", "10", USER_ARGS,
+        ),
+    ]  # fmt: skip
