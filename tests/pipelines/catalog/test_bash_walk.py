@@ -17,7 +17,9 @@ from tests.pipelines.catalog.real_bash import bash_runs
 
 HEAD = 'SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"\n'
 
-# (setup, condition): each as CVlization's preset scripts write them.
+# (setup, condition): each as CVlization's preset scripts write them. Tests of host paths outside the
+# example folder are left out on purpose: the reader takes them as undecidable (host state is not the
+# job's), where bash on this machine would decide them.
 CONDITIONS = [
     ("X=/data/in", '[[ "$X" = /* ]]'),  # a pattern: an absolute path
     ("X=data/in", '[[ "$X" = /* ]]'),
@@ -32,7 +34,6 @@ CONDITIONS = [
     ("", "[[ -z $UNSET ]]"),  # `[[` does not split: an unset variable is an empty word
     ("", "[[ $UNSET == *.sh ]]"),
     ("", '[ -d "" ]'),
-    ("X=/no/such/host/dir", '[ ! -d "$X" ]'),  # host paths are absent
     ('X="$SCRIPT_DIR/data"', '[ ! -d "$X" ]'),  # ... files of the example are looked at
     ('X="$SCRIPT_DIR/data/images"', '[ "$X" = "$SCRIPT_DIR/data/images" ] && [ ! -d "$X" ]'),
     ('X="$SCRIPT_DIR/other"', '[ "$X" = "$SCRIPT_DIR/data/images" ] && [ ! -d "$X" ]'),
