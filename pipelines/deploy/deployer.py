@@ -189,22 +189,28 @@ def _unchanged(aws: Any, client: Any, staged: list[Staged]) -> dict[str, Deploye
             matches[s.name] = Deployed(s.name, "unchanged", mark.definition, "", summary.arn)
     from steps.common.aws import client as aws_client
 
-    candidates = [s for s in staged if s.name in matches]
     s3 = aws_client(aws, "s3")  # clients are thread-safe; making them from one session on threads is not
-    with ThreadPoolExecutor(max_workers=_IO_THREADS) as pool:
-        there = list(pool.map(lambda s: _uploads_there(s3, s), candidates))
-    return {s.name: matches[s.name] for s, present in zip(candidates, there, strict=True) if present}
+    there = _uploads_there(s3, [s for s in staged if s.name in matches])
+    return {name: outcome for name, outcome in matches.items() if name in there}
 
 
-def _uploads_there(s3: Any, staged: Staged) -> bool:
-    """Whether the step bundle and build context the pipeline points at are still in S3."""
+def _uploads_there(s3: Any, staged: list[Staged]) -> set[str]:
+    """The pipelines whose step bundle and build context (when they have one) are still in S3; each
+    object is asked about once (the presets of an example share its context)."""
     from steps.common.s3 import object_exists
     from steps.sdk.bundle import MANIFEST
 
-    bucket = staged.target.bucket
-    return object_exists(s3, bucket, f"{staged.bundle.key_prefix}/{MANIFEST}") and object_exists(
-        s3, bucket, staged.build.context_key(staged.context.digest)
-    )
+    wanted = {}
+    for s in staged:
+        keys = {(s.target.bucket, f"{s.bundle.key_prefix}/{MANIFEST}")}
+        if s.image_uri is None:  # a given image: no context was uploaded
+            keys.add((s.target.bucket, s.build.context_key(s.context.digest)))
+        wanted[s.name] = keys
+    objects = sorted(set().union(*wanted.values()))
+    with ThreadPoolExecutor(max_workers=_IO_THREADS) as pool:
+        found = pool.map(lambda where: object_exists(s3, *where), objects)
+        present = {where for where, exists in zip(objects, found, strict=True) if exists}
+    return {name for name, keys in wanted.items() if keys <= present}
 
 
 def _full_path(

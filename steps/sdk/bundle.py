@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -38,6 +39,14 @@ class Bundle(NamedTuple):
 
 def container_sources() -> dict[str, bytes]:
     """The `steps` package's job-side sources, keyed by path relative to the bundle root."""
+    return {name: data for name, data, _ in _job_sources()}
+
+
+@cache
+def _job_sources() -> tuple[tuple[str, bytes, bytes], ...]:
+    """(name, bytes, sha256) of each job-side source, sorted by name. Read once per process: it is this
+    checkout's own code, which the fingerprint's code digest also reads once (`code_digest`), and an
+    `upsert --all` bundles it for every pipeline."""
     sources: dict[str, bytes] = {}
     for folder in JOB_FOLDERS:
         package = STEPS_ROOT / folder
@@ -47,16 +56,17 @@ def container_sources() -> dict[str, bytes]:
         for path in sorted(package.rglob("*.py")):
             if "__pycache__" not in path.parts:
                 sources[path.relative_to(STEPS_ROOT.parent).as_posix()] = path.read_bytes()
-    return dict(sorted(sources.items()))
+    return tuple((name, data, hashlib.sha256(data).digest()) for name, data in sorted(sources.items()))
 
 
 def make_bundle(preset_json: str, run_facts: dict[str, object]) -> Bundle:
     """Bundle the container code with `preset.json` and `run.json`; deterministic for equal inputs."""
-    files = dict(container_sources())
+    files = container_sources()
     files["preset.json"] = preset_json.encode()
     files["run.json"] = json.dumps(run_facts, sort_keys=True, indent=1).encode()
+    hashes = {name: sha for name, _, sha in _job_sources()}
     digest = hashlib.sha256()
     for name in sorted(files):
-        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+        digest.update(name.encode() + b"\0" + (hashes.get(name) or hashlib.sha256(files[name]).digest()))
     files[MANIFEST] = json.dumps(sorted(files), indent=1).encode()
     return Bundle(files=files, digest=digest.hexdigest())

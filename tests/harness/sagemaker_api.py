@@ -13,8 +13,10 @@ _original_describe_pipeline = SageMakerModelBackend.describe_pipeline
 
 
 def _describe_pipeline(self: SageMakerModelBackend, pipeline_name: str) -> dict[str, Any]:
-    # AWS documents ResourceNotFound for an unknown pipeline; moto answers ValidationException.
-    if not any(p.pipeline_name == pipeline_name or p.arn == pipeline_name for p in self.pipelines.values()):
+    # AWS documents ResourceNotFound for an unknown pipeline; moto answers ValidationException. A copy of
+    # the pipelines: other requests create pipelines meanwhile (the server is threaded).
+    known = list(self.pipelines.values())
+    if not any(p.pipeline_name == pipeline_name or p.arn == pipeline_name for p in known):
         raise ResourceNotFound(f"Pipeline '{pipeline_name}' does not exist.")
     return _original_describe_pipeline(self, pipeline_name)
 
