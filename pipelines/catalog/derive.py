@@ -28,7 +28,14 @@ from pipelines.catalog.bash.words import UNKNOWN, USER_ARGS, known, looks_secret
 from pipelines.catalog.docker_run import DockerRun, docker_run_at, gpu_count, parse_docker_run
 from pipelines.catalog.image_facts import ImageFacts, choose_instance, image_facts, image_flags
 from pipelines.catalog.paths import OutsideExample, PathMap
-from pipelines.catalog.runtime import Flag, host_paths_in, missing_files, runtime_of
+from pipelines.catalog.runtime import (
+    Flag,
+    host_folders,
+    host_paths_in,
+    image_workdir,
+    missing_files,
+    runtime_of,
+)
 from steps.train.factory import container_preset_json
 
 SERVER_PRESETS = ("serve", "demo", "stop")
@@ -131,17 +138,9 @@ def _derive(example: Example, name: str, declared: DeclaredPreset) -> Derived:
         *runtime.flags,
         *missing_files(command, example.path, workdir, bool(prepare)),
     ]
-    if (
-        main.workdir
-        and known(main.workdir)
-        and main.workdir.startswith("/")
-        and paths.host(main.workdir) is None
-    ):
-        flags.append(
-            Flag(
-                "image workdir", f"runs in the image's folder {main.workdir}; the job runs in the code folder"
-            )
-        )
+    flags += image_workdir(main, paths)
+    # Folders the script made in the example folder before its docker run (`mkdir -p outputs`).
+    prepare = host_folders(state.calls[: state.calls.index(main_call)], paths, workdir) + prepare
     gpus = max(example.resources.gpu, gpu_count(main.gpus))
     references = {name: secret_id_for(name) for name in dict.fromkeys(secrets)}
     preset = _preset(

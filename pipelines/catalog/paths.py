@@ -65,6 +65,11 @@ class PathMap:
             return "."
         return None
 
+    @staticmethod
+    def shipped_roots() -> tuple[str, ...]:
+        """The top folders of the shipped package in the code folder (`cvlization`, `cvl`)."""
+        return _SHIPPED_ROOTS
+
     def set_workdir(self, container_workdir: str | None) -> str | None:
         """Set the command's working folder from `-w`; returns it relative to the code folder (None: the
         code folder itself, also for a folder of the image outside any mount)."""

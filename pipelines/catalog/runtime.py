@@ -22,6 +22,8 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
+from configs.preset import Prepare
+from pipelines.catalog.bash.interpret import Call
 from pipelines.catalog.bash.words import known
 from pipelines.catalog.docker_run import DockerRun
 from pipelines.catalog.paths import PathMap
@@ -159,3 +161,31 @@ def host_paths_in(text: str, *folders: Path | None) -> list[str]:
             if bare.count("/") >= 1 and (form in text or bare in text):
                 found.append(form)
     return found
+
+
+def image_workdir(run: DockerRun, paths: PathMap) -> list[Flag]:
+    """A flag when the command worked in a folder of the image (`-w /opt/x`): the job runs in the code dir."""
+    workdir = run.workdir
+    if workdir and known(workdir) and workdir.startswith("/") and paths.host(workdir) is None:
+        return [
+            Flag("image workdir", f"runs in the image's folder {workdir}; the job runs in the code folder")
+        ]
+    return []
+
+
+def host_folders(calls: list[Call], paths: PathMap, workdir: str | None) -> list[Prepare]:
+    """The folders of the example folder a script makes on the host before its `docker run` (`mkdir -p
+    "$SCRIPT_DIR/outputs"`, which the command then writes into), as prepare steps that make them."""
+    made: list[Prepare] = []
+    for call in calls:
+        if os.path.basename(call.argv[0]) != "mkdir":
+            continue
+        for word in call.argv[1:]:
+            if word.startswith("-") or not known(word) or not word.startswith("/"):
+                continue
+            code = paths.in_code(os.path.normpath(word))
+            if code and code != "." and not code.startswith(paths.shipped_roots()):
+                made.append(
+                    Prepare(command=["mkdir", "-p", os.path.relpath(code, workdir or ".")], creates=code)
+                )
+    return made

@@ -7,6 +7,7 @@ from typing import Any
 
 from configs import BadInput, DeployTarget, Preset
 from steps.sdk.retries import TRAINING_RETRY, sdk_policies
+from steps.train.job.mounts import PRESET_HYPERPARAMETER
 from steps.train.parameters import ParameterSpec
 
 STEP_NAME = "Train"
@@ -14,8 +15,7 @@ CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
 # CreateTrainingJob limits each hyperparameter value to 2500 characters.
 MAX_HYPERPARAMETER_LENGTH = 2500
 # CreateTrainingJob takes at most 100 hyperparameters; the preset may use this many of them.
-MAX_PRESET_PARTS = 1  # raised to 8 with the entry point that joins the parts
-PRESET_HYPERPARAMETER = "cvl_preset"
+MAX_PRESET_PARTS = 8
 
 
 def sdk_parameters(specs: list[ParameterSpec]) -> dict[str, Any]:

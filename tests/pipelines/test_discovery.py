@@ -25,7 +25,9 @@ def test_a_guarded_data_run_becomes_a_prepare_step_and_the_main_run_the_command(
     assert train.source == "derived from train.sh"
     assert train.preset.command == ["python", "train.py", "--out", "logs"]  # /workspace/logs -> logs
     assert train.preset.prepare == [
-        Prepare(command=["python", "data/chars/prepare.py"], creates="data/chars/train.txt")
+        # `mkdir -p "$SCRIPT_DIR/logs"` on the host, before the run: the job makes the folder too
+        Prepare(command=["mkdir", "-p", "logs"], creates="logs"),
+        Prepare(command=["python", "data/chars/prepare.py"], creates="data/chars/train.txt"),
     ]
     # PYTHONPATH=/cvlization_repo is the job's own business; the literal variable stays.
     assert train.preset.environment == {"PYTHONUNBUFFERED": "1"}

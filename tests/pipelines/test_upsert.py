@@ -253,10 +253,18 @@ def test_all_over_a_cvl_tree_renders_every_healthy_preset_and_lists_the_skipped(
         "cvl-pointmap-predict.json",
         "cvl-signal-prep-preprocess.json",
         "cvl-speedrun-train.json",
+        "cvl-stagechat-train-sft.json",
+        "cvl-stagechat-train.json",
         "cvl-tinygpt-char-train-quick.json",
         "cvl-tinygpt-char-train.json",
         "cvl-twincam-predict.json",
     ]
+    # A preset longer than SageMaker's 2500 characters a hyperparameter travels in parts.
+    stagechat = json.loads((out / "cvl-stagechat-train.json").read_text())
+    values = stagechat["Steps"][2]["Arguments"]["HyperParameters"]
+    parts = [values["cvl_preset"], values["cvl_preset_2"]]
+    assert all(len(part) <= 2500 for part in parts) and "cvl_preset_3" not in values
+    assert json.loads("".join(parts))["command"][:2] == ["bash", "-c"]
     # No definition holds this machine's path, though one fixture script builds one (captioner leaky).
     checkout = str(ROOT)
     for name in written:

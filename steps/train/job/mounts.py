@@ -31,7 +31,8 @@ def pop_preset_text(values: dict[str, Any]) -> str:
 
 
 def link_mounts(mounts: dict[str, str], code_dir: str, on_sagemaker: bool) -> tuple[list[str], list[str]]:
-    """Make each mount point a symlink to its folder in `code_dir`; returns (links made, notes)."""
+    """Make each mount point a symlink to its folder in `code_dir`; returns (the links and folders made,
+    in order, and notes for the log)."""
     made: list[str] = []
     notes: list[str] = []
     for target in sorted(mounts, key=len):  # parents first: /workspace before /workspace/models
@@ -42,7 +43,7 @@ def link_mounts(mounts: dict[str, str], code_dir: str, on_sagemaker: bool) -> tu
         if not _clear(target, on_sagemaker, notes):
             continue
         try:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
+            made += _make_parents(os.path.dirname(target))
             os.symlink(folder, target, target_is_directory=True)
         except OSError as error:
             notes.append(
@@ -75,19 +76,36 @@ def _clear(target: str, on_sagemaker: bool, notes: list[str]) -> bool:
     return False
 
 
+def _make_parents(folder: str) -> list[str]:
+    """Create `folder` and its missing parents; returns those created, outermost first."""
+    missing: list[str] = []
+    while folder and not os.path.lexists(folder):
+        missing.insert(0, folder)
+        folder = os.path.dirname(folder)
+    for path in missing:
+        os.mkdir(path)
+    return missing
+
+
 def unlink_mounts(made: list[str]) -> None:
-    """Remove the links `link_mounts` made (a local run leaves the machine as it found it)."""
-    for target in reversed(made):
-        if os.path.islink(target):
-            os.unlink(target)
+    """Remove the links and folders `link_mounts` made (a local run leaves the machine as it found it)."""
+    for path in reversed(made):
+        if os.path.islink(path):
+            os.unlink(path)
+        elif os.path.isdir(path) and not os.listdir(path):
+            os.rmdir(path)
 
 
-def python_path(code_dir: str, existing: str | None) -> str:
-    """The code dir first, then `existing`'s entries with those relative to the code dir made absolute."""
+def python_path(code_dir: str, *paths: str | None) -> str:
+    """The code dir first, then each of `paths`' entries (the script's `PYTHONPATH`, the job's), those
+    relative to the code dir (a vendored tree) made absolute, each once."""
     entries = [code_dir]
-    for entry in (existing or "").split(os.pathsep):
-        if entry and entry != ".":
-            entries.append(entry if os.path.isabs(entry) else os.path.normpath(os.path.join(code_dir, entry)))
+    for path in paths:
+        for entry in (path or "").split(os.pathsep):
+            if entry and entry != ".":
+                entries.append(
+                    entry if os.path.isabs(entry) else os.path.normpath(os.path.join(code_dir, entry))
+                )
     return os.pathsep.join(dict.fromkeys(entries))
 
 
@@ -98,9 +116,7 @@ def launches_itself(command: list[str]) -> bool:
     return any(os.path.basename(word) in _LAUNCHERS for word in words)
 
 
-def processes_per_host(preset: dict[str, Any], command: list[str], default: int) -> int:
-    """`default` (one per GPU) for a torchrun preset whose command does not launch itself, else 1: a
-    `docker run` ran the command once, its process seeing every GPU."""
-    if preset.get("distribution") != "torchrun" or launches_itself(command):
-        return 1
-    return default
+def runs_under_torchrun(preset: dict[str, Any], command: list[str]) -> bool:
+    """True for a torchrun preset whose command does not launch itself: otherwise the command runs once
+    per host, as a `docker run` ran it, its process seeing every GPU."""
+    return preset.get("distribution") == "torchrun" and not launches_itself(command)
