@@ -146,7 +146,7 @@ def test_two_folders_claiming_one_name_create_neither_and_both_are_named(tmp_pat
         code = upsert.main(["--all", "--dry-run", "--examples-root", str(tmp_path), "--out", str(out)])
     err = capsys.readouterr().err
     assert code == 1
-    assert sorted(path.name for path in out.iterdir()) == ["cvl-other-train.json"]
+    assert sorted(path.name for path in out.glob("cvl-*.json")) == ["cvl-other-train.json"]
     assert "a/one: skipped:" in err and "b/two: skipped:" in err
     assert "claimed by 2 folders (a/one, b/two); neither is used" in err
 
