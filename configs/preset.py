@@ -104,6 +104,9 @@ class Preset(Frozen):
     optional_secrets: list[str] = []
     instance_type: str = "ml.m5.xlarge"
     instance_count: int = Field(default=1, ge=1, le=100)
+    # Runs started anywhere (Studio, a schedule) may take the cheapest type that fits when the chosen one
+    # has no quota room: the Preflight step picks it and Train runs on it (pipeline parameter InstanceFallback).
+    instance_fallback: bool = False
     volume_size_gb: int = Field(default=30, ge=1, le=16384)
     max_run_minutes: int = Field(default=60, ge=1, le=28 * 24 * 60)
     spot: bool = False

@@ -100,7 +100,7 @@ def _assemble(staged: Staged, session: Any) -> Any:
     parameters = sdk_parameters(staged.parameters)
     bundle_uri = staged.bundle.s3_prefix(target.bucket)
     tags = job_tags(staged)
-    preflight = preflight_step(
+    preflight, preflight_result = preflight_step(
         bundle_uri=bundle_uri, target=target, session=session, parameters=parameters, tags=tags
     )
     steps: list[Any] = [preflight]
@@ -116,8 +116,13 @@ def _assemble(staged: Staged, session: Any) -> Any:
         )
         image = JsonGet(step_name=build.name, property_file=build_result, json_path="image_uri")
         steps.append(build)
+    # The type Preflight settled on: the execution's InstanceType, or the fallback's when it had no room.
+    instance_type = JsonGet(
+        step_name=preflight.name, property_file=preflight_result, json_path="instance_type"
+    )
     train = train_step(
         pipeline_name=staged.name,
+        instance_type=instance_type,
         preset=staged.preset,
         parameters=parameters,
         image_uri=image,

@@ -21,6 +21,8 @@ from pipelines.local.processes import run_streamed
 from pipelines.local.processing import Handler, argument, outputs_of
 from pipelines.local.store import split_uri
 from steps.build_image.job.context import archive_digest
+from steps.preflight.job.container import RESULT_FILE as PREFLIGHT_RESULT_FILE
+from steps.preflight.job.container import RESULT_OUTPUT as PREFLIGHT_RESULT_OUTPUT
 
 DOCKER_TIMEOUT_SECONDS = 15
 
@@ -61,6 +63,20 @@ def local_preflight(job: Job, command: list[str], host: Any) -> None:
     say(
         f"          run them: {this_python()} -m pipelines.preflight --example {example} --preset {preset_name}"
     )
+    # No quota here to fall back from: Train runs on the execution's own type, as the real step says.
+    _write_result(
+        job, PREFLIGHT_RESULT_OUTPUT, PREFLIGHT_RESULT_FILE, {"instance_type": preset.instance_type}
+    )
+
+
+def _write_result(job: Job, output: str, name: str, payload: dict[str, Any]) -> None:
+    """Write a processing job's property file where SageMaker would upload it from."""
+    found = next((o for o in outputs_of(job) if o["OutputName"] == output), None)
+    if found is None:
+        raise JobFailed(f"the {job.name} job has no {output!r} output")
+    target = job.local(found["S3Output"]["LocalPath"]) / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(payload))
 
 
 def docker_engine() -> str | None:
@@ -125,11 +141,9 @@ def local_build_image(job: Job, command: list[str], host: Any) -> None:
     else:
         cached, build_id = _docker_build(job, docker, image, context, host)
         say(f"image     {image} ({'cached' if cached else 'built'} with Docker)")
-    result = next((o for o in outputs_of(job) if o["OutputName"] == RESULT_OUTPUT), None)
-    if result is None:
-        raise JobFailed(f"the BuildImage job has no {RESULT_OUTPUT!r} output")
-    target = job.local(result["S3Output"]["LocalPath"]) / RESULT_FILE
-    target.write_text(json.dumps({"image_uri": image, "cached": cached, "build_id": build_id}))
+    _write_result(
+        job, RESULT_OUTPUT, RESULT_FILE, {"image_uri": image, "cached": cached, "build_id": build_id}
+    )
     host.register_image(image, context)
 
 

@@ -11,7 +11,7 @@ import json
 from typing import Any, NamedTuple
 
 from pipelines.define.staging import Staged
-from steps.preflight.job.alternatives import Alternative
+from steps.preflight.job.alternatives import Alternative, same_market
 from steps.preflight.job.checks import run_preflight
 from steps.train.overrides import Overrides
 
@@ -40,10 +40,8 @@ def choose_fallback(session: Any, staged: Staged, overrides: Overrides) -> Fallb
     quota = next(result for result in run_preflight(preset, facts, session) if result.name == "quota")
     if quota.status != "fail":
         return None
-    same_market = [alternative for alternative in quota.alternatives if alternative.spot == preset.spot]
-    if not same_market:
-        return None
-    return Fallback(preset.instance_type, same_market[0], quota.detail)
+    chosen = same_market(quota.alternatives, preset.spot)
+    return Fallback(preset.instance_type, chosen, quota.detail) if chosen else None
 
 
 def with_instance_type(overrides: Overrides, staged: Staged, instance_type: str) -> Overrides:

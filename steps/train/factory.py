@@ -66,6 +66,7 @@ def preset_hyperparameters(preset: Preset) -> dict[str, str]:
 def train_step(
     *,
     pipeline_name: str,
+    instance_type: Any,
     preset: Preset,
     parameters: dict[str, Any],
     image_uri: Any,
@@ -74,7 +75,8 @@ def train_step(
     depends_on: list[Any],
     tags: Mapping[str, str],
 ) -> Any:
-    """The TrainingStep for a preset: instance, spot, checkpoints, output, hyperparameters, `tags`."""
+    """The TrainingStep for a preset on `instance_type` (an expression: Preflight's choice), spot,
+    checkpoints, output, hyperparameters, `tags`."""
     from sagemaker.core.shapes import Tag
     from sagemaker.core.training.configs import (
         CheckpointConfig,
@@ -110,7 +112,7 @@ def train_step(
         else None,
     )
     compute = Compute(
-        instance_type=parameters["InstanceType"],
+        instance_type=instance_type,
         instance_count=parameters["InstanceCount"],
         volume_size_in_gb=preset.volume_size_gb,
         enable_managed_spot_training=preset.spot or None,

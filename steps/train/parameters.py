@@ -43,6 +43,7 @@ def parameter_specs(preset: Preset, output_path: str) -> list[ParameterSpec]:
     specs = [
         ParameterSpec("InstanceType", "String", preset.instance_type, "instance_type"),
         ParameterSpec("InstanceCount", "Integer", preset.instance_count, "instance_count"),
+        ParameterSpec("InstanceFallback", "Boolean", preset.instance_fallback, "instance_fallback"),
         ParameterSpec("OutputPath", "String", (preset.output_path or output_path).rstrip("/"), "output_path"),
         ParameterSpec("ExtraArgs", "String", json.dumps([]), "run -- ARGS"),
     ]

@@ -156,3 +156,22 @@ def test_steps_retry_the_failure_classes_worth_retrying(train_steps):
     for name in ("Preflight", "BuildImage"):
         assert rule(train_steps[name]) == [tuple(PROCESSING_RETRY)]
     assert PROCESSING_RETRY.exception_types == ("Step.SERVICE_FAULT", "Step.THROTTLING")
+
+
+def test_train_runs_on_the_instance_type_preflight_settled_on(train, train_steps):
+    """Studio and scheduled runs get the fallback too: Train reads its type from Preflight's property file."""
+    instance_type = train_steps["Train"]["Arguments"]["ResourceConfig"]["InstanceType"]
+    assert instance_type == {
+        "Std:JsonGet": {
+            "Path": "instance_type",
+            "PropertyFile": {"Get": "Steps.Preflight.PropertyFiles.PreflightResult"},
+        }
+    }
+    parameters = {p["Name"]: p for p in json.loads(train.definition)["Parameters"]}
+    assert parameters["InstanceFallback"] == {
+        "Name": "InstanceFallback",
+        "Type": "Boolean",
+        "DefaultValue": False,
+    }
+    arguments = train_steps["Preflight"]["Arguments"]["AppSpecification"]["ContainerArguments"]
+    assert "--fallback" in arguments

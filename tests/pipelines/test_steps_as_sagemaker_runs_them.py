@@ -49,19 +49,26 @@ def bootstrapped(aws: Any, tmp_path: Path) -> Any:
         yield codebuild
 
 
-def resolve(value: Any, defaults: dict[str, Any]) -> Any:
-    """A definition value with pipeline parameters at their defaults (as an execution without overrides)."""
+def resolve(value: Any, defaults: dict[str, Any], files: dict[str, Any] | None = None) -> Any:
+    """A definition value with pipeline parameters at their defaults (as an execution without overrides)
+    and `Std:JsonGet`s read from the property files the steps wrote (`files`, by step.property-file)."""
+    if isinstance(value, dict) and set(value) == {"Std:JsonGet"} and files is not None:
+        spec = value["Std:JsonGet"]
+        step, _, name = spec["PropertyFile"]["Get"].removeprefix("Steps.").partition(".PropertyFiles.")
+        return files[f"{step}.{name}"][spec["Path"]]
     if isinstance(value, dict):
         if set(value) == {"Get"} and str(value["Get"]).startswith("Parameters."):
             return defaults[value["Get"].removeprefix("Parameters.")]
         if set(value) == {"Std:Join"}:
             spec = value["Std:Join"]
-            return spec["On"].join(str(resolve(v, defaults)) for v in spec["Values"])
+            # The service renders a Boolean parameter as JSON does: true, false.
+            rendered = [resolve(v, defaults) for v in spec["Values"]]
+            return spec["On"].join(json.dumps(v) if isinstance(v, bool) else str(v) for v in rendered)
         if set(value) == {"Get"} and str(value["Get"]).startswith("Execution."):
             return "execution-0123456789ab"
-        return {key: resolve(item, defaults) for key, item in value.items()}
+        return {key: resolve(item, defaults, files) for key, item in value.items()}
     if isinstance(value, list):
-        return [resolve(item, defaults) for item in value]
+        return [resolve(item, defaults, files) for item in value]
     return value
 
 
@@ -99,8 +106,9 @@ def run_step(
     assert command[:2] == ["python3", "-m"]
     command[0] = sys.executable
     # SageMaker's output folders, moved under the job dir (this machine has no /opt/ml to write to).
+    command += ["--result-dir", str(job_dir / "result")]
     if command[2] == "steps.build_image.job.container":
-        command += ["--result-dir", str(job_dir / "result"), "--message-file", str(job_dir / "message")]
+        command += ["--message-file", str(job_dir / "message")]
     bundle = local["/opt/ml/processing/input/bundle"]
     env = {
         key: value
@@ -167,3 +175,37 @@ def test_preflight_and_build_image_pass_under_the_bootstrapped_role(
         if not role_allows(ROLE_ARN, action, call_log.resource(call, action))
     ]
     assert denied == []
+
+
+@pytest.mark.slow
+def test_with_instance_fallback_the_preflight_step_picks_a_type_with_room_and_train_runs_on_it(
+    bootstrapped: FakeCodeBuild, tmp_path: Path
+) -> None:
+    from tests.harness.quotas import set_sagemaker_quota
+
+    set_sagemaker_quota("ml.m5.xlarge for training job usage", 0)
+    set_sagemaker_quota("ml.m5.2xlarge for training job usage", 1)
+    definition = json.loads(
+        boto3.client("sagemaker").describe_pipeline(PipelineName=PIPELINE)["PipelineDefinition"]
+    )
+    steps = {step["Name"]: step for step in definition["Steps"]}
+    defaults = {p["Name"]: p.get("DefaultValue") for p in definition["Parameters"]}
+    log = tmp_path / "calls.jsonl"
+
+    refused = run_step(steps["Preflight"], defaults, tmp_path / "off", log)  # InstanceFallback: false
+    assert refused.returncode == 1
+    assert (
+        "ml.m5.2xlarge on-demand: room for 1" in (tmp_path / "off" / "message").read_text() + refused.stdout
+    )
+
+    started_with_fallback = defaults | {
+        "InstanceFallback": True
+    }  # Studio's "start" form, or a preset default
+    picked = run_step(steps["Preflight"], started_with_fallback, tmp_path / "on", log)
+    assert picked.returncode == 0, picked.stdout + picked.stderr
+    assert "falling back to ml.m5.2xlarge (room for 1, $0.46/h" in picked.stdout
+    written = json.loads((tmp_path / "on" / "result" / "preflight.json").read_text())
+    assert written == {"instance_type": "ml.m5.2xlarge"}
+    files = {"Preflight.PreflightResult": written, "BuildImage.BuildResult": {"image_uri": "image:tag"}}
+    train = resolve(steps["Train"]["Arguments"], started_with_fallback, files)
+    assert train["ResourceConfig"]["InstanceType"] == "ml.m5.2xlarge"

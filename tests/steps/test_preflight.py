@@ -388,6 +388,7 @@ def run_container(
         "PYTHONPATH": str(bundle),
         "AWS_ENDPOINT_URL": endpoint,
         "CVL_FAILURE_FILE": str(tmp_path / "opt/ml/output/message"),
+        "CVL_RESULT_DIR": str(tmp_path / "opt/ml/processing/output/result"),
     }
     return subprocess.run(
         [sys.executable, "-c", BLOCK_SDK, "--bundle", str(bundle), *arguments],

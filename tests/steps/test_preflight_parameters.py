@@ -36,7 +36,13 @@ def resolved(value: Any, parameters: dict[str, str]) -> str:
 
 def preflight_arguments(definition: dict[str, Any], overrides: dict[str, str]) -> tuple[str, ...]:
     """The Preflight job's container arguments for an execution started with `overrides`."""
-    defaults = {p["Name"]: str(p["DefaultValue"]) for p in definition["Parameters"]}
+    # The service renders parameters as text, a Boolean as JSON does (true, false).
+    defaults = {
+        p["Name"]: json.dumps(p["DefaultValue"])
+        if isinstance(p["DefaultValue"], bool)
+        else str(p["DefaultValue"])
+        for p in definition["Parameters"]
+    }
     step = next(step for step in definition["Steps"] if step["Name"] == "Preflight")
     arguments = step["Arguments"]["AppSpecification"]["ContainerArguments"]
     return tuple(resolved(argument, defaults | overrides) for argument in arguments)
@@ -60,6 +66,8 @@ def test_an_overridden_instance_type_without_quota_fails_the_step_naming_it(
         "1",
         "--output-path",
         f"s3://{BUCKET}/nanogpt/smoke",
+        "--fallback",
+        "false",
     )
 
     facts = base_facts("nanogpt", "smoke", target)

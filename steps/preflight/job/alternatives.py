@@ -140,3 +140,8 @@ def rank(
                 command = run_command if market == spot else ""
                 found.append(Alternative(row.instance_type, market, headroom, row.usd_per_hour, command))
     return found
+
+
+def same_market(alternatives: Sequence[Alternative], spot: bool) -> Alternative | None:
+    """The first (cheapest) alternative in the run's own market: what a fallback runs on."""
+    return next((alternative for alternative in alternatives if alternative.spot == spot), None)

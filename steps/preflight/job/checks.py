@@ -8,10 +8,12 @@ No check creates, changes or deletes anything.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from steps.common.aws import Service, client
+from steps.preflight.job.alternatives import Alternative, same_market
 from steps.preflight.job.check_support import CheckResult, Context, Parallel, PreflightInput, Status, guarded
 from steps.preflight.job.iam import (
     ECR_CODEBUILD,
@@ -27,7 +29,16 @@ from steps.preflight.job.storage import BUCKET, PRESET, check_bucket, check_pres
 if TYPE_CHECKING:
     from configs import Preset
 
-__all__ = ["CHECKS", "CheckResult", "PreflightInput", "exit_code", "run_checks", "run_preflight", "worst"]
+__all__ = [
+    "CHECKS",
+    "CheckResult",
+    "PreflightInput",
+    "exit_code",
+    "fall_back",
+    "run_checks",
+    "run_preflight",
+    "worst",
+]
 
 # In report order: a FailureReason is cut at 1024 characters, so the costliest surprises come first.
 CHECKS: tuple[tuple[str, Callable[[Context], CheckResult], str], ...] = (
@@ -88,3 +99,22 @@ def worst(results: list[CheckResult]) -> Status:
 def exit_code(results: list[CheckResult]) -> int:
     """1 when any check failed, else 0 (warns do not fail a run)."""
     return 1 if worst(results) == "fail" else 0
+
+
+def fall_back(results: list[CheckResult], spot: bool) -> tuple[list[CheckResult], Alternative | None]:
+    """With the fallback on: a failed quota check that has a same-market alternative becomes a warn
+    naming the type the run takes instead; returns the results and that alternative (None: no change)."""
+    quota = next((result for result in results if result.name == "quota"), None)
+    if quota is None or quota.status != "fail":
+        return results, None
+    chosen = same_market(quota.alternatives, spot)
+    if chosen is None:
+        return results, None
+    detail = (
+        f"{quota.detail}; falling back to {chosen.instance_type} (room for {chosen.headroom}, "
+        f"${chosen.usd_per_hour:.2f}/h, the cheapest that fits)"
+    )
+    warned = replace(
+        quota, status="warn", detail=detail, fix=f"raise the quota to keep the chosen type: {quota.fix}"
+    )
+    return [warned if result is quota else result for result in results], chosen

@@ -15,11 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from steps.common.aws import aws_session
-from steps.preflight.job.checks import exit_code, run_preflight
+from steps.preflight.job.checks import exit_code, fall_back, run_preflight
 from steps.preflight.job.prices import estimate_preset
 from steps.preflight.job.report import FAILURE_REASON_LIMIT, failure_reason, format_table
 
 FAILURE_FILE = "/opt/ml/output/message"
+# The property file Train reads its instance type from (the chosen one, or the fallback's).
+RESULT_OUTPUT = "result"
+RESULT_DIR = f"/opt/ml/processing/output/{RESULT_OUTPUT}"
+RESULT_FILE = "preflight.json"
+RESULT_DIR_ENV = "CVL_RESULT_DIR"
 FAILURE_FILE_ENV = "CVL_FAILURE_FILE"
 
 
@@ -52,6 +57,19 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--instance-type", help="the execution's InstanceType (default: the preset's)")
     parser.add_argument("--instance-count", type=int, help="the execution's InstanceCount")
     parser.add_argument("--output-path", help="the execution's OutputPath")
+    parser.add_argument(
+        "--fallback",
+        type=str.lower,
+        choices=("true", "false"),
+        default="false",
+        help="the execution's InstanceFallback: take the cheapest type with room when the chosen has none",
+    )
+    parser.add_argument(
+        "--result-dir",
+        type=Path,
+        default=Path(os.environ.get(RESULT_DIR_ENV, RESULT_DIR)),
+        help=f"where preflight.json goes (default {RESULT_DIR}, or ${RESULT_DIR_ENV})",
+    )
     return parser.parse_args(argv)
 
 
@@ -71,12 +89,27 @@ def main(argv: list[str] | None = None) -> int:
         # A bug in preflight itself: say so in the FailureReason, keep the traceback in the job log.
         write_failure(args.failure_file, f"Preflight crashed: {type(error).__name__}: {error}")
         raise
+    chosen = None
+    if args.fallback == "true":
+        results, chosen = fall_back(results, bool(preset.get("spot")))
+    if chosen is not None:
+        preset = {**preset, "instance_type": chosen.instance_type}
     print(format_table(results), flush=True)
     print(estimate_preset(preset).line(), flush=True)
     code = exit_code(results)
     if code:
         write_failure(args.failure_file, failure_reason(results))
+        return code
+    write_result(args.result_dir, str(preset["instance_type"]))
     return code
+
+
+def write_result(result_dir: Path, instance_type: str) -> Path:
+    """Write `preflight.json` (`instance_type`: what Train runs on) into the step's result output."""
+    result_dir.mkdir(parents=True, exist_ok=True)
+    path = result_dir / RESULT_FILE
+    path.write_text(json.dumps({"instance_type": instance_type}))
+    return path
 
 
 if __name__ == "__main__":
