@@ -26,7 +26,7 @@ from pipelines.catalog.bash.interpret import Call, walk
 from pipelines.catalog.bash.lexer import ShellSyntaxError
 from pipelines.catalog.bash.words import UNKNOWN, USER_ARGS, known, looks_secret, secrets_in
 from pipelines.catalog.docker_run import DockerRun, docker_run_at, gpu_count, parse_docker_run
-from pipelines.catalog.image_facts import ImageFacts, choose_instance, image_facts, image_flags
+from pipelines.catalog.image_facts import ImageFacts, choose_instance, image_facts
 from pipelines.catalog.paths import OutsideExample, PathMap
 from pipelines.catalog.runtime import (
     Flag,
@@ -89,7 +89,7 @@ def _derive(example: Example, name: str, declared: DeclaredPreset) -> Derived:
             raise _NotDerivable("declares neither a script nor a command")
         command = shlex.split(declared.command) + list(declared.args)
         facts = image_facts(example.path)
-        flags = image_flags(facts) + missing_files(command, example.path, None, False)
+        flags = missing_files(command, example.path, None, False)
         preset = _preset(example, name, description, command, facts=facts)
         return Derived(name, preset, source="example.yaml command", flags=tuple(flags))
     path = example.path / script
@@ -134,7 +134,6 @@ def _derive(example: Example, name: str, declared: DeclaredPreset) -> Derived:
         environment["PYTHONPATH"] = runtime.pythonpath
     facts = image_facts(example.path)
     flags = [
-        *image_flags(facts),
         *runtime.flags,
         *missing_files(command, example.path, workdir, bool(prepare)),
     ]
@@ -338,6 +337,7 @@ _REASON_KINDS = (
     ("per hyperparameter", "command too long for SageMaker"),
     ("no Dockerfile", "no Dockerfile"),
     ("this machine's path", "host path in the definition"),
+    ("has no python3", "no python3 in the image"),
 )
 
 

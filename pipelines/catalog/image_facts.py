@@ -17,7 +17,6 @@ from botocore.model import StringShape
 
 from configs.example import Resources, instance_for
 from configs.instances import AMPERE
-from pipelines.catalog.runtime import Flag
 
 # Base images known to come without python3, and images known to bring it.
 _NO_PYTHON_BASES = re.compile(
@@ -25,9 +24,11 @@ _NO_PYTHON_BASES = re.compile(
     r"amazonlinux|eclipse-temurin|openjdk)(:|@|$)"
 )
 # `python3` installed as a package (`python3`, `python3-pip` pulls it, `python-is-python3`), or linked.
-# A venv (`python3.11 -m venv /opt/venv`) or conda environment brings its own `python3` too.
+# A venv (`python3.11 -m venv /opt/venv`) or conda environment brings its own `python3` too, and
+# `software-properties-common` (for add-apt-repository) depends on the distribution's python3.
 _INSTALLS_PYTHON3 = re.compile(
     r"(?<![\w.])python3(?![.\w])|python-is-python3|-m\s+venv\b|\buv\s+venv\b|conda|mamba|micromamba"
+    r"|software-properties-common"
 )
 _FLASH_ATTN = re.compile(r"flash[-_]attn", re.IGNORECASE)
 _REQUIREMENTS = ("requirements*.txt", "pyproject.toml", "environment*.yml")
@@ -89,8 +90,3 @@ def choose_instance(resources: Resources, facts: ImageFacts | None = None) -> st
     the architecture the image needs (flash-attn: Ampere or newer); ValueError when none fits."""
     needs = facts.compute_capability if facts else 0.0
     return instance_for(resources, needs, training_instance_types())
-
-
-def image_flags(facts: ImageFacts) -> list[Flag]:
-    """The flags an image's facts raise for every preset of its example (no python3)."""
-    return [Flag("no python3", facts.missing_python3)] if facts.missing_python3 else []

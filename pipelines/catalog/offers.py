@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from configs import BadInput, Example, Preset, declared_presets, default_preset
 from configs.example import with_time_limits
 from pipelines.catalog.derive import derive_presets
-from pipelines.catalog.image_facts import choose_instance, image_facts, image_flags
+from pipelines.catalog.image_facts import choose_instance, image_facts
 from pipelines.catalog.runtime import Flag, missing_files
 from pipelines.catalog.tree import Tree, Unreadable, find_example, read_tree
 
@@ -116,11 +116,15 @@ def offers_of(example: Example) -> Offers:
         except ValueError as error:
             not_offered.append(NotOffered("train", str(error)))
         else:
-            flags = image_flags(facts) + missing_files(preset.command, example.path, None, False)
+            flags = missing_files(preset.command, example.path, None, False)
             offered["train"] = Offer("train", preset, SOURCE_DEFAULT, flags=tuple(flags))
     if offered and not (example.path / "Dockerfile").is_file():
         reason = "the example has no Dockerfile (its image is built from one)"
         not_offered += [NotOffered(name, reason) for name in offered]
+        offered = {}
+    missing_python3 = image_facts(example.path).missing_python3 if offered else ""
+    if missing_python3:  # the training entry point is a Python program: the job could not start
+        not_offered += [NotOffered(name, missing_python3) for name in offered]
         offered = {}
     for name in sorted(set(example.sagemaker) - set(offered) - {entry.name for entry in not_offered}):
         raise BadInput(

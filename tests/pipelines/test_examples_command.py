@@ -29,18 +29,19 @@ def test_json_lists_presets_with_their_source_and_the_reasons_for_the_rest(capsy
     assert document["counts"] == {
         "examples": 14,
         "unreadable": 2,
-        "offered": 19,
+        "offered": 18,
         "parity_clean": 16,
-        "flagged": 3,
-        "flagged_by_reason": {"mount outside the example": 1, "no python3": 1, "missing file": 1},
-        "offered_by_source": {"derived": 15, "example.yaml command": 3, "default (python train.py)": 1},
-        "not_offered": 14,
+        "flagged": 2,
+        "flagged_by_reason": {"mount outside the example": 1, "missing file": 1},
+        "offered_by_source": {"derived": 15, "example.yaml command": 2, "default (python train.py)": 1},
+        "not_offered": 15,
         "not_offered_by_reason": {
             "build": 8,
             "server": 2,
             "missing script": 2,
             "too big for any instance": 1,
             "host path in the definition": 1,
+            "no python3 in the image": 1,
         },
     }
     assert [item["folder"] for item in document["unreadable"]] == [

@@ -20,10 +20,6 @@ def offer(example: str, preset: str) -> catalog.Offer:
     return catalog.offers_of(catalog.discover(FIXTURES)[example]).offered[preset]
 
 
-def kinds(found: catalog.Offer) -> list[str]:
-    return [flag.kind for flag in found.flags]
-
-
 def test_a_vendored_tree_on_pythonpath_is_kept_as_paths_of_the_code_folder():
     predict = offer("clipgen", "predict")
     # -e PYTHONPATH=/cvlization_repo:/workspace/local:/workspace/local/vendor, the example at /workspace/local
@@ -92,9 +88,16 @@ def test_a_mount_from_beside_the_example_is_flagged_and_strict_refuses_it(capsys
     )
 
 
-def test_an_image_without_python3_and_a_missing_train_py_are_flagged():
-    assert kinds(offer("nodeagent", "run")) == ["no python3"]
-    assert "node:22-bookworm-slim" in offer("nodeagent", "run").flags[0].detail
+def test_an_image_without_python3_is_refused_and_a_missing_train_py_flagged():
+    offers = catalog.offers_of(catalog.discover(FIXTURES)["nodeagent"])
+    assert offers.offered == {}  # the entry point could not start: refused at upsert, with the reason
+    assert offers.not_offered == [
+        catalog.NotOffered(
+            "run",
+            "its image (node:22-bookworm-slim) has no python3, which the training entry point runs with: "
+            "install python3 in the Dockerfile (e.g. apt-get install -y python3)",
+        )
+    ]
     assert [str(flag) for flag in offer("noscript", "train").flags] == [
         "missing file: runs train.py, which is not in the example folder"
     ]
@@ -186,8 +189,10 @@ def test_the_examples_command_shows_each_presets_flags_and_counts_them(capsys):
     examples.main(["--examples-root", str(FIXTURES), "--json"])
     document = json.loads(capsys.readouterr().out)
     by_name = {entry["name"]: entry for entry in document["examples"]}
-    run = by_name["nodeagent"]["presets"][0]
-    assert run["flags"][0]["kind"] == "no python3"
+    train = by_name["noscript"]["presets"][0]
+    assert train["flags"] == [
+        {"kind": "missing file", "detail": "runs train.py, which is not in the example folder"}
+    ]
     counts = document["counts"]
     assert counts["parity_clean"] + counts["flagged"] == counts["offered"]
-    assert counts["flagged_by_reason"] == {"mount outside the example": 1, "no python3": 1, "missing file": 1}
+    assert counts["flagged_by_reason"] == {"mount outside the example": 1, "missing file": 1}

@@ -248,7 +248,6 @@ def test_all_over_a_cvl_tree_renders_every_healthy_preset_and_lists_the_skipped(
         "cvl-clipgen-predict.json",
         "cvl-clipgen-test.json",
         "cvl-masklora-train.json",
-        "cvl-nodeagent-run.json",
         "cvl-noscript-train.json",
         "cvl-pointmap-predict.json",
         "cvl-signal-prep-preprocess.json",
