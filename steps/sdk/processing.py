@@ -7,6 +7,7 @@ from typing import Any
 
 from configs import DeployTarget
 from steps.common.tags import tag_list
+from steps.sdk.bundle import CODE_ARCHIVE
 from steps.sdk.retries import PROCESSING_RETRY, sdk_policies
 
 BUNDLE_DIR = "/opt/ml/processing/input/bundle"
@@ -60,7 +61,11 @@ def container_step(
         instance_count=1,
         instance_type=PROCESSING_INSTANCE_TYPE,
         entrypoint=["python3", "-m", module, "--bundle", BUNDLE_DIR],
-        env={"PYTHONPATH": BUNDLE_DIR, "PYTHONUNBUFFERED": "1", "AWS_DEFAULT_REGION": target.region},
+        env={
+            "PYTHONPATH": f"{BUNDLE_DIR}/{CODE_ARCHIVE}",
+            "PYTHONUNBUFFERED": "1",
+            "AWS_DEFAULT_REGION": target.region,
+        },
         max_runtime_in_seconds=PROCESSING_MAX_RUNTIME_SECONDS,
         base_job_name=f"cvl-{name.lower()}",
         sagemaker_session=session,

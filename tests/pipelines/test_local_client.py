@@ -3,7 +3,6 @@ unsupported calls, and the progress printer."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -16,6 +15,7 @@ import pytest
 from pipelines.cli.run_printer import Progress, format_duration
 from pipelines.local import JobFailed, LocalJobClient, LocalS3
 from pipelines.local.builtin import docker_engine
+from steps.build_image.job.context import archive_digest
 
 FAKE_DOCKER = """#!/bin/sh
 echo "$@" >> "$(dirname "$0")/calls.txt"
@@ -59,7 +59,7 @@ def build_request(client: LocalJobClient) -> dict:
         zf.writestr("Dockerfile", "FROM pytorch\n")
         zf.writestr("cvl_entry/__main__.py", "print('entry')\n")
     data = archive.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
+    digest = archive_digest(data)  # the context digest: names, executable bits, contents
     client.s3.put(f"s3://b/contexts/{digest}.zip", data)
     client.s3.put(
         "s3://b/bundle/run.json", json.dumps({"repository": "cvl-demo", "image_tag": "abc"}).encode()

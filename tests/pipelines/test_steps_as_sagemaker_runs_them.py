@@ -118,7 +118,10 @@ def run_step(
     env |= {name: str(value) for name, value in arguments.get("Environment", {}).items()}
     env |= execution_role_credentials()
     env |= {
-        "PYTHONPATH": f"{bundle}{os.pathsep}{RECORDER}",
+        # As the definition says (the code archive in the bundle), then the call recorder.
+        "PYTHONPATH": env["PYTHONPATH"].replace("/opt/ml/processing/input/bundle", bundle)
+        + os.pathsep
+        + str(RECORDER),
         "CVL_CALL_LOG": str(log),
         "CVL_FAILURE_FILE": str(job_dir / "message"),
         "AWS_CONFIG_FILE": os.devnull,

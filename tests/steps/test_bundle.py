@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import ast
 import json
+import os
+import subprocess
+import sys
 
-from steps.sdk.bundle import MANIFEST, container_sources, make_bundle
+from steps.sdk.bundle import CODE_ARCHIVE, MANIFEST, container_sources, make_bundle
 
 
 def test_bundle_is_deterministic_and_content_addressed():
@@ -53,3 +56,20 @@ def test_job_modules_run_on_the_processing_images_python_3_9():
                 assert node.module.split(".")[0] not in ("sagemaker", "pydantic", "configs", "pipelines"), (
                     f"{name} imports {node.module}, which the processing image does not have"
                 )
+
+
+def test_the_jobs_run_from_the_bundles_code_archive(tmp_path):
+    bundle = make_bundle('{"a": 1}', {"region": "us-east-1"})
+    assert json.loads(bundle.files[MANIFEST]) == sorted([CODE_ARCHIVE, "preset.json", "run.json"])
+    for name, data in bundle.files.items():
+        (tmp_path / name).write_bytes(data)
+    for module in ("steps.preflight.job.container", "steps.build_image.job.container"):
+        done = subprocess.run(
+            [sys.executable, "-m", module, "--help"],
+            env={"PYTHONPATH": str(tmp_path / CODE_ARCHIVE), "PATH": os.environ.get("PATH", "")},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "--bundle" in done.stdout
