@@ -9,11 +9,20 @@ All in one run, against one moto server on loopback (preflight on, as a user run
    script upserting 1 and N pipelines in one process.
 
     python benchmarks/tree.py [N] [--pairs 5] [--rounds 2]
+
+At scale (`benchmarks/tree_scale.py`): a tree in the real CVlization tree's shape (`--shape real`, N
+examples, default 232: `benchmarks/tree_shape.py`) or a real examples root (`--examples-root`, e.g. a
+CVlization checkout's `examples/`), all created, unchanged, and dry runs cold and again; with
+`--baseline DIR` (a checkout of the code before) before and after side by side:
+
+    python benchmarks/tree.py --shape real [N] [--baseline DIR]
+    python benchmarks/tree.py --examples-root ~/CVlization/examples [--baseline DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -22,6 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.tree_scale import measure, report  # noqa: E402
+from benchmarks.tree_shape import real_shape_tree  # noqa: E402
 from benchmarks.upsert import bench_account, delete_pipelines, timed  # noqa: E402
 
 BARE = [sys.executable, str(ROOT / "benchmarks" / "bare_sdk_upsert.py")]
@@ -66,10 +77,19 @@ def median_of(runs: int, measure) -> float:  # noqa: ANN001
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("n", nargs="?", type=int, default=40, help="examples in the big tree (default 40)")
+    parser.add_argument(
+        "n", nargs="?", type=int, help="examples in the big tree (default 40; real shape 232)"
+    )
     parser.add_argument("--pairs", type=int, default=5, help="alternating single-pipeline pairs")
     parser.add_argument("--rounds", type=int, default=2, help="repeats of each --all measurement")
+    parser.add_argument("--shape", choices=("tiny", "real"), default="tiny", help="the generated examples")
+    parser.add_argument("--examples-root", type=Path, help="measure this examples root at scale instead")
+    parser.add_argument("--baseline", type=Path, help="at scale: a checkout of the code before, measured too")
     args = parser.parse_args()
+    if args.shape == "real" or args.examples_root:
+        at_scale(args.examples_root, args.n or 232, args.baseline)
+        return
+    args.n = args.n or 40
 
     server, env = bench_account()
 
@@ -121,6 +141,19 @@ def main() -> None:
         print(f"{label:16}{created[1]:>11.2f}s{created[n]:>8.2f}s{per_created:>10.3f}s"
               f"{unchanged[1]:>14.2f}s{unchanged[n]:>8.2f}s{per_unchanged:>10.3f}s")  # fmt: skip
     print("goals for upsert --all: <= 0.3 s per extra pipeline created, <= 0.1 s unchanged")
+    server.stop()
+
+
+def at_scale(examples_root: Path | None, count: int, baseline: Path | None) -> None:
+    """The whole-tree figures (`tree_scale.py`) over `examples_root`, or a generated tree of `count`."""
+    server, env = bench_account()
+    versions = ({"before": baseline.resolve()} if baseline else {}) | {"after": ROOT}
+    with tempfile.TemporaryDirectory() as scratch:
+        root = examples_root or real_shape_tree(count, Path(scratch) / "shape")
+        print(f"{root}: load {os.getloadavg()} at the start", file=sys.stderr)
+        figures = measure(root.resolve(), versions, env, Path(scratch))
+        print(f"load {os.getloadavg()} at the end", file=sys.stderr)
+    report(figures)
     server.stop()
 
 
