@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from configs.credentials import SECRET_PREFIX, check_arguments, check_mapping, check_value
+from configs.metrics import check_metric
 
 INSTANCE_TYPE_PATTERN = re.compile(r"^ml\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$")
 PARAMETER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -119,6 +120,15 @@ class Preset(Frozen):
     output_path: str | None = None
     keep_alive_minutes: int = Field(default=0, ge=0, le=60)
     tags: dict[str, str] = {}
+    # name -> regex (first group: the value) SageMaker reads from the log; added to DEFAULT_METRICS.
+    metrics: dict[str, str] = {}
+
+    @field_validator("metrics")
+    @classmethod
+    def _metrics_sagemaker_takes(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, regex in value.items():
+            check_metric(name, regex)
+        return value
 
     @field_validator("instance_type")
     @classmethod

@@ -24,11 +24,10 @@ from pipelines.cli.command import (
     exit_now,
     print_json,
 )
-from pipelines.define.names import pipeline_name
 from pipelines.operate.diagnosis import Diagnosis, diagnose
 from pipelines.operate.evidence import record_evidence, remote_evidence
 from pipelines.operate.execution_api import ExecutionApi
-from pipelines.operate.executions import find_execution, recent
+from pipelines.operate.executions import named_or_latest
 from pipelines.operate.outcome import LocalRunRecord
 from steps.common.aws import aws_session
 
@@ -56,12 +55,7 @@ def _example_path(root: str | None, example: str) -> Path | None:
 
 
 def _local(folder: Path, root: str | None) -> Diagnosis:
-    try:
-        record = LocalRunRecord.read(folder)
-    except FileNotFoundError:
-        raise BadInput(
-            f"--local {folder}: no cvl-run.json there: give the output folder a local run printed"
-        ) from None
+    record = LocalRunRecord.read(folder)
     return diagnose(record_evidence(record, _example_path(root, record.example)))
 
 
@@ -73,16 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         found = _local(args.local, args.examples_root)
     else:
         session = aws_session(required_region(args.region))
-        api = ExecutionApi.of(session)
-        if args.execution:
-            arn = find_execution(api, args.execution)
-        elif args.example and args.preset:
-            latest = recent(api, [pipeline_name(args.example, args.preset)], max_results=1)
-            if not latest:
-                raise BadInput(f"no execution of {pipeline_name(args.example, args.preset)}: run it first")
-            arn = latest[0].arn
-        else:
-            raise BadInput("say which run: EXECUTION, --example E --preset P (its latest), or --local DIR")
+        arn = named_or_latest(ExecutionApi.of(session), args.execution, args.example, args.preset)
         found = diagnose(remote_evidence(session, arn))
     if args.json:
         print_json(found.as_dict())

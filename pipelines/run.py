@@ -160,6 +160,8 @@ def _report(outcome: RunOutcome, args: Any, progress: Progress, example_path: Pa
             progress.say(f"checkpoints: {outcome.checkpoint_dir}")
         if outcome.status == "Started":
             progress.say(f"started: follow it with {this_python()} -m pipelines.status {outcome.execution}")
+    if outcome.report is not None:
+        progress.say(f"report: {outcome.report}")
     for line in summary(outcome):
         print(line, file=sys.stderr)
     if outcome.status in FINISHED_UNSUCCESSFULLY and not outcome.succeeded:

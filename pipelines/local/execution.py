@@ -21,6 +21,7 @@ from pipelines.local.client import LocalJobClient
 from pipelines.local.session import local_pipeline_session, offline_guard
 from pipelines.local.store import LocalS3
 from pipelines.operate.outcome import EXIT_FAILED, SUCCEEDED, RunOutcome, failure_of
+from steps.train.metrics import MetricCollector, metric_definitions
 from steps.train.overrides import Overrides
 
 LOCAL_BUCKET = "cvl-local"
@@ -36,8 +37,9 @@ def local_target(region: str) -> DeployTarget:
 class _Watch:
     """JobEvents that print the execution's step states before each job and the jobs' log lines."""
 
-    def __init__(self, progress: Progress) -> None:
+    def __init__(self, progress: Progress, metrics: MetricCollector) -> None:
         self.progress = progress
+        self.metrics = metrics
         self.pipeline: Any = None
 
     def poll(self) -> None:
@@ -49,6 +51,7 @@ class _Watch:
 
     def job_log(self, name: str, line: str) -> None:
         self.progress.log(line)
+        self.metrics.feed(line)
 
 
 def stage_uploads(compiled: Any, s3: LocalS3) -> None:
@@ -80,7 +83,8 @@ def run_local(
 
     warnings.filterwarnings("ignore", message="Running within a PipelineSession")
     base_env = dict(os.environ)
-    watch = _Watch(progress)
+    # The regexes the training step declares: the series is the one SageMaker would chart.
+    watch = _Watch(progress, MetricCollector(metric_definitions(preset)))
     output_dir.mkdir(parents=True, exist_ok=True)
     # The job trees live beside the outputs: the model dir is then moved, not copied, and a run that
     # is killed leaves its tree where its outputs are, not in /tmp.
@@ -125,4 +129,5 @@ def run_local(
             tail=tail,
             steps=tuple(steps),
             training_job=job_name,
+            metrics=watch.metrics.series(),
         )

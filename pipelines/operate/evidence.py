@@ -8,8 +8,9 @@ pipeline's tags (so an ARN alone is enough).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pipelines.deploy.pipeline_api import PipelineApi
 from pipelines.local.missing_module import explain_missing_module
@@ -21,6 +22,7 @@ from pipelines.operate.follow import LOG_GROUP, training_job_of
 from pipelines.operate.outcome import LocalRunRecord
 from steps.common.aws import client
 from steps.common.tags import EXAMPLE_KEY, PRESET_KEY
+from steps.train.overrides import parameter_text
 
 LOG_TAIL = 200  # lines per host stream: enough to hold a traceback and what led to it
 
@@ -43,13 +45,26 @@ def log_tail(logs: Any, job: str, limit: int = LOG_TAIL) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def pipeline_tags(session: Any, pipeline: str) -> dict[str, str]:
-    """The pipeline's tags (where the example and preset it runs are written)."""
+class DeployedPipeline(NamedTuple):
+    """What a run's report and diagnosis read from its pipeline: its tags and its parameters' defaults."""
+
+    tags: dict[str, str]
+    defaults: dict[str, str]
+
+
+def deployed_pipeline(session: Any, pipeline: str) -> DeployedPipeline:
+    """The pipeline's tags (where the example and preset it runs are written) and parameter defaults."""
     described = PipelineApi.of(session).describe(pipeline)
     if described is None:
-        return {}
+        return DeployedPipeline({}, {})
     answer = client(session, "sagemaker").list_tags(ResourceArn=described["PipelineArn"])
-    return {str(tag["Key"]): str(tag["Value"]) for tag in answer.get("Tags", [])}
+    definition = json.loads(described.get("PipelineDefinition") or "{}")
+    defaults = {
+        str(p["Name"]): parameter_text(p["DefaultValue"])
+        for p in definition.get("Parameters", [])
+        if "DefaultValue" in p
+    }
+    return DeployedPipeline({str(tag["Key"]): str(tag["Value"]) for tag in answer.get("Tags", [])}, defaults)
 
 
 def remote_evidence(session: Any, arn: str) -> Evidence:
@@ -59,7 +74,7 @@ def remote_evidence(session: Any, arn: str) -> Evidence:
     steps = api.steps(arn)
     job_name = training_job_of(steps)
     job = api.training_job(job_name) if job_name else None
-    tags = pipeline_tags(session, split_arn(arn)[0])
+    tags = deployed_pipeline(session, split_arn(arn)[0]).tags
     lines = log_tail(client(session, "logs"), job_name) if job_name else ()
     return Evidence(
         example=tags.get(EXAMPLE_KEY, "<example>"),

@@ -96,3 +96,10 @@ class ExecutionApi:
                 PipelineExecutionArn=arn, ClientRequestToken=token or str(uuid.uuid4())
             )["PipelineExecutionArn"]
         )
+
+    def parameters(self, arn: str) -> dict[str, str]:
+        """The parameter values an execution started with (all pages), by name."""
+        pages = self.sagemaker.get_paginator("list_pipeline_parameters_for_execution").paginate(
+            PipelineExecutionArn=arn
+        )
+        return {str(p["Name"]): str(p["Value"]) for page in pages for p in page.get("PipelineParameters", [])}

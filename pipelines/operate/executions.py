@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from configs import BadInput
+from pipelines.define.names import pipeline_name
 from pipelines.deploy.pipeline_api import PipelineApi
 from pipelines.operate.execution_api import ExecutionApi
 from steps.common.messages import one_line
@@ -112,3 +113,19 @@ def stop_execution(client: ExecutionApi, arn: str) -> str:
     job = training_job_of(client.steps(arn))
     client.stop(arn, job)
     return "stopping" + (f" (and training job {job})" if job else "")
+
+
+def named_or_latest(
+    client: ExecutionApi, execution: str | None, example: str | None, preset: str | None
+) -> str:
+    """The ARN of `execution` (an ARN or short id), else of the latest execution of `example`/`preset`'s
+    pipeline; `BadInput` when neither is given or that pipeline never ran."""
+    if execution:
+        return find_execution(client, execution)
+    if example and preset:
+        pipeline = pipeline_name(example, preset)
+        latest = recent(client, [pipeline], max_results=1)
+        if not latest:
+            raise BadInput(f"no execution of {pipeline}: run it first")
+        return latest[0].arn
+    raise BadInput("say which run: EXECUTION, --example E --preset P (its latest), or --local DIR")

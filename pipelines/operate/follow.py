@@ -20,6 +20,7 @@ from pipelines.cli.command import this_python
 from pipelines.cli.run_printer import Progress
 from pipelines.operate.execution_api import ExecutionApi
 from steps.common.messages import one_line
+from steps.train.metrics import MetricCollector
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 # How long Ctrl-C waits for the stop request before saying how to stop the execution by hand.
@@ -39,8 +40,10 @@ def training_job_of(steps: list[dict[str, Any]]) -> str | None:
 class LogFollower:
     """Prints the new events of every CloudWatch stream of one training job, marked with its host."""
 
-    def __init__(self, logs: Any, job: str, progress: Progress) -> None:
-        self.logs, self.job, self.progress = logs, job, progress
+    def __init__(
+        self, logs: Any, job: str, progress: Progress, metrics: MetricCollector | None = None
+    ) -> None:
+        self.logs, self.job, self.progress, self.metrics = logs, job, progress, metrics
         self.tokens: dict[str, str | None] = {}
 
     def poll(self) -> None:
@@ -65,12 +68,21 @@ class LogFollower:
                     request["nextToken"] = self.tokens[stream]
                 page = self.logs.get_log_events(**request)
                 for event in page.get("events", []):
-                    self.progress.log(event["message"].rstrip("\n"), host)
+                    line = event["message"].rstrip("\n")
+                    self.progress.log(line, host)
+                    if self.metrics is not None:
+                        self.metrics.feed(line)
                 if page.get("nextForwardToken") in (None, self.tokens.get(stream)):
                     break
                 self.tokens[stream] = page["nextForwardToken"]
                 if not page.get("events"):
                     break
+
+
+def declared_metrics(job: dict[str, Any]) -> dict[str, str]:
+    """A training job's MetricDefinitions (DescribeTrainingJob), by name."""
+    declared = job.get("AlgorithmSpecification", {}).get("MetricDefinitions") or []
+    return {str(metric["Name"]): str(metric["Regex"]) for metric in declared}
 
 
 def follow(
@@ -82,6 +94,7 @@ def follow(
     poll_seconds: float,
     sleep: Callable[[float], None] = time.sleep,
     stop_on_interrupt: bool = True,
+    metrics: MetricCollector | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]], str | None]:
     """Print the execution's progress until it ends; returns its description, steps and training job.
 
@@ -97,7 +110,9 @@ def follow(
             progress.steps(steps)
             job = training_job_of(steps) or job
             if job is not None and follower is None:
-                follower = LogFollower(logs, job, progress)
+                if metrics is not None:  # the job's own MetricDefinitions: what SageMaker charts
+                    metrics.define(declared_metrics(pipelines.training_job(job)))
+                follower = LogFollower(logs, job, progress, metrics)
             if follower is not None:
                 follower.poll()
             if described["PipelineExecutionStatus"] in TERMINAL:

@@ -10,6 +10,9 @@ import json
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from configs import BadInput
+from steps.train.metrics import Point
+
 EXIT_OK, EXIT_FAILED = 0, 1
 SUCCEEDED = "Succeeded"
 STARTED = "Started"  # run --no-wait: started, not followed
@@ -76,6 +79,8 @@ class RunOutcome(NamedTuple):
     training_job: str | None = None
     billing: Billing | None = None
     fallback: str = ""  # run --fallback: which instance type it ran on instead, and why (empty: none)
+    metrics: dict[str, list[Point]] = {}  # each metric's values as the training log printed them
+    report: Path | None = None  # the run report (report.html) beside the outputs
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready data (`run --json`): everything but the steps' raw entries and the log tail."""
@@ -83,6 +88,7 @@ class RunOutcome(NamedTuple):
         data.pop("steps")
         data.pop("tail")
         data["billing"] = self.billing._asdict() if self.billing else None
+        data["metrics"] = {name: [point.value for point in points] for name, points in self.metrics.items()}
         return data
 
     @property
@@ -115,18 +121,42 @@ class LocalRunRecord(NamedTuple):
     failure: str
     steps: tuple[dict[str, Any], ...]
     tail: tuple[str, ...]
+    metrics: dict[str, list[Point]] = {}
+    parameters: dict[str, str] = {}  # the values the run used, by pipeline parameter
+    cost: str = ""  # the worst-case estimate's line
 
     @classmethod
-    def of(cls, outcome: RunOutcome, example: str, preset: str) -> LocalRunRecord:
+    def of(
+        cls,
+        outcome: RunOutcome,
+        example: str,
+        preset: str,
+        parameters: dict[str, str] | None = None,
+        cost: str = "",
+    ) -> LocalRunRecord:
         """The record of `outcome`."""
         return cls(
-            example, preset, outcome.status, outcome.exit_code, outcome.failure, outcome.steps, outcome.tail
+            example,
+            preset,
+            outcome.status,
+            outcome.exit_code,
+            outcome.failure,
+            outcome.steps,
+            outcome.tail,
+            outcome.metrics,
+            dict(parameters or {}),
+            cost,
         )
 
     @classmethod
     def read(cls, folder: Path) -> LocalRunRecord:
-        """The record a local run left in `folder`; FileNotFoundError when there is none."""
-        data = json.loads((folder / RECORD_NAME).read_text())
+        """The record a local run left in `folder`; `BadInput` when there is none."""
+        try:
+            data = json.loads((folder / RECORD_NAME).read_text())
+        except FileNotFoundError:
+            raise BadInput(
+                f"{folder}: no {RECORD_NAME} there: give the output folder a local run printed"
+            ) from None
         return cls(
             example=str(data["example"]),
             preset=str(data["preset"]),
@@ -135,6 +165,12 @@ class LocalRunRecord(NamedTuple):
             failure=str(data["failure"]),
             steps=tuple(data["steps"]),
             tail=tuple(str(line) for line in data["tail"]),
+            metrics={
+                str(name): [Point(int(at), float(value)) for at, value in points]
+                for name, points in data.get("metrics", {}).items()
+            },
+            parameters={str(k): str(v) for k, v in data.get("parameters", {}).items()},
+            cost=str(data.get("cost", "")),
         )
 
 

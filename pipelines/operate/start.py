@@ -28,7 +28,12 @@ from pipelines.operate.outcome import (
     failure_of,
     write_record,
 )
-from steps.train.overrides import Overrides
+from pipelines.operate.report_page import write_report
+from pipelines.operate.run_report import record_report, remote_report
+from steps.preflight.job.prices import estimate_preset
+from steps.train.metrics import MetricCollector
+from steps.train.overrides import Overrides, parameter_text
+from steps.train.parameters import parameter_specs
 
 if TYPE_CHECKING:
     from steps.preflight.job.prices import CostEstimate
@@ -44,8 +49,6 @@ def default_output_dir(pipeline: str, run_id: str) -> Path:
 
 def refuse_over_budget(preset: Preset, max_cost: float | None) -> CostEstimate:
     """The run's worst-case estimate; `BadInput` (nothing created yet) when it is above `max_cost`."""
-    from steps.preflight.job.prices import estimate_preset
-
     cost = estimate_preset(preset.model_dump())
     if max_cost is None:
         return cost
@@ -95,8 +98,12 @@ def execute_local(
         region=region,
         progress=progress,
     )
-    write_record(output_dir, LocalRunRecord.of(outcome, example.name, preset_name))
-    return outcome
+    specs = parameter_specs(preset, "s3://cvl-local/output")
+    parameters = {spec.name: parameter_text(overrides.values.get(spec.name, spec.default)) for spec in specs}
+    cost = estimate_preset(overrides.applied_to(preset).model_dump()).line()
+    record = LocalRunRecord.of(outcome, example.name, preset_name, parameters, cost)
+    write_record(output_dir, record)
+    return outcome._replace(report=write_report(record_report(record, output_dir.name), output_dir))
 
 
 def execute_remote(
@@ -141,7 +148,7 @@ def execute_remote(
     progress.say(f"execution {arn}")
     if not wait:
         return RunOutcome(deployed.pipeline, arn, STARTED, fallback=fell_back)
-    return follow_to_end(
+    outcome = follow_to_end(
         session,
         pipelines,
         arn,
@@ -149,7 +156,11 @@ def execute_remote(
         progress=progress,
         poll_seconds=poll_seconds,
         download=download,
-    )._replace(fallback=fell_back)
+    )
+    cost = estimate_preset(overrides.applied_to(preset).model_dump()).line()
+    destination = (output_dir or default_output_dir(deployed.pipeline, arn.rsplit("/", 1)[-1])).resolve()
+    report = write_report(remote_report(session, arn, cost), destination)
+    return outcome._replace(fallback=fell_back, report=report)
 
 
 def retry_remote(
@@ -191,7 +202,10 @@ def follow_to_end(
         if poll_seconds is not None
         else float(os.environ.get("CVL_POLL_SECONDS", DEFAULT_POLL_SECONDS))
     )
-    described, steps, job = follow(pipelines, client(session, "logs"), arn, progress, poll_seconds=poll)
+    metrics = MetricCollector()
+    described, steps, job = follow(
+        pipelines, client(session, "logs"), arn, progress, poll_seconds=poll, metrics=metrics
+    )
     status = described["PipelineExecutionStatus"]
     described_job = pipelines.training_job(job) if job else None
     billing = Billing.of(described_job) if described_job else None
@@ -199,14 +213,30 @@ def follow_to_end(
         code = (training_exit_code(session, described_job) if described_job else None) or EXIT_FAILED
         failure = failure_of(steps, described.get("FailureReason") or status)
         return RunOutcome(
-            pipeline, arn, status, code, failure, steps=tuple(steps), training_job=job, billing=billing
+            pipeline,
+            arn,
+            status,
+            code,
+            failure,
+            steps=tuple(steps),
+            training_job=job,
+            billing=billing,
+            metrics=metrics.series(),
         )
     model = None
     if described_job is not None and download:
         destination = output_dir or default_output_dir(pipeline, arn.rsplit("/", 1)[-1])
         model = download_model(session, described_job, destination.resolve())
     return RunOutcome(
-        pipeline, arn, status, EXIT_OK, model_dir=model, steps=tuple(steps), training_job=job, billing=billing
+        pipeline,
+        arn,
+        status,
+        EXIT_OK,
+        model_dir=model,
+        steps=tuple(steps),
+        training_job=job,
+        billing=billing,
+        metrics=metrics.series(),
     )
 
 

@@ -152,8 +152,9 @@ USER_GRANTS: tuple[Grant, ...] = (
        "sagemaker:AddTags sagemaker:ListTags sagemaker:StartPipelineExecution sagemaker:ListPipelineExecutions",
        PIPELINES, "upsert run status diagnose", "create, update and start cvl-* pipelines; read their tags"),
     _g("Executions", "sagemaker:DescribePipelineExecution sagemaker:ListPipelineExecutionSteps "
-       "sagemaker:StopPipelineExecution sagemaker:RetryPipelineExecution", PIPELINES[:-1] + "*/execution/*",
-       "run status stop diagnose",
+       "sagemaker:StopPipelineExecution sagemaker:RetryPipelineExecution "
+       "sagemaker:ListPipelineParametersForExecution", PIPELINES[:-1] + "*/execution/*",
+       "run status stop diagnose report",
        "follow and stop executions"),
     _g("PipelineList", "sagemaker:ListPipelines", ANY, "upsert status", "which cvl-* pipelines exist"),
     _g("PassExecutionRole", "iam:PassRole", EXECUTION_ROLE, "upsert run",

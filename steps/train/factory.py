@@ -8,6 +8,7 @@ from typing import Any
 from configs import BadInput, DeployTarget, Preset
 from steps.sdk.retries import TRAINING_RETRY, sdk_policies
 from steps.train.job.mounts import PRESET_HYPERPARAMETER
+from steps.train.metrics import metric_definitions
 from steps.train.parameters import ParameterSpec
 
 STEP_NAME = "Train"
@@ -77,7 +78,7 @@ def train_step(
 ) -> Any:
     """The TrainingStep for a preset on `instance_type` (an expression: Preflight's choice), spot,
     checkpoints, output, hyperparameters, `tags`."""
-    from sagemaker.core.shapes import Tag
+    from sagemaker.core.shapes import MetricDefinition, Tag
     from sagemaker.core.training.configs import (
         CheckpointConfig,
         Compute,
@@ -138,6 +139,8 @@ def train_step(
         hyperparameters=hyperparameters,
         environment=environment,
         tags=[Tag(key=key, value=value) for key, value in sorted(tags.items())],
+    ).with_metric_definitions(
+        [MetricDefinition(name=name, regex=regex) for name, regex in metric_definitions(preset).items()]
     )
     return TrainingStep(
         name=STEP_NAME,

@@ -189,4 +189,4 @@ def test_diagnose_without_a_run_is_bad_input(tmp_path: Path, capsys: pytest.Capt
         "error: say which run: EXECUTION, --example E --preset P (its latest), or --local DIR\n"
     )
     assert diagnose.main(["--local", str(tmp_path)]) == 2
-    assert "no cvl-run.json there" in capsys.readouterr().err
+    assert "no cvl-run.json there: give the output folder a local run printed" in capsys.readouterr().err

@@ -234,3 +234,32 @@ def test_ctrl_c_stops_the_training_processes_and_exits_130(tmp_path: Path) -> No
     assert "interrupted" in rest
     assert session_processes(process.pid) == []
     assert not (tmp_path / "out" / "model").exists()
+
+
+def _plotted(page: str) -> dict[str, list[float]]:
+    """Each metric plot's y values, as plotly's figure data in the page holds them."""
+    import json as json_module
+
+    found: dict[str, list[float]] = {}
+    for match in re.finditer(r'Plotly\.newPlot\(\s*"[^"]+",\s*(\[.*?\]),\s*\{', page, re.S):
+        for trace in json_module.loads(match.group(1)):
+            if trace.get("type") == "scatter":
+                found[trace["name"]] = trace["y"]
+    return found
+
+
+def test_smoke_writes_a_report_whose_plots_hold_the_series_its_log_printed(
+    smoke: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    output_dir, done = smoke
+    assert f"report: {output_dir / 'report.html'}" in done.stdout
+    page = (output_dir / "report.html").read_text()
+    printed = [float(value) for value in re.findall(r"iter \d+: loss ([0-9.]+)", done.stdout)]
+    validated = [float(value) for value in re.findall(r"val loss ([0-9.]+)", done.stdout)]
+    plotted = _plotted(page)
+    assert plotted["loss"] == printed and len(printed) >= 8
+    assert plotted["val_loss"] == validated
+    assert "<h2>Parameters</h2>" in page and "<td>max_iters</td><td>40</td>" in page
+    assert "cost: ml.m5.xlarge x1 for at most 30 min" in page
+    assert f"<td>loss</td><td>{printed[-1]:.6g}</td>" in page  # the final metric
+    assert "<script src=" not in page  # self-contained: plotly.js is inline, nothing is fetched
