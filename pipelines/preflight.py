@@ -9,7 +9,7 @@ from configs import examples_root, resolve_target
 from pipelines.catalog.offers import resolve
 from pipelines.cli.command import command, command_parser, exit_now, print_json
 from pipelines.define.staging import base_facts
-from steps.common.aws import aws_session
+from steps.common.aws import aws_session, require_credentials
 from steps.preflight.job.checks import exit_code, run_preflight, worst
 from steps.preflight.job.prices import estimate_preset
 from steps.preflight.job.report import format_table
@@ -25,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     example, preset = resolve(examples_root(args.examples_root), args.example, args.preset)
     target = resolve_target(region=args.region, role_arn=args.role_arn, bucket=args.bucket)
     facts = base_facts(example.name, args.preset, target)
-    results = run_preflight(preset, facts, aws_session(target.region))
+    session = aws_session(target.region)
+    require_credentials(session)  # one line, as every command says it, not a failed row per check
+    results = run_preflight(preset, facts, session)
     cost = estimate_preset(preset.model_dump())
     if args.json:
         document = {

@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from configs import BadInput, examples_root, region_from, resolve_target
 from configs.settings import max_cost_from, required_region
 from pipelines import catalog
-from pipelines.cli.command import command, command_parser, exit_now, print_json, this_python
+from pipelines.cli.command import command, command_parser, exit_now, print_json, shown_path
 from pipelines.cli.run_printer import Progress
 from pipelines.operate.diagnosis import Diagnosis, diagnose
 from pipelines.operate.evidence import record_evidence, remote_evidence
@@ -155,13 +155,15 @@ def _report(outcome: RunOutcome, args: Any, progress: Progress, example_path: Pa
         progress.say(outcome.billing.line())
     if outcome.succeeded:
         if outcome.model_dir:
-            progress.say(f"model: {outcome.model_dir}")
-        if args.local:
-            progress.say(f"checkpoints: {outcome.checkpoint_dir}")
-        if outcome.status == "Started":
-            progress.say(f"started: follow it with {this_python()} -m pipelines.status {outcome.execution}")
+            progress.say(f"model: {shown_path(outcome.model_dir)}")
+        if args.local and outcome.checkpoint_dir:
+            progress.say(f"checkpoints: {shown_path(outcome.checkpoint_dir)}")
+        if outcome.status == "Started" and outcome.failure:
+            progress.say(f"started, not followed: {outcome.failure}")
+        elif outcome.status == "Started":
+            progress.say(f"started: follow it with python -m pipelines.status {outcome.execution}")
     if outcome.report is not None:
-        progress.say(f"report: {outcome.report}")
+        progress.say(f"report: {shown_path(outcome.report)}")
     for line in summary(outcome):
         print(line, file=sys.stderr)
     if outcome.status in FINISHED_UNSUCCESSFULLY and not outcome.succeeded:

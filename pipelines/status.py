@@ -13,6 +13,7 @@ from pipelines import catalog
 from pipelines.cli.command import Parser, add_json_flag, add_region_flags, command, exit_now, print_json
 from pipelines.cli.run_printer import format_duration
 from pipelines.define.names import pipeline_name
+from pipelines.operate.emulator import NOT_RUN
 from pipelines.operate.execution_api import ExecutionApi
 from pipelines.operate.executions import ExecutionSummary, find_execution, recent, summarize
 from steps.common.aws import aws_session
@@ -51,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     client = ExecutionApi.of(aws_session(required_region(args.region)))
     if args.execution:
         arn = find_execution(client, args.execution, pipeline)
-        summary, steps = summarize(client, arn), client.steps(arn)
+        summary = summarize(client, arn)
+        steps = [] if summary.status == NOT_RUN else client.steps(arn)
         if args.json:
             print_json({"execution": summary.as_dict(), "steps": steps})
             return 0

@@ -122,5 +122,20 @@ def test_the_readme_moto_section_runs_as_written(tmp_path: Path) -> None:
     assert "cvl-nanogpt-smoke: created" in out and "cvl-nanogpt-smoke: unchanged" in out
     assert (tmp_path / "definitions" / "cvl-nanogpt-train.json").is_file()
     assert "no executions yet" in out
-    document = json.loads(out[out.rindex("\n{") :])  # the last command's stdout: one JSON document
+    start = out.index("\n{")
+    end = out.index("\n}\n", start) + 3
+    document = json.loads(out[start:end])  # `upsert --json`'s stdout: one JSON document
     assert {p["action"] for p in document["pipelines"]} == {"unchanged"}
+    lacking = "the emulator at http://127.0.0.1:{port} lacks {api}"
+    assert (
+        "quota             WARN    the training quota not checked: "
+        + lacking.format(port=port, api="ListServiceQuotas")
+        in out
+    )
+    assert "ready to run" in out
+    steps = lacking.format(port=port, api="ListPipelineExecutionSteps")
+    assert f"note: {steps} and runs no step: the pipeline is upserted and started, but nothing trains" in out
+    assert f"started, not followed: {steps} and runs no step" in out
+    listed = out.splitlines()[-1].split()
+    assert listed[0] == "cvl-nanogpt-smoke" and listed[2] == "NotRun", out
+    assert "Succeeded" not in out

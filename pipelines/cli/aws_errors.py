@@ -6,6 +6,7 @@ import os
 
 from botocore.exceptions import ClientError, NoCredentialsError, NoRegionError
 
+from steps.common.aws import CANNOT_CONNECT, endpoint_override, error_lacks_api, where_of
 from steps.common.messages import one_line
 
 _ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
@@ -24,6 +25,10 @@ def explain(error: BaseException) -> str:
         return "no AWS credentials: set AWS_PROFILE (aws configure sso / aws configure) or AWS_ACCESS_KEY_ID"
     if isinstance(error, NoRegionError):
         return "no region: pass --region or set AWS_DEFAULT_REGION"
+    if isinstance(error, CANNOT_CONNECT):
+        return cannot_connect(error)
+    if error_lacks_api(error):
+        return lacking(getattr(error, "operation_name", ""))
     if not isinstance(error, ClientError):
         return one_line(str(error))
     details = error.response.get("Error", {})
@@ -51,3 +56,25 @@ def explain(error: BaseException) -> str:
     if code in _BAD_CREDENTIALS:
         return f"{code} on {operation}: the AWS credentials are expired or invalid — log in again (aws sso login)"
     return f"{code} on {operation}: {message}"
+
+
+def cannot_connect(error: Exception) -> str:
+    """The unreachable endpoint, and the setting that chose it."""
+    where = where_of(error)
+    if endpoint_override():
+        return (
+            f"cannot connect to {where} (AWS_ENDPOINT_URL): start the emulator there, or unset "
+            "AWS_ENDPOINT_URL to use AWS"
+        )
+    return (
+        f"cannot connect to {where}: check the network (a proxy: HTTPS_PROXY) and the region "
+        "(--region or AWS_DEFAULT_REGION)"
+    )
+
+
+def lacking(operation: str) -> str:
+    """An emulator without `operation`, said as such."""
+    return (
+        f"the emulator at {endpoint_override()} (AWS_ENDPOINT_URL) does not implement {operation}: "
+        "this command needs it (plain moto lacks it; see docs/guide.md, Run against an emulator)"
+    )

@@ -159,13 +159,12 @@ def _failed(document: _Document, message: str, code: int) -> int:
     return code
 
 
-def this_python() -> str:
-    """This interpreter as a user would type it: relative when under the working folder (.venv/bin/python)."""
-    python = Path(sys.executable)
+def shown_path(path: Path) -> str:
+    """A path as a user would type it: relative when under the working folder, else whole."""
     try:
-        return str(python.relative_to(Path.cwd()))
+        return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
-        return str(python)
+        return str(path)
 
 
 def exit_now(code: int) -> None:

@@ -75,7 +75,8 @@ def preflight_gate(
     session: Any, staged: Staged, overrides: Overrides | None = None, clients: dict[str, Any] | None = None
 ) -> str:
     """Run the preflight checks for the preset as this execution runs it (with `overrides` applied);
-    print the table to stderr and return the fixes when one failed, else ""."""
+    print the table to stderr and return the fixes when one failed, else "" (a warn, such as a check
+    an emulator cannot answer, is said in one line)."""
     from steps.preflight.job.checks import run_preflight
     from steps.preflight.job.prices import estimate_preset
     from steps.preflight.job.report import failure_reason, format_table
@@ -88,6 +89,9 @@ def preflight_gate(
     if any(result.status == "fail" for result in results):
         print(f"{staged.name}: preflight failed\n{format_table(results)}", file=sys.stderr)
         return failure_reason(results)
+    for result in results:
+        if result.status == "warn":
+            sys.stderr.write(f"{staged.name}: preflight {result.name}: {result.detail}\n")
     return ""
 
 
@@ -151,9 +155,10 @@ def deploy(
     uploaded, created or updated (deployed pipelines are only read). `progress` counts pipelines done.
     """
     from pipelines.deploy.pipeline_api import PipelineApi
-    from steps.common.aws import aws_session
+    from steps.common.aws import aws_session, require_credentials
 
     aws = aws_session(region)  # boto3 sessions are not thread-safe: one for the workers, one for the SDK
+    require_credentials(aws)  # before preflight and the SDK's compile: the likeliest first mistake, at once
     client = PipelineApi.of(aws)
     progress = progress or Bar(len(staged), enabled=False)
     outcomes = {} if force or overrides is not None else _unchanged(aws, client, staged)

@@ -15,7 +15,6 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from pipelines.cli.command import this_python
 from pipelines.local.jobs import Job, JobFailed
 from pipelines.local.processes import run_streamed
 from pipelines.local.processing import Handler, argument, outputs_of
@@ -60,9 +59,7 @@ def local_preflight(job: Job, command: list[str], host: Any) -> None:
     skipped = ", ".join(name for name, _, _ in CHECKS)
     say(f"aws       SKIPPED  {skipped}: need an AWS account")
     example, preset_name = facts.get("example"), facts.get("preset")
-    say(
-        f"          run them: {this_python()} -m pipelines.preflight --example {example} --preset {preset_name}"
-    )
+    say(f"          run them: python -m pipelines.preflight --example {example} --preset {preset_name}")
     # No quota here to fall back from: Train runs on the execution's own type, as the real step says.
     _write_result(
         job, PREFLIGHT_RESULT_OUTPUT, PREFLIGHT_RESULT_FILE, {"instance_type": preset.instance_type}

@@ -18,6 +18,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from pipelines.cli.command import shown_path
 from pipelines.local.jobs import AlgorithmError, Job, JobFailed
 from pipelines.local.processes import run_streamed
 from steps.build_image.job.dockerfile import ENTRY_NAME
@@ -125,6 +126,8 @@ def training_env(job: Job, host: Any, code: Path) -> dict[str, str]:
         {
             "CVL_ML_ROOT": str(job.ml),
             "CVL_CODE_DIR": str(code),
+            # Where the model dir ends up (the run's output folder), for the entry point's messages.
+            "CVL_MODEL_DESTINATION": shown_path(host.output_dir / "model"),
             "CVL_NUM_PROCESSES": str(processes),
             "CVL_MASTER_PORT": str(_free_port()),
             "PYTHONUNBUFFERED": "1",

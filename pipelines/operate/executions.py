@@ -13,7 +13,10 @@ from typing import Any, NamedTuple
 from configs import BadInput
 from pipelines.define.names import pipeline_name
 from pipelines.deploy.pipeline_api import PipelineApi
+from pipelines.operate.emulator import NOT_RUN, ran_nothing
 from pipelines.operate.execution_api import ExecutionApi
+from pipelines.operate.outcome import SUCCEEDED
+from steps.common.aws import endpoint_override
 from steps.common.messages import one_line
 
 _ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:pipeline/([^/]+)/execution/([a-z0-9]+)$")
@@ -49,13 +52,17 @@ def split_arn(arn: str) -> tuple[str, str]:
 
 
 def summarize(client: ExecutionApi, arn: str) -> ExecutionSummary:
-    """An execution's summary from DescribePipelineExecution (which has its last change time)."""
+    """An execution's summary from DescribePipelineExecution (which has its last change time); `NotRun`
+    for one an emulator reports Succeeded though no step ran (see `pipelines.operate.emulator`)."""
     described = client.describe_execution(arn)
     pipeline, execution_id = split_arn(arn)
     status = str(described.get("PipelineExecutionStatus", ""))
     started = described.get("CreationTime")
     ended = datetime.now(UTC) if status in RUNNING else described.get("LastModifiedTime")
     duration = (ended - started).total_seconds() if started and ended else None
+    reason = one_line(str(described.get("FailureReason") or ""))
+    if status == SUCCEEDED and ran_nothing(client, arn):
+        status, duration, reason = NOT_RUN, None, f"{endpoint_override()} said Succeeded, but no step ran"
     return ExecutionSummary(
         arn=arn,
         pipeline=pipeline,
@@ -63,7 +70,7 @@ def summarize(client: ExecutionApi, arn: str) -> ExecutionSummary:
         status=status,
         started=started,
         duration_seconds=duration,
-        failure_reason=one_line(str(described.get("FailureReason") or "")),
+        failure_reason=reason,
     )
 
 

@@ -16,7 +16,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from pipelines.cli.aws_errors import explain
-from pipelines.cli.command import this_python
 from pipelines.cli.run_printer import Progress
 from pipelines.operate.execution_api import ExecutionApi
 from steps.common.messages import one_line
@@ -162,4 +161,4 @@ def stop_within(pipelines: ExecutionApi, arn: str, job: str | None, deadline: fl
 
 def stop_command(arn: str) -> str:
     """The exact command that stops an execution, with this interpreter (relative when it is nearby)."""
-    return f"{this_python()} -m pipelines.stop {arn}"
+    return f"python -m pipelines.stop {arn}"

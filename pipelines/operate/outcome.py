@@ -63,8 +63,8 @@ class RunOutcome(NamedTuple):
 
     `status` is the execution's (Succeeded, Failed, Stopped), or `Started` for `run --no-wait`.
     `exit_code`: 0 when it succeeded or was only started, else the training command's code, else 1.
-    `failure`: `<step>: <first line of its reason>` (empty on success). `tail`: the training log's last
-    lines (local runs). `steps`: every step's final state (ListPipelineExecutionSteps shape).
+    `failure`: `<step>: <first line of its reason>` (empty on success; for `Started`, why it is not
+    followed, if it could not be). `tail`: the training log's last lines (local runs). `steps`: every step's final state (ListPipelineExecutionSteps shape).
     """
 
     pipeline: str

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from configs import BadInput, DeployTarget, Example, Preset
+from pipelines.cli.command import shown_path
 from pipelines.cli.run_printer import Progress
 from pipelines.operate.artifacts import download_model, training_exit_code
 from pipelines.operate.fallback import choose_fallback, with_instance_type
@@ -85,7 +86,7 @@ def execute_local(
     name = pipeline_name(example.name, preset_name)
     output_dir = (output_dir or default_output_dir(name, time.strftime("%Y%m%d-%H%M%S"))).resolve()
     checkpoint_dir = (checkpoint_dir or output_dir / "checkpoints").resolve()
-    progress.say(f"{name}: local run -> {output_dir}")
+    progress.say(f"{name}: local run -> {shown_path(output_dir)}")
     if checkpoint_dir.is_dir() and any(checkpoint_dir.iterdir()):
         progress.say(f"checkpoint folder {checkpoint_dir} is not empty: training resumes from it")
     outcome = run_local(
@@ -127,11 +128,16 @@ def execute_remote(
     room gives way to the cheapest one that fits and has room (recorded in the outcome)."""
     from pipelines.define.staging import stage
     from pipelines.deploy.deployer import deploy
+    from pipelines.operate.emulator import cannot_follow
     from pipelines.operate.execution_api import ExecutionApi
     from steps.common.aws import aws_session
 
     staged = stage(example, preset_name, preset, target, image_uri)
     session = aws_session(target.region)
+    pipelines = ExecutionApi.of(session)
+    unfollowable = cannot_follow(pipelines, target, staged.name) if wait else ""
+    if unfollowable:
+        progress.say(f"note: {unfollowable}: the pipeline is upserted and started, but nothing trains")
     chosen = choose_fallback(session, staged, overrides) if fallback else None
     if chosen is not None:
         progress.say(chosen.line())
@@ -143,11 +149,10 @@ def execute_remote(
         return RunOutcome(
             deployed.pipeline, "", NOT_STARTED, EXIT_FAILED, deployed.detail, fallback=fell_back
         )
-    pipelines = ExecutionApi.of(session)
     arn = pipelines.start(deployed.pipeline, overrides)
     progress.say(f"execution {arn}")
-    if not wait:
-        return RunOutcome(deployed.pipeline, arn, STARTED, fallback=fell_back)
+    if not wait or unfollowable:
+        return RunOutcome(deployed.pipeline, arn, STARTED, failure=unfollowable, fallback=fell_back)
     outcome = follow_to_end(
         session,
         pipelines,

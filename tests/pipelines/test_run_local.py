@@ -95,8 +95,19 @@ def read_until(process: subprocess.Popen[str], marker: str, timeout: float = 600
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    output_dir = tmp_path_factory.mktemp("smoke") / "out"
-    return output_dir, local_run(output_dir)
+    """The README's first command's run, as a newcomer makes it: from their folder, default output folder."""
+    workdir = tmp_path_factory.mktemp("smoke")
+    command = [sys.executable, "-m", "pipelines.run", "--example", "nanogpt", "--preset", "smoke", "--local"]
+    done = subprocess.run(
+        command,
+        cwd=workdir,
+        env=_env() | {"PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    model = re.search(r"^model: (outputs/cvl-nanogpt-smoke/\d{8}-\d{6})/model$", done.stdout, re.M)
+    return (workdir / model.group(1) if model else workdir / "no-model-line"), done
 
 
 def test_smoke_trains_and_leaves_model_and_checkpoint(
@@ -104,10 +115,9 @@ def test_smoke_trains_and_leaves_model_and_checkpoint(
 ) -> None:
     output_dir, done = smoke
     assert done.returncode == 0, done.stdout + done.stderr
-    assert (output_dir / "model" / "logs" / "ckpt.pt").is_file()
+    assert (output_dir / "model" / "logs" / "ckpt.pt").is_file(), done.stdout
     assert (output_dir / "model" / "logs" / "train_log.txt").is_file()
     assert (output_dir / "checkpoints" / "ckpt.pt").is_file()
-    assert f"model: {output_dir / 'model'}" in done.stdout
     assert ITER.findall(done.stdout)[-1] == "40"
 
     import torch
@@ -252,7 +262,7 @@ def test_smoke_writes_a_report_whose_plots_hold_the_series_its_log_printed(
     smoke: tuple[Path, subprocess.CompletedProcess[str]],
 ) -> None:
     output_dir, done = smoke
-    assert f"report: {output_dir / 'report.html'}" in done.stdout
+    assert f"\nreport: {output_dir.relative_to(output_dir.parents[2])}/report.html\n" in done.stdout
     page = (output_dir / "report.html").read_text()
     printed = [float(value) for value in re.findall(r"iter \d+: loss ([0-9.]+)", done.stdout)]
     validated = [float(value) for value in re.findall(r"val loss ([0-9.]+)", done.stdout)]
@@ -263,3 +273,47 @@ def test_smoke_writes_a_report_whose_plots_hold_the_series_its_log_printed(
     assert "cost: ml.m5.xlarge x1 for at most 30 min" in page
     assert f"<td>loss</td><td>{printed[-1]:.6g}</td>" in page  # the final metric
     assert "<script src=" not in page  # self-contained: plotly.js is inline, nothing is fetched
+
+
+def sections(lines: list[str]) -> dict[str, list[str]]:
+    """Output lines by where they appear: before the steps, within each step (from its `==> X:
+    Executing` to its `==> X: Succeeded`), after them."""
+    found: dict[str, list[str]] = {"before": [], "after": []}
+    where = "before"
+    for line in lines:
+        step = re.match(r"^==> (\w+): (\w+)", line)
+        if step and step.group(2) == "Executing":
+            where = step.group(1)
+        found.setdefault(where, []).append(line)
+        if step and step.group(2) != "Executing":
+            where = "after"
+    return found
+
+
+def readme_sample() -> list[str]:
+    """The README's "what the first command prints" block."""
+    readme = (ROOT / "README.md").read_text()
+    fence = "--preset smoke --local\n```\n"
+    after_first_command = readme[readme.index(fence) + len(fence) :]
+    block = re.search(r"\n```\n(.*?)\n```", after_first_command, re.S)
+    assert block is not None
+    return block.group(1).splitlines()
+
+
+def test_the_readme_shows_what_the_first_command_prints(
+    smoke: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    # Each sample line matches a real line (`…` stands for what varies: ids, timings, elided lines),
+    # in order within its part; Preflight and BuildImage run in parallel, so their order is free.
+    sample, real = sections(readme_sample()), sections(smoke[1].stdout.splitlines())
+    assert sample.keys() == real.keys() == {"before", "Preflight", "BuildImage", "Train", "after"}
+    assert [part for part in real if part not in ("before", "after")][-1] == "Train"
+    for part, wanted in sample.items():
+        lines = iter(real[part])
+        for line in wanted:
+            if line.strip() == "…":
+                continue
+            pattern = re.compile(".*".join(re.escape(piece) for piece in line.split("…")))
+            assert any(pattern.fullmatch(candidate) for candidate in lines), (
+                f"README line not seen in order in {part}: {line!r}\n" + "\n".join(real[part])
+            )

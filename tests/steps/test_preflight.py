@@ -431,18 +431,39 @@ def _target() -> Any:
     return resolve_target(region=REGION, role_arn=ROLE_ARN, bucket=BUCKET)
 
 
-def test_a_server_error_with_an_unparseable_body_fails_the_check_without_a_traceback(
-    account: MotoServer,
-) -> None:
-    """A 5xx whose body is HTML (a proxy, or an emulator lacking the API) is that check's failure."""
+def test_an_emulator_lacking_an_api_leaves_that_check_undone_and_says_so(account: MotoServer) -> None:
+    """Plain moto answers an API it lacks with an HTML 500: the check is a warn naming it."""
     from unittest import mock
 
     from moto.iam.responses import IamResponse
 
     with mock.patch.object(
-        IamResponse, "simulate_principal_policy", side_effect=RuntimeError("not implemented")
+        IamResponse, "simulate_principal_policy", side_effect=NotImplementedError("not implemented")
     ):
         results = checks(ON_DEMAND)
+    assert results["role-permissions"].status == "warn"
+    assert results["role-permissions"].detail == (
+        f"the role's permissions not checked: the emulator at {account.endpoint} lacks SimulatePrincipalPolicy"
+    )
+    assert results["bucket"].status == "pass"
+
+
+def test_a_server_error_page_on_the_way_to_aws_fails_the_check_without_a_traceback(
+    account: MotoServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 5xx HTML page with no emulator declared (a proxy in front of AWS) is that check's failure."""
+    from unittest import mock
+
+    from moto.iam.responses import IamResponse
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
+    for service in ("S3", "IAM", "STS", "SERVICE_QUOTAS", "SAGEMAKER"):
+        monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service}", account.endpoint)
+    with mock.patch.object(
+        IamResponse, "simulate_principal_policy", side_effect=RuntimeError("not implemented")
+    ):
+        results = checks(ON_DEMAND, session=boto3.Session(region_name=REGION))
     assert results["role-permissions"].status == "fail"
     assert "could not check" in results["role-permissions"].detail
+    assert "<" not in results["role-permissions"].detail
     assert results["bucket"].status == "pass"

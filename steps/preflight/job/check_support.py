@@ -13,6 +13,7 @@ from typing import Any, Literal, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
+from steps.common.aws import CANNOT_CONNECT, endpoint_override, error_lacks_api
 from steps.common.messages import one_line
 from steps.preflight.job.alternatives import Alternative, InstanceFacts
 
@@ -226,17 +227,25 @@ def denied_result(name: str, error: ClientError, what: str) -> CheckResult:
 def guarded(
     name: str, check: Callable[[Context], CheckResult], what: str
 ) -> Callable[[Context], CheckResult]:
-    """Wrap `check` so AccessDenied becomes a warn and any other botocore error a fail with its message."""
+    """Wrap `check` so AccessDenied becomes a warn, an emulator's missing API a warn that says what was
+    not checked, and any other botocore error a fail with its message. An endpoint that cannot be
+    reached fails every check alike: that error is raised, for the caller to say once."""
 
     def run(context: Context) -> CheckResult:
         try:
             return check(context)
-        except ClientError as error:
-            if is_access_denied(error):
+        except CANNOT_CONNECT:
+            raise
+        except (ClientError, ResponseParserError) as error:
+            # ResponseParserError: a 5xx whose body is not the service's format (a proxy, an emulator).
+            if error_lacks_api(error):
+                operation = getattr(error, "operation_name", "")
+                detail = f"{what} not checked: the emulator at {endpoint_override()} lacks {operation}"
+                return CheckResult(name, "warn", detail, "check it against AWS")
+            if isinstance(error, ClientError) and is_access_denied(error):
                 return denied_result(name, error, what)
             return CheckResult(name, "fail", f"could not check {what}: {error_text(error)}", RETRY_FIX)
-        except (BotoCoreError, ResponseParserError) as error:
-            # ResponseParserError: a 5xx whose body is not the service's format (a proxy, an emulator).
+        except BotoCoreError as error:
             return CheckResult(name, "fail", f"could not check {what}: {error_text(error)}", RETRY_FIX)
 
     return run

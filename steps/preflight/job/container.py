@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from steps.common.aws import aws_session
+from steps.common.aws import CANNOT_CONNECT, aws_session
+from steps.common.messages import one_line
 from steps.preflight.job.checks import exit_code, fall_back, run_preflight
 from steps.preflight.job.prices import estimate_preset
 from steps.preflight.job.report import FAILURE_REASON_LIMIT, failure_reason, format_table
@@ -82,6 +83,11 @@ def main(argv: list[str] | None = None) -> int:
         results = run_preflight(preset, facts, aws_session(facts.get("region")), in_step=True)
     except (OSError, ValueError) as error:
         message = f"Preflight could not read its bundle {args.bundle}: {error}"
+        print(message, file=sys.stderr)
+        write_failure(args.failure_file, message)
+        return 1
+    except CANNOT_CONNECT as error:
+        message = f"Preflight could not reach AWS: {one_line(str(error))}"
         print(message, file=sys.stderr)
         write_failure(args.failure_file, message)
         return 1

@@ -35,7 +35,7 @@ from .command import (
 )
 from .log import log
 from .mounts import link_mounts, pop_preset_text, python_path, runs_under_torchrun, unlink_mounts
-from .outputs import fail, failure_reason, keep_changes, keep_folders, snapshot
+from .outputs import destination, fail, failure_reason, keep_changes, keep_folders, snapshot
 from .secrets_manager import SecretError, read_secrets
 from .supervise import Supervisor
 
@@ -152,5 +152,6 @@ def _train(
     keep_folders(preset, code_dir, env["SM_MODEL_DIR"])
     changed = keep_changes(before, code_dir, env["SM_MODEL_DIR"])
     if changed:
-        log(f"kept {changed} file(s) the run wrote in its folder -> {env['SM_MODEL_DIR']}")
+        where = destination(env["SM_MODEL_DIR"], env["SM_MODEL_DIR"])
+        log(f"kept {changed} file(s) the run wrote in its folder -> {where}")
     return 0

@@ -55,7 +55,17 @@ def keep_folders(preset: dict[str, Any], code_dir: str, model_dir: str) -> None:
             continue
         target = os.path.join(model_dir, os.path.basename(folder.rstrip("/")))
         shutil.copytree(source, target, dirs_exist_ok=True)
-        log(f"kept {folder} -> {target}")
+        log(f"kept {folder} -> {destination(target, model_dir)}")
+
+
+def destination(path: str, model_dir: str) -> str:
+    """Where `path`, inside the model dir, ends up: under `CVL_MODEL_DESTINATION` when the runner says
+    (a local run's output folder), else the path itself (SageMaker packs the model dir as model.tar.gz)."""
+    final = os.environ.get("CVL_MODEL_DESTINATION")
+    if not final:
+        return path
+    relative = os.path.relpath(path, model_dir)
+    return final if relative == "." else os.path.join(final, relative)
 
 
 def snapshot(code_dir: str) -> dict[str, tuple[int, int]]:
