@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from configs import BadInput, resolve_target
 from configs.settings import BUCKET_PATTERN, region_from
-from pipelines.cli.command import EXIT_OK, Parser, command, exit_now, print_json
+from pipelines.cli.command import (
+    EXIT_OK,
+    Parser,
+    add_json_flag,
+    add_region_flags,
+    command,
+    exit_now,
+    print_json,
+)
 from pipelines.deploy.account import bootstrap
 from pipelines.deploy.policies import (
     EXECUTION_ROLE_NAME,
@@ -20,10 +28,14 @@ from steps.common.aws import aws_session
 def main(argv: list[str] | None = None) -> int:
     """Create or put right the role, bucket and build project; print the settings to export."""
     parser = Parser(prog="python -m pipelines.bootstrap", description=__doc__.splitlines()[0])
-    parser.add_argument("--region", help="AWS region (default: AWS_DEFAULT_REGION)")
+    add_region_flags(parser)
     parser.add_argument("--bucket", help="output bucket (default: cvl-pipelines-<account>-<region>)")
-    parser.add_argument("--role-name", default=EXECUTION_ROLE_NAME, help="execution role name")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--role-name",
+        default=EXECUTION_ROLE_NAME,
+        help=f"execution role name (default: {EXECUTION_ROLE_NAME})",
+    )
+    add_json_flag(parser)
     args = parser.parse_args(argv)
     region = region_from(args.region)
     if region is None:

@@ -47,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = command_parser(
         "build", "Build the example's training image in CodeBuild (no local Docker), unless it exists."
     )
-    parser.add_argument("--poll-seconds", type=float, default=10.0, help="how often to check the build")
+    parser.add_argument(
+        "--poll-seconds", type=float, default=10.0, help="how often to check the build (default: 10)"
+    )
     args = parser.parse_args(argv)
     example, preset = resolve(examples_root(args.examples_root), args.example, args.preset)
     target = resolve_target(region=args.region, role_arn=args.role_arn, bucket=args.bucket)

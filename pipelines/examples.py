@@ -14,7 +14,16 @@ from typing import Any
 from configs import BadInput, Example, examples_root
 from pipelines import catalog
 from pipelines.catalog.derive import reason_kind
-from pipelines.cli.command import EXIT_FAILED, EXIT_OK, Parser, command, exit_now, print_json
+from pipelines.cli.command import (
+    EXAMPLES_ROOT_HELP,
+    EXIT_FAILED,
+    EXIT_OK,
+    Parser,
+    add_json_flag,
+    command,
+    exit_now,
+    print_json,
+)
 
 
 def describe(example: Example) -> dict[str, Any]:
@@ -70,9 +79,15 @@ def summary(described: list[dict[str, Any]], unreadable: list[catalog.Unreadable
     }
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _print_text(
     described: list[dict[str, Any]], unreadable: list[catalog.Unreadable], counts: dict[str, Any]
 ) -> None:
+    print("EXAMPLE (FOLDER)")
+    print(f"    {'PRESET':<18} {'INSTANCE':<18} FROM")
     for entry in described:
         print(f"{entry['name']} ({entry['folder']})")
         if "error" in entry:
@@ -97,8 +112,8 @@ def _print_text(
     reasons = ", ".join(f"{count} {kind}" for kind, count in counts["not_offered_by_reason"].items())
     flagged = ", ".join(f"{count} {kind}" for kind, count in counts["flagged_by_reason"].items())
     print(
-        f"{counts['examples']} examples read, {counts['unreadable']} unreadable; "
-        f"{counts['offered']} presets offered ({sources or 'none'}); "
+        f"{_count(counts['examples'], 'example')} read, {counts['unreadable']} unreadable; "
+        f"{_count(counts['offered'], 'preset')} offered ({sources or 'none'}); "
         f"{counts['parity_clean']} parity-clean, {counts['flagged']} flagged ({flagged or 'none'}); "
         f"{counts['not_offered']} not offered ({reasons or 'none'})"
     )
@@ -108,10 +123,8 @@ def _print_text(
 def main(argv: list[str] | None = None) -> int:
     """List every example under the examples root with its presets; returns the exit code."""
     parser = Parser(prog="python -m pipelines.examples", description="What each example offers, and why not.")
-    parser.add_argument(
-        "--examples-root", help="folder of examples (default: CVL_EXAMPLES_ROOT, else bundled)"
-    )
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--examples-root", help=EXAMPLES_ROOT_HELP)
+    add_json_flag(parser)
     args = parser.parse_args(argv)
     tree = catalog.read(examples_root(args.examples_root))
     described = [describe(tree.examples[name]) for name in sorted(tree.examples)]

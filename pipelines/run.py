@@ -33,7 +33,10 @@ from steps.common.messages import one_line
 from steps.train.overrides import Overrides
 from steps.train.parameters import parameter_specs
 
-USAGE = "%(prog)s --example E --preset P [options] [-- ARGS...]\n       %(prog)s --retry EXECUTION [options]"
+USAGE = """%(prog)s --example E --preset P [--local] [--output-dir DIR] [--checkpoint-dir DIR]
+           [--set NAME=VALUE ...] [--no-wait] [--skip-preflight] [--max-cost USD] [--region REGION]
+           [--role-arn ROLE_ARN] [--bucket BUCKET] [--examples-root EXAMPLES_ROOT] [--json] [-- ARGS...]
+       %(prog)s --retry EXECUTION [--no-wait] [--output-dir DIR] [--region REGION] [--json]"""
 EPILOG = "-- ARGS: everything after a lone -- goes to the training command, e.g. -- --max_iters=100"
 
 
@@ -56,10 +59,16 @@ def _parser() -> Any:
         "--local", action="store_true", help="run the DAG on this machine (no Docker, no AWS)"
     )
     parser.add_argument(
-        "--output-dir", type=Path, help="where the model goes (default outputs/<pipeline>/<run-id>)"
+        "--output-dir",
+        type=Path,
+        metavar="DIR",
+        help="where the model goes (default: outputs/<pipeline>/<run-id>)",
     )
     parser.add_argument(
-        "--checkpoint-dir", type=Path, help="--local: the checkpoint folder (default OUTPUT_DIR/checkpoints)"
+        "--checkpoint-dir",
+        type=Path,
+        metavar="DIR",
+        help="--local: the checkpoint folder (default: <output-dir>/checkpoints)",
     )
     parser.add_argument(
         "--set", action="append", default=[], metavar="NAME=VALUE", help="a pipeline parameter"
@@ -80,7 +89,7 @@ def _parser() -> Any:
         "--max-cost",
         type=float,
         metavar="USD",
-        help="refuse a run whose worst case is above this (CVL_MAX_COST)",
+        help="refuse a run whose worst case is above this (default: CVL_MAX_COST, else no limit)",
     )
     return parser
 

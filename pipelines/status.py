@@ -10,7 +10,15 @@ from __future__ import annotations
 from configs import examples_root
 from configs.settings import required_region
 from pipelines import catalog
-from pipelines.cli.command import Parser, add_json_flag, add_region_flags, command, exit_now, print_json
+from pipelines.cli.command import (
+    EXAMPLES_ROOT_HELP,
+    Parser,
+    add_json_flag,
+    add_region_flags,
+    command,
+    exit_now,
+    print_json,
+)
 from pipelines.cli.run_printer import format_duration
 from pipelines.define.names import pipeline_name
 from pipelines.operate.emulator import NOT_RUN
@@ -36,10 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("execution", nargs="?", metavar="EXECUTION", help="an execution ARN or short id")
     parser.add_argument("--example", help="only this example's pipeline (with --preset)")
     parser.add_argument("--preset", help="only this preset's pipeline (with --example)")
-    parser.add_argument("--max-results", type=int, default=20, help="how many executions (default 20)")
-    parser.add_argument(
-        "--examples-root", help="folder of examples (default: CVL_EXAMPLES_ROOT, else bundled)"
-    )
+    parser.add_argument("--max-results", type=int, default=20, help="how many executions (default: 20)")
+    parser.add_argument("--examples-root", help=EXAMPLES_ROOT_HELP)
     add_region_flags(parser)
     add_json_flag(parser)
     args = parser.parse_args(argv)

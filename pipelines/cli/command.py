@@ -19,6 +19,8 @@ from configs import BadInput
 from pipelines.cli.aws_errors import explain
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+# Help texts say a default one way: "(default: X)", X an environment variable or a value.
+EXAMPLES_ROOT_HELP = "folder of examples (default: CVL_EXAMPLES_ROOT, else the bundled examples/)"
 
 
 def command_parser(
@@ -43,9 +45,7 @@ def command_parser(
     add_region_flags(parser)
     parser.add_argument("--role-arn", help="SageMaker execution role ARN (default: SAGEMAKER_ROLE_ARN)")
     parser.add_argument("--bucket", help="output bucket (default: SAGEMAKER_OUTPUT_BUCKET)")
-    parser.add_argument(
-        "--examples-root", help="folder of examples (default: CVL_EXAMPLES_ROOT, else bundled)"
-    )
+    parser.add_argument("--examples-root", help=EXAMPLES_ROOT_HELP)
     return parser
 
 

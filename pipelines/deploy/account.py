@@ -95,5 +95,7 @@ def bootstrap(
     # The project and its role serve every cvl-* repository; the repository itself is made per example.
     facts = BuildFacts(region=region, account=account, bucket=bucket, repository="cvl-any")
     changed = ensure_project(session, facts)
-    actions[f"image build {PROJECT_NAME}"] = "changed: " + ", ".join(changed) if changed else "unchanged"
+    created = f"CodeBuild project {PROJECT_NAME}" in changed  # a new project comes with its role
+    verdict = "created" if created else "updated" if changed else "unchanged"
+    actions[f"image build {PROJECT_NAME}"] = f"{verdict}: " + ", ".join(changed) if changed else verdict
     return role_arn, bucket, actions

@@ -8,6 +8,7 @@ value is judged: names, types, emptiness, the instance type's shape, S3 URIs, th
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -28,8 +29,11 @@ _PYTHON_TYPES: dict[str, type[ParameterValue]] = {
 EXTRA_ARGS = "ExtraArgs"
 
 
-def _known(specs: Iterable[ParameterSpec]) -> str:
-    return ", ".join(f"{spec.name} ({spec.type})" for spec in specs)
+def _closest(name: str, specs: Iterable[ParameterSpec]) -> str:
+    """The few parameters nearest to a mistyped `name` (difflib's ratio, case aside), with their types."""
+    by_lower = {spec.name.lower(): spec for spec in specs}
+    nearest = difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.0)
+    return ", ".join(f"{by_lower[key].name} ({by_lower[key].type})" for key in nearest)
 
 
 def check_value(spec: ParameterSpec, value: ParameterValue) -> None:
@@ -111,12 +115,9 @@ class Overrides(BaseModel):
         typed: dict[str, ParameterValue] = {}
         for name, value in values.items():
             if name not in by_name:
-                raise BadInput(f"{name}: no such parameter; parameters: {_known(specs)}")
+                raise BadInput(f"{name}: no such parameter; the closest: {_closest(name, specs)}")
             refuse_credentials(by_name[name], value)
-            try:
-                typed[name] = _typed(by_name[name], value)
-            except BadInput as error:
-                raise BadInput(f"{error}; parameters: {_known(specs)}") from None
+            typed[name] = _typed(by_name[name], value)
             check_value(by_name[name], typed[name])
         if "OutputPath" in typed:
             typed["OutputPath"] = str(typed["OutputPath"]).rstrip("/")
@@ -140,7 +141,7 @@ class Overrides(BaseModel):
         for assignment in assignments:
             name, equals, text = assignment.partition("=")
             if not equals:
-                raise BadInput(f"--set {assignment!r} is not NAME=VALUE; parameters: {_known(specs)}")
+                raise BadInput(f"--set {assignment!r} is not NAME=VALUE (e.g. --set InstanceCount=2)")
             values[name] = text
         if extra_args:
             credentials.check_arguments("-- ARGS", extra_args)

@@ -56,10 +56,14 @@ def test_text_output_ends_with_the_counts_and_the_bundled_examples_exit_0():
     )
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == "nanogpt (nanogpt)"
+    assert lines[:3] == [
+        "EXAMPLE (FOLDER)",
+        "    PRESET             INSTANCE           FROM",
+        "nanogpt (nanogpt)",
+    ]
     assert any(line.split()[:3] == ["smoke", "ml.m5.xlarge", "config"] for line in lines)
     assert (
         lines[-1]
-        == "1 examples read, 0 unreadable; 2 presets offered (2 config module); 2 parity-clean, 0 flagged "
+        == "1 example read, 0 unreadable; 2 presets offered (2 config module); 2 parity-clean, 0 flagged "
         "(none); 0 not offered (none)"
     )

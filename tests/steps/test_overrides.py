@@ -45,7 +45,10 @@ def test_python_values_take_the_same_checks_and_none_means_not_given() -> None:
         ("InstanceCount=0", "--set InstanceCount 0 must be at least 1"),
         ("OutputPath=/tmp/out", "--set OutputPath '/tmp/out' is not an S3 URI"),
         ("ExtraArgs=--seed=1", "--set ExtraArgs must be a JSON list of strings"),
-        ("nope=1", "--set nope: no such parameter; parameters: InstanceType (String)"),
+        (
+            "Instancetype=ml.g5.xlarge",
+            "--set Instancetype: no such parameter; the closest: InstanceType (String), ",
+        ),
         ("max_iters", "--set 'max_iters' is not NAME=VALUE"),
         ("InstanceType=", "--set InstanceType= is empty"),
     ],
