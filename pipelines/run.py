@@ -34,7 +34,7 @@ from steps.train.overrides import Overrides
 from steps.train.parameters import parameter_specs
 
 USAGE = """%(prog)s --example E --preset P [--local] [--output-dir DIR] [--checkpoint-dir DIR]
-           [--set NAME=VALUE ...] [--no-wait] [--skip-preflight] [--max-cost USD] [--region REGION]
+           [--set NAME=VALUE ...] [--no-wait] [--skip-preflight] [--fallback] [--max-cost USD] [--region REGION]
            [--role-arn ROLE_ARN] [--bucket BUCKET] [--examples-root EXAMPLES_ROOT] [--json] [-- ARGS...]
        %(prog)s --retry EXECUTION [--no-wait] [--output-dir DIR] [--region REGION] [--json]"""
 EPILOG = "-- ARGS: everything after a lone -- goes to the training command, e.g. -- --max_iters=100"

@@ -99,10 +99,12 @@ def _refuse_emulator_page(operation_model: Any = None, response_dict: Any = None
     status = int((response_dict or {}).get("status_code") or 0)
     body = (response_dict or {}).get("body")
     if isinstance(body, bytes) and lacks_api(status, body[:2000].decode("utf-8", "replace")):
-        error = {"Code": str(status), "Message": body.decode("utf-8", "replace")}
-        raise ClientError(
-            {"Error": error, "ResponseMetadata": {"HTTPStatusCode": status}}, operation_model.name
-        )
+        # The shape botocore gives a ClientError (its stubs' TypedDict also wants the fields AWS adds).
+        answer: Any = {
+            "Error": {"Code": str(status), "Message": body.decode("utf-8", "replace")},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        }
+        raise ClientError(answer, operation_model.name)
 
 
 def _retry_rules(
