@@ -82,6 +82,7 @@ def _content_hashes() -> set[str]:
     return hashes - {""}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["api", "cloudformation"])
 def test_rendered_definitions_and_templates_hold_no_secret(tmp_path: Path, fmt: str) -> None:
     target = ["--region", REGION, "--role-arn", ROLE_ARN, "--bucket", BUCKET]

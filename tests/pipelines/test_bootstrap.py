@@ -20,6 +20,7 @@ def _policy(role: str, name: str) -> dict:
     return boto3.client("iam").get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
 
 
+@pytest.mark.slow
 def test_first_run_creates_and_prints_the_settings_second_run_changes_nothing(fresh, capsys):
     assert bootstrap.main([]) == 0
     out = capsys.readouterr().out
@@ -34,6 +35,7 @@ def test_first_run_creates_and_prints_the_settings_second_run_changes_nothing(fr
     assert set(report["actions"].values()) == {"unchanged"}
 
 
+@pytest.mark.slow
 def test_role_trusts_sagemaker_and_its_policy_is_scoped(fresh):
     assert bootstrap.main(["--bucket", "my-cvl-bucket"]) == 0
     role = boto3.client("iam").get_role(RoleName="cvl-sagemaker-execution")["Role"]
@@ -56,6 +58,7 @@ def test_role_trusts_sagemaker_and_its_policy_is_scoped(fresh):
             ), statement
 
 
+@pytest.mark.slow
 def test_a_drifted_policy_is_put_right(fresh, capsys):
     assert bootstrap.main([]) == 0
     boto3.client("iam").put_role_policy(
@@ -114,6 +117,7 @@ def _conditions(role: str) -> dict[str, dict]:
     return {statement["Principal"]["Service"]: statement["Condition"] for statement in trust["Statement"]}
 
 
+@pytest.mark.slow
 def test_every_trust_policy_is_pinned_to_this_account(fresh):
     assert bootstrap.main([]) == 0
     execution = _conditions("cvl-sagemaker-execution")

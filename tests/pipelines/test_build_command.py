@@ -63,6 +63,7 @@ def nothing_created() -> bool:
     )
 
 
+@pytest.mark.slow
 def test_first_run_builds_and_second_run_is_cached(
     examples: Path, codebuild: FakeCodeBuild, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -85,6 +86,7 @@ def test_first_run_builds_and_second_run_is_cached(
     assert len(codebuild.started) == 1
 
 
+@pytest.mark.slow
 def test_json_output(examples: Path, codebuild: FakeCodeBuild, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(examples, "--json") == 0
     result: dict[str, Any] = json.loads(capsys.readouterr().out)
@@ -92,6 +94,7 @@ def test_json_output(examples: Path, codebuild: FakeCodeBuild, capsys: pytest.Ca
     assert result["cached"] is False and result["build_id"] == codebuild.started[0].build_id
 
 
+@pytest.mark.slow
 def test_failed_build_exits_1_naming_phase_and_logs(
     examples: Path, codebuild: FakeCodeBuild, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -103,6 +106,7 @@ def test_failed_build_exits_1_naming_phase_and_logs(
     assert "phase BUILD: pip install failed" in error_line[0] and "#logEvent:group=" in error_line[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("argv", "unset", "says"),
     [
@@ -129,6 +133,7 @@ def test_bad_input_is_one_line_exit_2_and_creates_nothing(
     assert nothing_created()
 
 
+@pytest.mark.slow
 def test_example_without_dockerfile_is_bad_input(
     examples: Path, codebuild: FakeCodeBuild, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -138,6 +143,7 @@ def test_example_without_dockerfile_is_bad_input(
     assert nothing_created()
 
 
+@pytest.mark.slow
 def test_the_command_does_not_load_the_sagemaker_sdk() -> None:
     probe = (
         "import sys, pipelines.build; print(sorted(m for m in sys.modules if m.split('.')[0] == 'sagemaker'))"

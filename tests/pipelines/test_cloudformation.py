@@ -38,6 +38,7 @@ def _definition(properties: dict[str, Any], parameters: dict[str, Any]) -> str:
     return text.replace("${!", "${")
 
 
+@pytest.mark.slow
 def test_dry_run_writes_a_linted_template_with_the_definition_inline(tmp_path: Path, capsys) -> None:
     with no_network():
         code = upsert.main(
@@ -105,6 +106,7 @@ def _s3_uris(node: Any) -> list[str]:
     return []
 
 
+@pytest.mark.slow
 def test_a_template_too_big_for_a_request_keeps_definitions_in_s3(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
@@ -125,6 +127,7 @@ def test_a_template_too_big_for_a_request_keeps_definitions_in_s3(
     assert "--s3-bucket" in capsys.readouterr().out  # the template itself is above the request limit too
 
 
+@pytest.mark.slow
 def test_without_dry_run_the_referenced_objects_are_uploaded_first(account, tmp_path: Path, capsys) -> None:  # noqa: F811
     assert upsert.main([*SMOKE, "--format", "cloudformation", "--out", str(tmp_path)]) == 0
     capsys.readouterr()
@@ -147,6 +150,7 @@ def test_schedules_are_not_part_of_a_template(capsys) -> None:
     assert "--schedule applies to --format api" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_shell_variable_in_a_definition_survives_fn_sub() -> None:
     from configs import Example, Preset, resolve_target
     from pipelines.define.compile import compile_pipeline

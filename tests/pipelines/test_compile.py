@@ -46,6 +46,7 @@ def train_steps(train):
     return {s["Name"]: s for s in json.loads(train.definition)["Steps"]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset_name", ["smoke", "train"])
 def test_definition_matches_golden_file(preset_name, update_golden, train):
     compiled = train if preset_name == "train" else _compile(preset_name)
@@ -56,6 +57,7 @@ def test_definition_matches_golden_file(preset_name, update_golden, train):
     assert actual == json.loads(golden.read_text()), f"run pytest --update-golden and review {golden}"
 
 
+@pytest.mark.slow
 def test_compiling_twice_is_byte_identical_and_names_the_same_digest(train):
     first, second = train, _compile("train")
     assert first.definition == second.definition
@@ -114,6 +116,7 @@ def test_upsert_time_fields_are_baked_in_from_the_preset(train_steps):
     assert arguments["CheckpointConfig"]["LocalPath"] == "/opt/ml/checkpoints"
 
 
+@pytest.mark.slow
 def test_a_source_change_changes_the_build_steps_arguments(tmp_path):
     import shutil
 

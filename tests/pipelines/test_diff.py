@@ -1,6 +1,7 @@
 """`upsert --diff`: what an update changes, in words, from real compiled definitions; nothing sent with --dry-run."""
 
 import boto3
+import pytest
 
 from configs import examples_root, resolve_target
 from pipelines import catalog, upsert
@@ -9,6 +10,9 @@ from pipelines.define.diff import definition_changes
 from pipelines.define.staging import stage
 from tests.conftest import BUCKET, REGION, ROLE_ARN
 from tests.pipelines.test_fingerprint import PIPELINE, account, examples  # noqa: F401 (fixtures)
+
+# Each compiles pipelines with the SDK against the moto server.
+pytestmark = pytest.mark.slow
 
 
 def _compiled(preset):

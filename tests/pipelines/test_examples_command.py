@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from pipelines import examples
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +52,7 @@ def test_json_lists_presets_with_their_source_and_the_reasons_for_the_rest(capsy
     ]
 
 
+@pytest.mark.slow
 def test_text_output_ends_with_the_counts_and_the_bundled_examples_exit_0():
     done = subprocess.run(
         [sys.executable, "-m", "pipelines.examples"], cwd=ROOT, capture_output=True, text=True, timeout=120

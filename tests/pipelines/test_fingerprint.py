@@ -73,6 +73,7 @@ def _staged(examples: Path):
     return stage(example, "train", preset, target)
 
 
+@pytest.mark.slow
 def test_each_input_changed_in_turn_is_updated_never_unchanged(account, examples, capsys):
     assert _upsert(examples, capsys) == "created"
     assert _upsert(examples, capsys) == "unchanged"
@@ -106,6 +107,7 @@ def test_each_input_changed_in_turn_is_updated_never_unchanged(account, examples
     assert _upsert(examples, capsys, *other) == "unchanged"
 
 
+@pytest.mark.slow
 def test_a_change_to_the_step_bundle_code_is_updated(account, examples, capsys, tmp_path):
     assert _upsert(examples, capsys) == "created"
     # This project's code, changed where only the step bundle sees it: a copy of the checkout.
@@ -129,6 +131,7 @@ def test_a_change_to_the_step_bundle_code_is_updated(account, examples, capsys, 
     assert f"{PIPELINE}: updated" in done.stdout
 
 
+@pytest.mark.slow
 def test_unchanged_is_reported_without_loading_the_sdk_and_force_compiles(account, examples, capsys):
     assert _upsert(examples, capsys) == "created"
     script = (
@@ -164,6 +167,7 @@ def _digest() -> str:
     return mark.definition
 
 
+@pytest.mark.slow
 def test_a_missing_upload_means_the_full_path(account, examples, capsys):
     assert _upsert(examples, capsys) == "created"
     s3 = boto3.client("s3", region_name=REGION)
@@ -174,6 +178,7 @@ def test_a_missing_upload_means_the_full_path(account, examples, capsys):
     s3.head_object(Bucket=BUCKET, Key=staged.build.context_key(staged.context.digest))  # uploaded again
 
 
+@pytest.mark.slow
 def test_the_description_keeps_its_digests_whatever_the_prose(examples):
     staged = _staged(examples)
     wordy = staged._replace(preset=staged.preset.model_copy(update={"description": "x" * 4000}))

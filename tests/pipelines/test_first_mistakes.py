@@ -39,6 +39,7 @@ def _timed(
     return code, captured.out, captured.err, time.monotonic() - started
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_without_credentials_every_command_says_so_in_one_line(
     name: str, aws: MotoServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -52,6 +53,7 @@ def test_without_credentials_every_command_says_so_in_one_line(
     assert seconds < 10  # before the SDK's compile: nothing else is worth doing without credentials
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["preflight", "run", "status"])
 def test_an_endpoint_nothing_listens_on_is_retried_aloud_then_named_in_one_line(
     name: str, aws: MotoServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -72,6 +74,7 @@ def test_an_endpoint_nothing_listens_on_is_retried_aloud_then_named_in_one_line(
     assert seconds < (60 if name == "run" else 15)  # run compiles its pipeline (the SDK) meanwhile
 
 
+@pytest.mark.slow
 def test_off_aws_an_unreachable_endpoint_names_the_network_and_region(
     aws: MotoServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -84,6 +87,7 @@ def test_off_aws_an_unreachable_endpoint_names_the_network_and_region(
     )
 
 
+@pytest.mark.slow
 def test_run_on_an_emulator_without_the_steps_api_says_so_up_front_and_does_not_follow(
     aws: MotoServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

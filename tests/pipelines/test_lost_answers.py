@@ -45,6 +45,7 @@ def assert_bootstrapped() -> None:
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("service", "operation", "times"),
     [
@@ -69,6 +70,7 @@ def test_bootstrap_finishes_when_an_answer_is_lost(
     assert set(json.loads(capsys.readouterr().out)["actions"].values()) == {"unchanged"}
 
 
+@pytest.mark.slow
 def test_bootstrap_puts_right_a_role_whose_trust_update_was_lost(fresh: Any) -> None:
     boto3.client("iam").create_role(
         RoleName="cvl-sagemaker-execution",
@@ -102,6 +104,7 @@ def account(aws: Any, tmp_path: Path) -> Path:
     return examples
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("service", "operation"),
     [

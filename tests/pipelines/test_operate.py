@@ -40,6 +40,7 @@ def _executions() -> list[str]:
     return [s["PipelineExecutionArn"] for s in summaries]
 
 
+@pytest.mark.slow
 def test_no_wait_prints_the_execution_and_returns_while_it_runs(
     account: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -51,6 +52,7 @@ def test_no_wait_prints_the_execution_and_returns_while_it_runs(
     assert script.polls == 0 and script.status == "Executing"  # not followed
 
 
+@pytest.mark.slow
 def test_status_lists_recent_executions_and_shows_one_with_its_steps(
     account: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -94,6 +96,7 @@ def _latest() -> str:
     ][0]["PipelineExecutionArn"]
 
 
+@pytest.mark.slow
 def test_stop_stops_a_running_execution_and_its_training_job(
     account: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -120,6 +123,7 @@ def test_stop_stops_a_running_execution_and_its_training_job(
     assert capsys.readouterr().err.startswith("error: no execution nosuchexecution among")
 
 
+@pytest.mark.slow
 def test_retry_resumes_from_the_failed_step_only(account: Any, capsys: pytest.CaptureFixture[str]) -> None:
     job_arn = training_job()
 
@@ -152,6 +156,7 @@ def test_retry_resumes_from_the_failed_step_only(account: Any, capsys: pytest.Ca
     assert "ConflictException on RetryPipelineExecution" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_end_of_a_run_shows_the_billed_seconds_and_spot_savings(
     account: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -172,6 +177,7 @@ def test_the_end_of_a_run_shows_the_billed_seconds_and_spot_savings(
     assert "billed: 300 s of ml.m5.xlarge x2 (training 1000 s)" in captured.err
 
 
+@pytest.mark.slow
 def test_the_cost_line_and_max_cost_refusal(account: Any, capsys: pytest.CaptureFixture[str]) -> None:
     refused = [
         *SMOKE,
@@ -202,6 +208,7 @@ def test_the_cost_line_and_max_cost_refusal(account: Any, capsys: pytest.Capture
     )
 
 
+@pytest.mark.slow
 def test_the_preflight_before_run_checks_the_overridden_instance_type(
     account: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -226,6 +233,7 @@ def test_a_bad_instance_type_is_exit_2_before_anything_is_created(
     assert _sagemaker().list_pipelines()["PipelineSummaries"] == []
 
 
+@pytest.mark.slow
 def test_ctrl_c_with_a_failing_stop_still_exits_130_and_says_how_to_stop(
     account: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

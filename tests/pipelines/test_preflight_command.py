@@ -28,6 +28,7 @@ def account(aws: MotoServer) -> MotoServer:
     return aws
 
 
+@pytest.mark.slow
 def test_a_ready_account_prints_the_table_and_exits_0(
     account: MotoServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -39,6 +40,7 @@ def test_a_ready_account_prints_the_table_and_exits_0(
     assert out.rstrip().endswith("ready to run")
 
 
+@pytest.mark.slow
 def test_a_failed_check_exits_1_and_prints_its_fix(
     account: MotoServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -66,6 +68,7 @@ def test_warnings_alone_exit_0(account: MotoServer, capsys: pytest.CaptureFixtur
     assert "ecr-codebuild     WARN" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_json_output_lists_every_check(account: MotoServer, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--example", "nanogpt", "--preset", "train", "--json"]) == 1
     document = json.loads(capsys.readouterr().out)
@@ -81,6 +84,7 @@ def test_json_output_lists_every_check(account: MotoServer, capsys: pytest.Captu
     assert (cost["worst_case_usd"], cost["estimate"], cost["prices_date"]) == (2.82, True, "2026-11-29")
 
 
+@pytest.mark.slow
 def test_flags_win_over_the_environment(account: MotoServer, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["--example", "nanogpt", "--preset", "smoke", "--region", "eu-west-1", "--json"])
     document = json.loads(capsys.readouterr().out)

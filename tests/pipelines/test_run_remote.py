@@ -126,6 +126,7 @@ def succeeded(script: Script) -> None:
     script.finish("Succeeded")
 
 
+@pytest.mark.slow
 def test_run_upserts_starts_with_overrides_follows_and_downloads(
     account: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -169,6 +170,7 @@ def test_run_upserts_starts_with_overrides_follows_and_downloads(
     }
 
 
+@pytest.mark.slow
 def test_failed_training_fails_the_run_with_the_command_exit_code(
     account: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -192,6 +194,7 @@ def test_failed_training_fails_the_run_with_the_command_exit_code(
     )
 
 
+@pytest.mark.slow
 def test_a_failed_job_without_an_exit_record_exits_1_whatever_its_reason_says(account: Any) -> None:
     job_arn = training_job()
 
@@ -203,6 +206,7 @@ def test_a_failed_job_without_an_exit_record_exits_1_whatever_its_reason_says(ac
     assert run.main(["--example", "nanogpt", "--preset", "smoke", "--skip-preflight"]) == 1
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_execution_and_its_training_job(account: Any, tmp_path: Path) -> None:
     job_arn = training_job()
 

@@ -59,6 +59,7 @@ def _seed_variant() -> str:
     return "cvl-nanogpt-" + variant_name("train", train, chosen, None)
 
 
+@pytest.mark.slow
 def test_the_seeds_example_script_runs_and_returns_0(account: Any, tmp_path: Path) -> None:
     pipeline = _seed_variant()
     quotas.set_sagemaker_quota("ml.g4dn.xlarge for training job usage", 1)
@@ -88,6 +89,7 @@ def test_the_seeds_example_script_runs_and_returns_0(account: Any, tmp_path: Pat
     assert (tmp_path / "model" / "logs" / "ckpt.pt").read_bytes() == b"checkpoint bytes"
 
 
+@pytest.mark.slow
 def test_spot_from_the_runner_leaves_the_shared_pipeline_and_its_schedule_alone(
     account: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -127,6 +129,7 @@ def test_spot_from_the_runner_leaves_the_shared_pipeline_and_its_schedule_alone(
     assert sorted(names) == sorted([PIPELINE, variant])
 
 
+@pytest.mark.slow
 def test_a_failed_run_returns_the_commands_exit_code(
     account: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -157,6 +160,7 @@ def test_a_bad_argument_returns_2_with_one_line_and_creates_nothing(
     assert _sagemaker().list_pipelines()["PipelineSummaries"] == []
 
 
+@pytest.mark.slow
 def test_the_job_methods_work_on_executions(account: Any, capsys: pytest.CaptureFixture[str]) -> None:
     job_arn = training_job()
 
@@ -209,6 +213,7 @@ def test_importing_the_runner_loads_no_sdk() -> None:
     assert done.stdout.strip() == "[]"
 
 
+@pytest.mark.slow
 def test_input_path_becomes_the_training_channel_of_a_variant(account: Any) -> None:
     smoke = PRESETS["smoke"]
     uri = f"s3://{BUCKET}/datasets/shakespeare"

@@ -34,6 +34,7 @@ def test_the_pipeline_is_tagged_with_its_example_and_preset(upserted) -> None:
     assert _as_dict(sagemaker.list_tags(ResourceArn=arn)["Tags"]) == SMOKE
 
 
+@pytest.mark.slow
 def test_every_job_the_pipeline_starts_is_tagged(upserted) -> None:
     sagemaker = boto3.client("sagemaker", region_name=REGION)
     definition = json.loads(
@@ -45,6 +46,7 @@ def test_every_job_the_pipeline_starts_is_tagged(upserted) -> None:
         ]
 
 
+@pytest.mark.slow
 def test_the_examples_repository_and_the_build_project_are_tagged(upserted) -> None:
     ecr = boto3.client("ecr", region_name=REGION)
     repository = ecr.describe_repositories(repositoryNames=["cvl-nanogpt"])["repositories"][0]
@@ -65,6 +67,7 @@ def test_schedules_live_in_a_tagged_group(upserted) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_a_schedule_left_in_the_default_group_is_moved_not_doubled(account) -> None:  # noqa: F811
     assert upsert.main(["--example", "nanogpt", "--preset", "smoke"]) == 0
     scheduler = boto3.client("scheduler", region_name=REGION)

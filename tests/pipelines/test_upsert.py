@@ -36,6 +36,7 @@ def _pipelines() -> list[str]:
     return sorted(p["PipelineName"] for p in _sagemaker().list_pipelines()["PipelineSummaries"])
 
 
+@pytest.mark.slow
 def test_create_then_unchanged_then_updated(account, tmp_path, capsys):
     examples = tmp_path / "examples"
     shutil.copytree(
@@ -65,6 +66,7 @@ def test_create_then_unchanged_then_updated(account, tmp_path, capsys):
     assert updated != definition
 
 
+@pytest.mark.slow
 def test_upsert_puts_what_the_steps_read_in_s3_and_the_build_infrastructure_in_place(account):
     assert upsert.main(["--example", "nanogpt", "--preset", "smoke"]) == 0
     definition = json.loads(
@@ -88,6 +90,7 @@ def test_upsert_puts_what_the_steps_read_in_s3_and_the_build_infrastructure_in_p
     )["projects"]
 
 
+@pytest.mark.slow
 def test_all_upserts_every_preset_and_reports_json(account, capsys):
     assert upsert.main(["--all", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -100,6 +103,7 @@ def test_all_upserts_every_preset_and_reports_json(account, capsys):
     assert {p["action"] for p in json.loads(capsys.readouterr().out)["pipelines"]} == {"unchanged"}
 
 
+@pytest.mark.slow
 def test_throttled_create_is_retried_and_creates_one_pipeline(account, capsys):
     with flaky_sagemaker("CreatePipeline", failures=2) as calls:
         assert upsert.main(["--example", "nanogpt", "--preset", "smoke"]) == 0
@@ -191,6 +195,7 @@ def test_command_line_bad_input_has_no_traceback(tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_schedule_is_created_then_unchanged_then_removed(account, capsys):
     argv = ["--example", "nanogpt", "--preset", "smoke", "--schedule", "rate(1 day)"]
     assert upsert.main(argv) == 0
@@ -215,6 +220,7 @@ def test_a_malformed_schedule_is_bad_input(account, capsys):
     assert _pipelines() == []
 
 
+@pytest.mark.slow
 def test_upsert_also_works_against_plain_moto(account, monkeypatch, capsys):
     """README's try-it-locally path: moto answers ValidationException where AWS documents ResourceNotFound."""
     from moto.sagemaker.models import SageMakerModelBackend
@@ -226,6 +232,7 @@ def test_upsert_also_works_against_plain_moto(account, monkeypatch, capsys):
     assert "cvl-nanogpt-smoke: created" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_all_over_a_cvl_tree_renders_every_healthy_preset_and_lists_the_skipped(
     tmp_path, monkeypatch, capsys
 ):
@@ -293,6 +300,7 @@ def test_one_healthy_example_works_whatever_its_neighbours_hold(tmp_path, capsys
     assert (tmp_path / "cvl-signal-prep-preprocess.json").is_file()
 
 
+@pytest.mark.slow
 def test_a_deleted_pipeline_upserted_again_is_created_again(account, capsys):
     argv = ["--example", "nanogpt", "--preset", "smoke"]
     assert upsert.main(argv) == 0

@@ -62,6 +62,7 @@ def checks(
     return {result.name: result for result in results}
 
 
+@pytest.mark.slow
 def test_a_ready_account_passes_every_check(account: MotoServer) -> None:
     set_sagemaker_quota(G5, 1)
     results = checks(ON_DEMAND)
@@ -106,6 +107,7 @@ def test_running_jobs_use_up_the_quota(account: MotoServer) -> None:
     assert f"--quota-code {quota_code(G5)} --desired-value 4 --region us-east-1" in result.fix
 
 
+@pytest.mark.slow
 def test_a_spot_preset_is_checked_against_the_spot_quota(account: MotoServer) -> None:
     set_sagemaker_quota(G5, 4)
     result = checks(SPOT)["quota"]
@@ -119,6 +121,7 @@ def test_a_spot_preset_is_checked_against_the_spot_quota(account: MotoServer) ->
     assert checks(ON_DEMAND)["quota"].status == "fail"
 
 
+@pytest.mark.slow
 def test_an_instance_type_the_region_lacks_is_not_offered(account: MotoServer) -> None:
     remove_sagemaker_quotas("ml.p5.48xlarge")
     result = checks({**ON_DEMAND, "instance_type": "ml.p5.48xlarge"})["quota"]
@@ -204,6 +207,7 @@ def test_a_missing_role_fails_and_its_permissions_are_not_guessed(account: MotoS
     assert "was not found" in results["role-permissions"].detail
 
 
+@pytest.mark.slow
 def test_a_role_that_may_not_write_logs_fails_naming_the_actions(account: MotoServer) -> None:
     preflight_world.put_role_policy(preflight_world.role_policy(BUCKET, without=("JobLogs",)))
     result = checks(ON_DEMAND)["role-permissions"]
@@ -236,6 +240,7 @@ def test_inside_the_step_the_role_is_checked_instead_of_the_caller(account: Moto
     assert result.status == "fail" and f"the role {ROLE_ARN} may not codebuild:StartBuild" in result.detail
 
 
+@pytest.mark.slow
 def test_an_assumed_role_caller_is_checked_as_its_role(
     account: MotoServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -271,6 +276,7 @@ def test_a_channel_in_another_region_fails_naming_the_channel(account: MotoServe
     )
 
 
+@pytest.mark.slow
 def test_an_output_path_in_a_missing_bucket_fails(account: MotoServer) -> None:
     result = checks({**ON_DEMAND, "output_path": "s3://cvl-nowhere/out"})["preset"]
     assert result.status == "fail" and result.detail == "output path bucket s3://cvl-nowhere does not exist"
@@ -291,6 +297,7 @@ def test_spot_without_a_checkpoint_warns(account: MotoServer) -> None:
 # --- when AWS refuses or errs ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("service", "operation", "check", "permission"),
     [
@@ -333,6 +340,7 @@ def test_a_quota_too_small_by_default_is_a_warn_when_the_applied_value_is_hidden
     assert "servicequotas:ListServiceQuotas was denied" in result.detail
 
 
+@pytest.mark.slow
 def test_another_aws_error_fails_with_its_message_not_a_traceback(account: MotoServer) -> None:
     set_sagemaker_quota(G5, 1)
     with faults.error("sagemaker", "ListTrainingJobs", "ValidationException", "Invalid pagination token"):
@@ -448,6 +456,7 @@ def test_an_emulator_lacking_an_api_leaves_that_check_undone_and_says_so(account
     assert results["bucket"].status == "pass"
 
 
+@pytest.mark.slow
 def test_a_server_error_page_on_the_way_to_aws_fails_the_check_without_a_traceback(
     account: MotoServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -29,6 +29,7 @@ def test_the_replaced_sdk_internals_are_still_there() -> None:
     assert "_send_telemetry_request(" in inspect.getsource(telemetry_logging._telemetry_emitter)
 
 
+@pytest.mark.slow
 def test_compiling_without_the_patches_gives_the_same_definition(monkeypatch: pytest.MonkeyPatch) -> None:
     example, preset = catalog.resolve(ROOT / "examples", "nanogpt", "smoke")
     target = resolve_target(region=REGION, role_arn=ROLE_ARN, bucket=BUCKET, environ={})
