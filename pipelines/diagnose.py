@@ -16,6 +16,7 @@ from configs.settings import required_region
 from pipelines import catalog
 from pipelines.catalog.tree import find_example
 from pipelines.cli.command import (
+    EXAMPLES_ROOT_HELP,
     EXIT_OK,
     Parser,
     add_json_flag,
@@ -40,7 +41,7 @@ def _parser() -> Parser:
     parser.add_argument("--example", help="with --preset: that pipeline's latest execution")
     parser.add_argument("--preset")
     parser.add_argument("--local", type=Path, metavar="DIR", help="a local run's output folder")
-    parser.add_argument("--examples-root", help="where the examples are (CVL_EXAMPLES_ROOT)")
+    parser.add_argument("--examples-root", help=EXAMPLES_ROOT_HELP)
     add_region_flags(parser)
     add_json_flag(parser)
     return parser

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from pipelines import bootstrap, build, examples, preflight, run, status, stop, upsert
-
+ROOT = Path(__file__).resolve().parents[2]
+# Every command: each module at the top of pipelines/ with a `main` (the runner is the Python API).
 COMMANDS: dict[str, Callable[[list[str] | None], int]] = {
-    "bootstrap": bootstrap.main,
-    "build": build.main,
-    "examples": examples.main,
-    "preflight": preflight.main,
-    "run": run.main,
-    "status": status.main,
-    "stop": stop.main,
-    "upsert": upsert.main,
+    path.stem: importlib.import_module(f"pipelines.{path.stem}").main
+    for path in sorted((ROOT / "pipelines").glob("*.py"))
+    if path.stem not in ("__init__", "runner")
 }
 
 
