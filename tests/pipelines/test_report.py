@@ -60,7 +60,8 @@ def test_a_remote_run_writes_its_report_with_the_series_of_its_log(
     sagemaker_pipelines.script_next_execution(PIPELINE, Script([started, training(job_arn), more, succeeded]))
     out = tmp_path / "out"
     assert run.main([*SMOKE, "--skip-preflight", "--output-dir", str(out)]) == 0
-    assert f"report: {out / 'report.html'}" in capsys.readouterr().out
+    # As typed from the working folder (the account fixture's, tmp_path): relative.
+    assert f"\nreport: {out.relative_to(Path.cwd())}/report.html\n" in capsys.readouterr().out
     page = (out / "report.html").read_text()
     assert plotted(page) == {"loss": [4.17, 3.5, 2.75]}  # training() logged iter 0: loss 4.17
     assert "<td>InstanceType</td>" in page and "Succeeded" in page
