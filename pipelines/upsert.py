@@ -19,10 +19,12 @@ from configs import BadInput, examples_root, resolve_target
 from pipelines import catalog
 from pipelines.cli.command import EXIT_FAILED, EXIT_OK, command, command_parser, exit_now, print_json
 from pipelines.cli.count_bar import Bar
-from pipelines.define.staging import Contexts, stage
+from pipelines.define.staging import Contexts, Staged, stage
 from pipelines.deploy.deployer import Deployed, deploy, selected
 from pipelines.deploy.dry_run import write_definitions
+from pipelines.deploy.notifications import Notifier, NotifySpec, parse_notify
 from pipelines.deploy.schedules import check_expression
+from steps.common.aws import aws_session
 
 
 @command
@@ -51,6 +53,14 @@ def main(argv: list[str] | None = None) -> int:
         "--schedule", metavar="EXPR", help="run on a schedule: 'rate(1 day)', 'cron(0 3 * * ? *)', or 'off'"
     )
     parser.add_argument(
+        "--notify",
+        metavar="TARGET",
+        help="email:<address> or sns:<topic ARN>: told when an execution fails or stops; 'off' removes it",
+    )
+    parser.add_argument(
+        "--notify-succeeded", action="store_true", help="with --notify: also when an execution succeeds"
+    )
+    parser.add_argument(
         "--format",
         choices=("api", "cloudformation"),
         default="api",
@@ -61,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         check_expression(args.schedule)
     if args.format == "cloudformation" and args.schedule:
         raise BadInput("--schedule applies to --format api: deploy the template, then upsert --schedule")
+    if args.notify and (args.dry_run or args.format == "cloudformation"):
+        raise BadInput("--notify applies when upserting through the API: drop --dry-run (and --format)")
+    if args.notify_succeeded and not args.notify:
+        raise BadInput("--notify-succeeded goes with --notify email:<address> or sns:<topic ARN>")
 
     # Names first: a misspelt example is reported before region, role and bucket are asked for.
     chosen = selected(examples_root(args.examples_root), args.example, args.preset, args.all, args.strict)
@@ -70,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         bucket=args.bucket,
         allow_placeholders=args.dry_run and not args.diff,
     )
+    # Checked before anything is sent: a mistyped address creates nothing.
+    spec = parse_notify(args.notify, target.region, args.notify_succeeded) if args.notify else None
     skipped = list(chosen.skipped)
     staged, contexts = [], Contexts()
     for example, name, preset in chosen.pairs:
@@ -101,10 +117,25 @@ def main(argv: list[str] | None = None) -> int:
             )
         finally:
             bar.close()
+    if spec is not None:
+        outcomes = notified(outcomes, staged, spec, target.region)
     outcomes += [Deployed(entry.folder, "skipped", "", entry.reason) for entry in skipped]
     _print(outcomes, target.placeholders, args.json, notes)
     failed = any(outcome.action in ("failed", "skipped") for outcome in outcomes)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def notified(outcomes: list[Deployed], staged: list[Staged], spec: NotifySpec, region: str) -> list[Deployed]:
+    """Each deployed pipeline's notification put right; what was done joins its detail."""
+    notifier = Notifier(aws_session(region))
+    names = {item.name: (item.example.name, item.preset_name) for item in staged}
+    done = []
+    for outcome in outcomes:
+        if outcome.arn and outcome.pipeline in names:
+            said = notifier.ensure(outcome.pipeline, outcome.arn, spec, *names[outcome.pipeline])
+            outcome = outcome._replace(detail="; ".join(part for part in (outcome.detail, said) if part))
+        done.append(outcome)
+    return done
 
 
 def _print(outcomes: list[Deployed], placeholders: tuple[str, ...], as_json: bool, notes: list[str]) -> None:

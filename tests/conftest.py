@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.harness import call_log, sagemaker_api  # noqa: E402
+from tests.harness import call_log, events_api, sagemaker_api  # noqa: E402
 from tests.harness.moto_server import ACCOUNT, MotoServer  # noqa: E402
 from tests.harness.network import only_loopback  # noqa: E402
 
@@ -86,6 +86,7 @@ def aws(moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mo
     """A clean moto server reached through AWS_ENDPOINT_URL, with the deploy settings in the environment."""
     moto_server.reset()
     sagemaker_api.install()
+    events_api.install()
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_server.endpoint)
     monkeypatch.setenv("SAGEMAKER_ROLE_ARN", ROLE_ARN)
     monkeypatch.setenv("SAGEMAKER_OUTPUT_BUCKET", BUCKET)

@@ -30,6 +30,7 @@ USER_AGENT_EXTRA = "cvl-pipelines/0.1"
 Service = Literal[
     "codebuild",
     "ecr",
+    "events",
     "iam",
     "logs",
     "s3",
@@ -37,6 +38,7 @@ Service = Literal[
     "scheduler",
     "secretsmanager",
     "service-quotas",
+    "sns",
     "sts",
 ]
 # "Cannot connect" rarely heals within seconds (nothing listens, a proxy or VPN is off), so it gets

@@ -47,6 +47,9 @@ SECRET_PREFIX = "cvl/"
 PROJECT_SECRETS = _ARN + ":secretsmanager:" + _HERE + ":secret:" + SECRET_PREFIX + "*"
 ANY = "*"
 SCHEDULE_GROUP_ARN = _ARN + ":scheduler:" + _HERE + ":schedule-group/" + SCHEDULE_GROUP
+NOTIFY_RULES = _ARN + ":events:" + _HERE + ":rule/cvl-notify-*"
+NOTIFY_TOPICS = _ARN + ":sns:" + _HERE + ":cvl-notify-*"
+ANY_TOPIC = _ARN + ":sns:" + _HERE + ":*"
 
 
 def _jobs(kind: str, *prefixes: str) -> tuple[str, ...]:
@@ -166,6 +169,13 @@ USER_GRANTS: tuple[Grant, ...] = (
        "upsert", "upsert --schedule (schedules made before the group are moved out of `default`)"),
     _g("ScheduleGroup", "scheduler:GetScheduleGroup scheduler:CreateScheduleGroup scheduler:TagResource",
        SCHEDULE_GROUP_ARN, "upsert", "the tagged group of our schedules"),
+    _g("NotifyRules", "events:DescribeRule events:PutRule events:TagResource events:ListTargetsByRule "
+       "events:PutTargets events:RemoveTargets events:DeleteRule", NOTIFY_RULES, "upsert",
+       "upsert --notify: the rule on a pipeline's execution status changes"),
+    _g("NotifyTopics", "sns:CreateTopic sns:TagResource sns:Subscribe sns:ListSubscriptionsByTopic "
+       "sns:DeleteTopic", NOTIFY_TOPICS, "upsert", "upsert --notify email: the pipeline's topic"),
+    _g("NotifyTopicPolicy", "sns:GetTopicAttributes sns:SetTopicAttributes", ANY_TOPIC, "upsert",
+       "upsert --notify: let only the rule publish (a topic of ours, or the one you name with sns:)"),
     _g("Jobs", "sagemaker:DescribeTrainingJob sagemaker:DescribeProcessingJob sagemaker:StopTrainingJob",
        PIPELINE_JOBS, "run status stop diagnose", "follow the steps' jobs"),
     _g("JobLogs", "logs:DescribeLogStreams logs:GetLogEvents logs:FilterLogEvents", SAGEMAKER_LOGS, "run diagnose",

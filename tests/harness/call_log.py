@@ -144,10 +144,10 @@ def actions(call: Call) -> list[str]:
         needed.append("iam:TagRole")
     if call.service == "sagemaker" and call.operation.startswith("Create") and params.get("Tags"):
         needed.append("sagemaker:AddTags")
-    # Tagging on create needs the service's TagResource too (ECR, Scheduler document it).
+    # Tagging on create needs the service's TagResource too (ECR, Scheduler, EventBridge, SNS document it).
     if (
-        call.service in ("ecr", "scheduler")
-        and call.operation.startswith("Create")
+        call.service in ("ecr", "scheduler", "events", "sns")
+        and call.operation.startswith(("Create", "PutRule"))
         and (params.get("tags") or params.get("Tags"))
     ):
         needed.append(f"{prefix}:TagResource")
@@ -193,6 +193,13 @@ def resource(call: Call, action: str) -> str:
         if "ScheduleGroup" in call.operation:
             return f"{p}:scheduler:{here}:schedule-group/{params['Name']}"
         return f"{p}:scheduler:{here}:schedule/{params.get('GroupName') or 'default'}/{params['Name']}"
+    if call.service == "events" and ("Name" in params or "Rule" in params):
+        return f"{p}:events:{here}:rule/{params.get('Name') or params['Rule']}"
+    if call.service == "sns":
+        if "TopicArn" in params:
+            return str(params["TopicArn"])
+        if "Name" in params:
+            return f"{p}:sns:{here}:{params['Name']}"
     if call.service == "logs" and "logGroupName" in params:
         stream = f":log-stream:{params['logStreamName']}" if "logStreamName" in params else ""
         return f"{p}:logs:{here}:log-group:{params['logGroupName']}{stream}"
