@@ -85,7 +85,8 @@ class Preset(Frozen):
     folder, `.` for the folder itself): the training entry point links each to the code, so the command
     finds `/workspace/...` as it did, and what it writes there is kept with the model. `distribution`:
     `none` runs the command once per host (as `docker run` did, the process seeing every GPU);
-    `torchrun` runs one process per GPU under `torch.distributed.run`.
+    `torchrun` runs one process per GPU under `torch.distributed.run`. `shm_size_gb` is the script's
+    `--shm-size`: SageMaker takes no `docker run` options, so the job says when its /dev/shm is smaller.
 
     `secrets` maps an environment variable to a Secrets Manager secret (name under `cvl/`, or ARN): the
     definition holds only the secret's id; the training entry point reads the value when the job starts.
@@ -116,6 +117,7 @@ class Preset(Frozen):
     keep: list[RelativePath] = []
     mounts: dict[str, str] = {}
     distribution: Literal["none", "torchrun"] = "none"
+    shm_size_gb: int | None = Field(default=None, ge=1)
     channels: dict[str, str] = {}
     output_path: str | None = None
     keep_alive_minutes: int = Field(default=0, ge=0, le=60)

@@ -13,7 +13,7 @@ from typing import Any
 
 from configs import BadInput, Example, examples_root
 from pipelines import catalog
-from pipelines.catalog.derive import reason_kind
+from pipelines.catalog.reasons import reason_kind
 from pipelines.cli.command import (
     EXAMPLES_ROOT_HELP,
     EXIT_FAILED,

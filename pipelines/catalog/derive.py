@@ -25,7 +25,7 @@ from configs.preset import Prepare
 from pipelines.catalog.bash.interpret import Call, walk
 from pipelines.catalog.bash.lexer import ShellSyntaxError
 from pipelines.catalog.bash.words import UNKNOWN, USER_ARGS, known, looks_secret, secrets_in
-from pipelines.catalog.docker_run import DockerRun, docker_run_at, gpu_count, parse_docker_run
+from pipelines.catalog.docker_run import DockerRun, docker_run_at, gpu_count, parse_docker_run, size_gb
 from pipelines.catalog.image_facts import ImageFacts, choose_instance, image_facts
 from pipelines.catalog.paths import OutsideExample, PathMap
 from pipelines.catalog.runtime import (
@@ -154,6 +154,7 @@ def _derive(example: Example, name: str, declared: DeclaredPreset) -> Derived:
         references,
         runtime.mounts,
         facts,
+        size_gb(main.shm_size),
     )
     return Derived(
         name,
@@ -280,6 +281,7 @@ def _preset(
     secrets: dict[str, str] | None = None,
     mounts: dict[str, str] | None = None,
     facts: ImageFacts | None = None,
+    shm_size_gb: int | None = None,
 ) -> Preset:
     resources = example.resources
     if gpus > resources.gpu:
@@ -303,6 +305,7 @@ def _preset(
             max_run_minutes=max_run_for(name),
             workdir=workdir,
             mounts=mounts or {},
+            shm_size_gb=shm_size_gb,
         )
         text = container_preset_json(preset)
     except ValidationError as error:
@@ -316,31 +319,3 @@ def _preset(
             "location): a definition must not hold host paths"
         )
     return preset
-
-
-_REASON_KINDS = (
-    ("builds the image", "build"),
-    ("server", "server"),
-    ("is not in the example folder", "missing script"),
-    ("not a shell script", "not a shell script"),
-    ("on the host", "runs on the host"),
-    ("runs no `docker run`", "no docker run"),
-    ("exits with", "exits before running"),
-    ("no SageMaker", "too big for any instance"),
-    ("secret", "secret on the command line"),
-    ("known only when", "value known only at run time"),
-    ("entrypoint", "image entrypoint arguments only"),
-    ("-- ARGS", "command given by the user"),
-    ("cannot be read as bash", "unreadable script"),
-    ("upstream image", "upstream image"),
-    ("outside the example folder", "needs files outside the example folder"),
-    ("per hyperparameter", "command too long for SageMaker"),
-    ("no Dockerfile", "no Dockerfile"),
-    ("this machine's path", "host path in the definition"),
-    ("has no python3", "no python3 in the image"),
-)
-
-
-def reason_kind(reason: str) -> str:
-    """A short name for why a preset is not offered (for counting them)."""
-    return next((kind for marker, kind in _REASON_KINDS if marker in reason), "other")

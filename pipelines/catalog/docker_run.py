@@ -42,6 +42,7 @@ class DockerRun(NamedTuple):
     published: tuple[str, ...]
     gpus: str | None
     detached: bool
+    shm_size: str | None = None
 
 
 def docker_run_at(argv: tuple[str, ...]) -> int | None:
@@ -118,6 +119,7 @@ def parse_docker_run(argv: tuple[str, ...], start: int) -> DockerRun | None:
         published=tuple(values.get("--publish", [])),
         gpus=_last(values, "--gpus"),
         detached=detached,
+        shm_size=_last(values, "--shm-size"),
     )
 
 
@@ -162,3 +164,12 @@ def gpu_count(gpus: str | None) -> int:
         return int(value)
     match = re.search(r"device=([0-9,]+)", value)
     return len(match.group(1).split(",")) if match else 1
+
+
+def size_gb(size: str | None) -> int | None:
+    """A `--shm-size` (`16G`, `8gb`, `512m`, bytes) in whole GB, rounded up; None when absent or unreadable."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kmgt]?)b?", (size or "").strip().lower())
+    if not match:
+        return None
+    scale = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[match.group(2)]
+    return max(1, -(-int(float(match.group(1)) * scale) // (1 << 30)))

@@ -196,3 +196,9 @@ def test_the_examples_command_shows_each_presets_flags_and_counts_them(capsys):
     counts = document["counts"]
     assert counts["parity_clean"] + counts["flagged"] == counts["offered"]
     assert counts["flagged_by_reason"] == {"mount outside the example": 1, "missing file": 1}
+
+
+def test_the_scripts_shm_size_travels_with_the_preset():
+    assert offer("tinygpt-char", "train").preset.shm_size_gb == 16  # --shm-size 16G
+    assert offer("clipgen", "predict").preset.shm_size_gb == 8  # --shm-size 8g
+    assert offer("masklora", "train").preset.shm_size_gb is None

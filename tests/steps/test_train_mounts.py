@@ -140,3 +140,15 @@ def test_a_preset_longer_than_one_hyperparameter_travels_in_parts_and_runs(tree:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "\n300\n" in done.stdout
     assert (tree.ml / "model" / "steps.txt").read_text().count("\n") == 300
+
+
+def test_a_shared_memory_smaller_than_the_scripts_shm_size_is_said(tree: Tree) -> None:
+    shm = os.statvfs("/dev/shm")
+    have_gb = shm.f_frsize * shm.f_blocks / (1 << 30)
+    tree.configure({}, {"command": ["python", "train.py"], "shm_size_gb": int(have_gb) + 1000})
+    done = subprocess.run(
+        [sys.executable, str(tree.entry), "train"], env=tree.env(), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"asked --shm-size {int(have_gb) + 1000} GB" in done.stdout
+    assert mounts.shared_memory_note({"shm_size_gb": 1}) == ""  # enough: nothing said

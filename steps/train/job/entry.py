@@ -34,7 +34,14 @@ from .command import (
     sm_environment,
 )
 from .log import log
-from .mounts import link_mounts, pop_preset_text, python_path, runs_under_torchrun, unlink_mounts
+from .mounts import (
+    link_mounts,
+    pop_preset_text,
+    python_path,
+    runs_under_torchrun,
+    shared_memory_note,
+    unlink_mounts,
+)
 from .outputs import destination, fail, failure_reason, keep_changes, keep_folders, snapshot
 from .secrets_manager import SecretError, read_secrets
 from .supervise import Supervisor
@@ -96,8 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     # The script's mount points (/workspace ...) as links to the code dir; a local run removes its own.
     on_sagemaker = "CVL_ML_ROOT" not in os.environ
     made, notes = link_mounts(preset.get("mounts") or {}, code_dir, on_sagemaker)
-    for note in notes:
-        log(note)
+    for note in [*notes, shared_memory_note(preset)]:
+        if note:
+            log(note)
     try:
         return _train(root, code_dir, preset, values, extra, resources, gpus, env, supervisor)
     finally:

@@ -9,6 +9,7 @@
   moved or replaced, and the links made are removed when the run ends.
 - `PYTHONPATH` entries relative to the code dir (a vendored tree) made absolute.
 - One process per host unless the preset asks for torchrun and the command does not launch its own.
+- `--shm-size`, which no training job takes: a warning when this job's /dev/shm is smaller.
 """
 
 from __future__ import annotations
@@ -120,3 +121,19 @@ def runs_under_torchrun(preset: dict[str, Any], command: list[str]) -> bool:
     """True for a torchrun preset whose command does not launch itself: otherwise the command runs once
     per host, as a `docker run` ran it, its process seeing every GPU."""
     return preset.get("distribution") == "torchrun" and not launches_itself(command)
+
+
+def shared_memory_note(preset: dict[str, Any], shm: str = "/dev/shm") -> str:
+    """A warning when this job's /dev/shm is smaller than the script's `--shm-size`, else ""."""
+    wanted = preset.get("shm_size_gb")
+    try:
+        stats = os.statvfs(shm)
+    except OSError:
+        return ""
+    have = stats.f_frsize * stats.f_blocks / (1 << 30)
+    if not wanted or have >= wanted:
+        return ""
+    return (
+        f"warning: /dev/shm is {have:.1f} GB here, the script's docker run asked --shm-size {wanted} GB: "
+        "data loader workers that share tensors may fail (lower num_workers if they do)"
+    )
