@@ -109,6 +109,7 @@ def test_a_preset_that_would_carry_this_machines_path_is_not_offered():
     assert "the job would receive this machine's path" in reason
 
 
+@pytest.mark.slow  # compiles pipelines
 def test_strict_all_skips_flagged_presets_with_their_flags(tmp_path, capsys):
     out = tmp_path / "defs"
     with no_network():
