@@ -11,7 +11,8 @@ FailureReason. Any other call raises NotImplementedError naming it, rather than 
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from pipelines.local.jobs import Job, JobEvents, JobFailed, SilentEvents
 from pipelines.local.processing import Handler, run_processing_job
 from pipelines.local.store import LocalS3
 from pipelines.local.training import run_training_job
+from steps.sdk.retries import PROCESSING_RETRY, TRAINING_RETRY, retry_class
 
 _CREATE_NAME_KEYS = ("TrainingJobName", "ProcessingJobName")
 
@@ -42,6 +44,7 @@ class LocalJobClient:
         events: JobEvents | None = None,
         python: str = sys.executable,
         handlers: Mapping[str, Handler] = HANDLERS,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.work_dir = work_dir
         self.s3 = s3
@@ -51,6 +54,7 @@ class LocalJobClient:
         self.events: JobEvents = events or SilentEvents()
         self.python = python
         self.handlers = dict(handlers)
+        self.sleep = sleep
         self.images: dict[str, Path] = {}
         self.jobs: dict[str, Job] = {}
 
@@ -68,6 +72,22 @@ class LocalJobClient:
         return job
 
     def _run(self, job: Job, run: Any) -> None:
+        """Run `job`, retried as the step's retry policy says when it fails with a class worth retrying."""
+        rule = TRAINING_RETRY if job.kind == "Training" else PROCESSING_RETRY
+        for delay in [*rule.delays(), None]:
+            try:
+                self._run_once(job, run)
+                return
+            except JobFailed as error:
+                kind = retry_class(rule, str(error))
+                if delay is None or kind is None:
+                    raise
+                self.events.job_log(
+                    job.name, f"cvl: {kind}: retrying in {delay:.0f} s (the step's retry policy)"
+                )
+                self.sleep(delay)
+
+    def _run_once(self, job: Job, run: Any) -> None:
         try:
             run()
         except JobFailed as error:

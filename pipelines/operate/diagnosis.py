@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 from configs.instance_table import instance_rows
 from steps.preflight.job.alternatives import InstanceFacts, candidates
+from steps.sdk.retries import FAILURE_PATTERNS
 
 
 class FailureClass(StrEnum):
@@ -95,8 +96,8 @@ class Diagnosis(NamedTuple):
 _EVIDENCE_LINES = 5
 _DENIED = re.compile(r"(\S+) is not authorized to perform: ([\w:*-]+)(?: on resource: (\S+?))?[.,]?(?:\s|$)")
 _SECRET = re.compile(r"secret (\S+?): ResourceNotFoundException|can't find the specified secret[^\n]*")
-_QUOTA = re.compile(r"ResourceLimitExceeded|\[quota\]|account-level service limit", re.IGNORECASE)
-_CAPACITY = re.compile(r"InsufficientCapacity|CapacityError|insufficient capacity", re.IGNORECASE)
+_QUOTA = re.compile(FAILURE_PATTERNS["SageMaker.RESOURCE_LIMIT"].pattern + r"|\[quota\]", re.IGNORECASE)
+_CAPACITY = FAILURE_PATTERNS["SageMaker.CAPACITY_ERROR"]  # the retry policy's own words
 _PULL = re.compile(
     r"CannotStartContainerError|Failed to pull|pull access denied|manifest unknown|image.*not found"
     r"|Requested image \S+ not found",

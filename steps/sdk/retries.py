@@ -9,6 +9,7 @@ instead of a failed run; a training command's own error is never retried (it wou
 
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 
 
@@ -29,6 +30,20 @@ class RetryRule(NamedTuple):
 TRAINING_RETRY = RetryRule(("SageMaker.CAPACITY_ERROR", "SageMaker.RESOURCE_LIMIT"), 60, 2.0, 5)
 # The processing steps' own failures are ours to fix; a service fault or throttling is worth 3 retries.
 PROCESSING_RETRY = RetryRule(("Step.SERVICE_FAULT", "Step.THROTTLING"), 5, 2.0, 3)
+
+
+# How each class shows in a failure reason (the service's words), for `run --local` and the diagnosis.
+FAILURE_PATTERNS: dict[str, re.Pattern[str]] = {
+    "SageMaker.CAPACITY_ERROR": re.compile(r"InsufficientCapacity|CapacityError|insufficient capacity", re.I),
+    "SageMaker.RESOURCE_LIMIT": re.compile(r"ResourceLimitExceeded|account-level service limit", re.I),
+    "Step.THROTTLING": re.compile(r"Throttling|ThrottlingException|Rate exceeded|TooManyRequests", re.I),
+    "Step.SERVICE_FAULT": re.compile(r"InternalFailure|InternalServerError|ServiceUnavailable", re.I),
+}
+
+
+def retry_class(rule: RetryRule, reason: str) -> str | None:
+    """The exception type of `rule` that `reason` shows, or None (not worth retrying under `rule`)."""
+    return next((kind for kind in rule.exception_types if FAILURE_PATTERNS[kind].search(reason)), None)
 
 
 def sdk_policies(rule: RetryRule) -> list[Any]:

@@ -242,3 +242,57 @@ def test_progress_prints_each_state_change_once_with_durations() -> None:
         "    algo-2 | iter 0",
     ]
     assert format_duration(4.25) == "4.2 s" and format_duration(3725) == "1 h 02 min"
+
+
+FLAKY_JOB = b"""import pathlib, sys
+marker = pathlib.Path(sys.argv[1])
+if not marker.exists():
+    marker.write_text("once")
+    print("botocore.exceptions.ClientError: An error occurred (ThrottlingException) when calling the "
+          "GetObject operation: Rate exceeded", file=sys.stderr)
+    sys.exit(1)
+print("done on attempt 2")
+"""
+
+
+def _python_job(client: LocalJobClient, name: str, marker: Path) -> dict:
+    return client.create_processing_job(
+        name,
+        AppSpecification={
+            "ImageUri": "x",
+            "ContainerEntrypoint": ["python3", "/opt/ml/processing/input/code/job.py"],
+            "ContainerArguments": [str(marker)],
+        },
+        ProcessingResources={},
+        ProcessingInputs=[
+            {
+                "InputName": "code",
+                "S3Input": {"S3Uri": "s3://b/code/", "LocalPath": "/opt/ml/processing/input/code"},
+            }
+        ],
+    )
+
+
+def test_a_local_job_is_retried_as_its_step_policy_says_for_the_classes_it_names(tmp_path: Path) -> None:
+    from steps.sdk.retries import PROCESSING_RETRY
+
+    waits: list[float] = []
+    client, events = make_client(tmp_path)
+    client.sleep = waits.append
+    client.s3.put("s3://b/code/job.py", FLAKY_JOB)
+    _python_job(client, "Flaky-1", tmp_path / "marker")
+    assert waits == [PROCESSING_RETRY.interval_seconds]  # throttling: retried once, after the policy's wait
+    assert "cvl: Step.THROTTLING: retrying in 5 s (the step's retry policy)" in events.lines
+    assert "done on attempt 2" in events.lines
+
+
+def test_a_local_job_failing_for_its_own_reason_is_not_retried(tmp_path: Path) -> None:
+    waits: list[float] = []
+    client, _ = make_client(tmp_path)
+    client.sleep = waits.append
+    client.s3.put(
+        "s3://b/code/job.py", b"import sys\nprint('ValueError: bad input', file=sys.stderr)\nsys.exit(3)\n"
+    )
+    with pytest.raises(JobFailed):
+        _python_job(client, "Own-1", tmp_path / "marker")
+    assert waits == []
