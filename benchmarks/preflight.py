@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from configs import resolve_target  # noqa: E402
-from pipelines.define.compile import base_facts  # noqa: E402
+from pipelines.define.staging import base_facts  # noqa: E402
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -126,7 +126,7 @@ def _measure(pairs: int) -> tuple[dict[bool, list[float]], dict[bool, int], int]
     from steps.preflight.job.checks import run_checks
     from tests.harness.network import only_loopback
 
-    spec = PreflightInput.from_dicts(PRESET, FACTS)
+    spec = PreflightInput.from_run(PRESET, FACTS)
     # One session, as one command run has; its service models are parsed before timing starts.
     session = boto3.Session(region_name=REGION)
     sent: list[str] = []

@@ -111,7 +111,7 @@ class DeclaredPreset(Frozen):
     description: str = ""
     script: str | None = None
     script_env: dict[str, str] = {}
-    args: list[str] = []
+    args: tuple[str, ...] = ()
     env: dict[str, str] = {}
     command: str | None = None
 
@@ -128,6 +128,7 @@ class DeclaredPreset(Frozen):
             return value
         known = {key: value[key] for key in ("description", "script", "env", "command") if key in value}
         script_env, script, script_args = split_script_field(str(known.pop("script", "") or ""))
+        script_env = dict(value.get("script_env") or {}) | script_env  # already split: `replace()`
         args = value.get("args") or []
         args = shlex.split(args) if isinstance(args, str) else [str(arg) for arg in args]
         known["env"] = {str(k): str(v) for k, v in (known.get("env") or {}).items()}
@@ -220,7 +221,7 @@ def default_preset(example: Example, instance_type: str | None = None) -> Preset
     instance_type = instance_type or instance_for(resources)
     return Preset(
         description=f"python train.py on {instance_type} (derived from example.yaml resources)",
-        command=["python", "train.py"],
+        command=("python", "train.py"),
         instance_type=instance_type,
         volume_size_gb=max(resources.disk_gb, 30),
         max_run_minutes=TRAIN_MAX_RUN_MINUTES,

@@ -2,12 +2,14 @@
 
 from configs.preset import Checkpoint, Prepare, Preset
 
-_COMMAND = ["python", "train.py", "config/train_shakespeare_char.py", "--log_dir=logs"]
-_PREPARE = [
-    Prepare(command=["python", "data/shakespeare_char/prepare.py"], creates="data/shakespeare_char/train.bin")
-]
+_COMMAND = ("python", "train.py", "config/train_shakespeare_char.py", "--log_dir=logs")
+_PREPARE = (
+    Prepare(
+        command=("python", "data/shakespeare_char/prepare.py"), creates="data/shakespeare_char/train.bin"
+    ),
+)
 # log_dir is the checkpoint folder, so a spot interruption resumes from its ckpt.pt, and it is kept.
-_CHECKPOINT = Checkpoint(dir="logs", resume_marker="ckpt.pt", resume_args=["--init_from=resume"])
+_CHECKPOINT = Checkpoint(dir="logs", resume_marker="ckpt.pt", resume_args=("--init_from=resume",))
 
 PRESETS = {
     "smoke": Preset(
@@ -34,7 +36,7 @@ PRESETS = {
             "wandb_log": False,
         },
         checkpoint=_CHECKPOINT,
-        keep=["logs"],
+        keep=("logs",),
         distribution="torchrun",
         instance_type="ml.m5.xlarge",
         max_run_minutes=30,
@@ -63,7 +65,7 @@ PRESETS = {
             "wandb_log": False,
         },
         checkpoint=_CHECKPOINT,
-        keep=["logs"],
+        keep=("logs",),
         distribution="torchrun",
         instance_type="ml.g5.xlarge",
         volume_size_gb=50,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -14,11 +14,13 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StrictStr,
+    ValidationError,
     field_validator,
     model_validator,
 )
 
 from configs.credentials import SECRET_PREFIX, check_arguments, check_mapping, check_value
+from configs.errors import BadInput, first_problem
 from configs.metrics import check_metric
 
 INSTANCE_TYPE_PATTERN = re.compile(r"^ml\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$")
@@ -46,7 +48,7 @@ RelativePath = Annotated[str, AfterValidator(_relative_path)]
 
 
 class Frozen(BaseModel):
-    """Base for config models: immutable, unknown keys rejected.
+    """Base for config models: immutable (sequences are tuples), unknown keys rejected.
 
     Validation errors never quote the input: a preset may hold a value that must not be printed
     (a credential refused by `configs.credentials`).
@@ -54,11 +56,19 @@ class Frozen(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
+    def replace(self, **changes: Any) -> Self:
+        """A copy with `changes`, validated as a new model is (pydantic's `model_copy(update=...)` is
+        not: it would let a bad value, or a list, into a frozen model); `BadInput` names the problem."""
+        try:
+            return self.model_validate(self.model_dump() | changes)
+        except ValidationError as error:
+            raise BadInput(first_problem(error)) from None
+
 
 class Prepare(Frozen):
     """A command run before training, skipped when `creates` already exists (e.g. data preparation)."""
 
-    command: list[str] = Field(min_length=1)
+    command: tuple[str, ...] = Field(min_length=1)
     creates: RelativePath
 
 
@@ -71,7 +81,7 @@ class Checkpoint(Frozen):
 
     dir: RelativePath
     resume_marker: RelativePath = "*"
-    resume_args: list[str] = []
+    resume_args: tuple[str, ...] = ()
 
 
 class Preset(Frozen):
@@ -96,14 +106,14 @@ class Preset(Frozen):
     """
 
     description: str = ""
-    command: list[str] = Field(min_length=1)
+    command: tuple[str, ...] = Field(min_length=1)
     workdir: RelativePath | None = None
-    prepare: list[Prepare] = []
+    prepare: tuple[Prepare, ...] = ()
     hyperparameters: dict[str, HyperparameterValue] = {}
     argument_style: Literal["--key=value", "--key value"] = "--key=value"
     environment: dict[str, StrictStr] = {}
     secrets: dict[str, StrictStr] = {}
-    optional_secrets: list[str] = []
+    optional_secrets: tuple[str, ...] = ()
     instance_type: str = "ml.m5.xlarge"
     instance_count: int = Field(default=1, ge=1, le=100)
     # Runs started anywhere (Studio, a schedule) may take the cheapest type that fits when the chosen one
@@ -114,7 +124,7 @@ class Preset(Frozen):
     spot: bool = False
     max_wait_minutes: int | None = Field(default=None, ge=1, le=28 * 24 * 60)
     checkpoint: Checkpoint | None = None
-    keep: list[RelativePath] = []
+    keep: tuple[RelativePath, ...] = ()
     mounts: dict[str, str] = {}
     distribution: Literal["none", "torchrun"] = "none"
     shm_size_gb: int | None = Field(default=None, ge=1)

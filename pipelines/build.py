@@ -20,6 +20,7 @@ from steps.build_image.job.codebuild import BuildFailed, BuildRefused
 from steps.build_image.job.context import ContextChanged
 from steps.build_image.job.image_builder import BuildResult, build_image, ensure_infrastructure
 from steps.common.aws import aws_session
+from steps.common.limits import POLL_SECONDS
 from steps.common.messages import one_line
 
 
@@ -48,7 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         "build", "Build the example's training image in CodeBuild (no local Docker), unless it exists."
     )
     parser.add_argument(
-        "--poll-seconds", type=float, default=10.0, help="how often to check the build (default: 10)"
+        "--poll-seconds",
+        type=float,
+        default=POLL_SECONDS,
+        help=f"how often to check the build (default: {POLL_SECONDS:g})",
     )
     args = parser.parse_args(argv)
     example, preset = resolve(examples_root(args.examples_root), args.example, args.preset)

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     cost = estimate_preset(preset.model_dump())
     if args.json:
         document = {
-            "pipeline": facts["pipeline"],
+            "pipeline": facts.pipeline,
             "region": target.region,
             "status": worst(results),
             "checks": [result.as_dict() for result in results],
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         print_json(document)
     else:
         where = f"{target.region}: role {target.role_arn}, bucket {target.bucket}"
-        print(f"preflight for {facts['pipeline']} in {where}")
+        print(f"preflight for {facts.pipeline} in {where}")
         print(format_table(results))
         print(cost.line())
         failed = sum(result.status == "fail" for result in results)

@@ -26,11 +26,15 @@ from typing import Any, NamedTuple
 from configs import examples_root, resolve_target
 from configs.settings import max_cost_from
 from pipelines import catalog
-from pipelines.cli.command import EXIT_BAD_INPUT, exit_code_of
+from pipelines.cli.command import EXIT_FAILED, EXIT_OK, exit_code_of
 from pipelines.cli.run_printer import Progress
+from steps.common.statuses import STEP_RUNNING, ExecutionStatus, JobStatus
 
 # The seed filtered training jobs by these; executions have their own names.
-_SEED_STATUS = {"InProgress": "Executing", "Completed": "Succeeded"}
+_SEED_STATUS: dict[str, str] = {
+    JobStatus.IN_PROGRESS: ExecutionStatus.EXECUTING,
+    JobStatus.COMPLETED: ExecutionStatus.SUCCEEDED,
+}
 
 
 class SeedRun(NamedTuple):
@@ -238,7 +242,7 @@ class SageMakerRunner:
         found, steps = summarize(client, arn), client.steps(arn)
         job_name = training_job_of(steps)
         job = client.training_job(job_name) if job_name else {}
-        current = [s["StepName"] for s in steps if s.get("StepStatus") in ("Starting", "Executing")]
+        current = [s["StepName"] for s in steps if s.get("StepStatus") in STEP_RUNNING]
         return {
             "job_id": arn,
             "status": found.status,
@@ -255,7 +259,7 @@ class SageMakerRunner:
         """Print the execution's training log (every host); with `follow`, until the execution ends.
         Ctrl-C stops watching, not the execution."""
         from pipelines.operate.executions import find_execution
-        from pipelines.operate.follow import LogFollower, training_job_of
+        from pipelines.operate.follow import LogFollower, poll_seconds, training_job_of
         from pipelines.operate.follow import follow as follow_execution
         from steps.common.aws import aws_session, client
 
@@ -265,8 +269,9 @@ class SageMakerRunner:
         progress = Progress()
         try:
             if follow:
-                poll = float(os.environ.get("CVL_POLL_SECONDS", 5))
-                follow_execution(pipelines, logs, arn, progress, poll_seconds=poll, stop_on_interrupt=False)
+                follow_execution(
+                    pipelines, logs, arn, progress, poll_seconds=poll_seconds(), stop_on_interrupt=False
+                )
                 return
             job = training_job_of(pipelines.steps(arn))
             if job is None:
@@ -284,8 +289,8 @@ class SageMakerRunner:
         def stop() -> int:
             client = self._client()
             arn = find_execution(client, job_id)
-            what = stop_execution(client, arn)
-            print(f"{arn}: {what}")
-            return 0 if what.startswith("stopping") else EXIT_BAD_INPUT
+            stopped = stop_execution(client, arn)
+            print(f"{arn}: {stopped.line()}")
+            return EXIT_OK if stopped.requested else EXIT_FAILED
 
-        return exit_code_of(stop) == 0
+        return exit_code_of(stop) == EXIT_OK

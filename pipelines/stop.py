@@ -32,11 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     client = ExecutionApi.of(aws_session(required_region(args.region)))
     arn = find_execution(client, args.execution)
-    what = stop_execution(client, arn)
+    stopped = stop_execution(client, arn)
     if args.json:
-        print_json({"execution": arn, "result": what})
+        print_json({"execution": arn, "result": stopped.line()} | stopped._asdict())
     else:
-        print(f"{arn}: {what}")
+        print(f"{arn}: {stopped.line()}")
     return EXIT_OK
 
 

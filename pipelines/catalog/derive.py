@@ -242,7 +242,7 @@ def _prepare(
     creates = _PREPARE_MARKER.format(index)
     if call.guard:  # a guard is always a file of the example folder
         creates = os.path.relpath(call.guard, example.path.resolve())
-    return Prepare(command=command, creates=creates)
+    return Prepare(command=tuple(command), creates=creates)
 
 
 def _environment(run: DockerRun, paths: PathMap, secrets: list[str], warnings: list[str]) -> dict[str, str]:
@@ -286,7 +286,7 @@ def _preset(
     resources = example.resources
     if gpus > resources.gpu:
         # The script asks for more GPUs than example.yaml: its vram_gb stays the total it declares.
-        resources = resources.model_copy(update={"gpu": gpus})
+        resources = resources.replace(gpu=gpus)
     try:
         instance_type = choose_instance(resources, facts)
     except ValueError as error:
@@ -294,12 +294,12 @@ def _preset(
     try:
         preset = Preset(
             description=" ".join(description.split())[:300],
-            command=command,
-            prepare=prepare or [],
+            command=tuple(command),
+            prepare=tuple(prepare or ()),
             environment=environment or {},
             secrets=secrets or {},
             # The scripts forward them only when set on the host: a missing secret leaves them unset.
-            optional_secrets=sorted(secrets or {}),
+            optional_secrets=tuple(sorted(secrets or {})),
             instance_type=instance_type,
             volume_size_gb=max(resources.disk_gb, 30),
             max_run_minutes=max_run_for(name),

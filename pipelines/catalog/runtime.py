@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -132,7 +133,9 @@ def _pythonpath(run: DockerRun, paths: PathMap, flags: list[Flag]) -> str | None
     return ":".join(dict.fromkeys(entries)) or None
 
 
-def missing_files(command: list[str], example_dir: Path, workdir: str | None, prepared: bool) -> list[Flag]:
+def missing_files(
+    command: Sequence[str], example_dir: Path, workdir: str | None, prepared: bool
+) -> list[Flag]:
     """A flag for the script file the command runs when the example folder lacks it (nothing prepares it)."""
     if prepared or not command:
         return []

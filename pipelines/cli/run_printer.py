@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, TextIO
 
-_DONE = frozenset({"Succeeded", "Failed", "Stopped"})
+from steps.common.statuses import STEP_ENDED
 
 
 def _seconds(value: Any) -> float | None:
@@ -59,7 +59,7 @@ class Progress:
             self._states[name] = status
             line = f"==> {name}: {status}"
             start, end = _seconds(step.get("StartTime")), _seconds(step.get("EndTime"))
-            if status in _DONE and start is not None:
+            if status in STEP_ENDED and start is not None:
                 line += f" in {format_duration((end or time.time()) - start)}"
             if step.get("FailureReason"):
                 line += f": {str(step['FailureReason']).splitlines()[0]}"

@@ -18,6 +18,7 @@ from steps.build_image.job.build_facts import BuildFacts, repository_name
 from steps.build_image.job.context import BadContext, BuildContext, build_context, image_tag
 from steps.build_image.job.file_digests import FileDigests
 from steps.common.permissions import PROJECT_NAME
+from steps.common.run_facts import BuiltImage, InstanceFacts, RunFacts
 from steps.common.tags import PIPELINE_KEY, resource_tags
 from steps.sdk.bundle import Bundle, make_bundle
 from steps.train.factory import container_preset_json
@@ -38,6 +39,7 @@ class Staged(NamedTuple):
     build: BuildFacts
     context: BuildContext
     bundle: Bundle
+    facts: RunFacts
     parameters: list[ParameterSpec]
     image_uri: str | None = None  # a given image: no BuildImage step, Train runs this image
 
@@ -58,21 +60,21 @@ def build_facts(target: DeployTarget, example: str) -> BuildFacts:
     )
 
 
-def base_facts(example: str, preset_name: str, target: DeployTarget) -> dict[str, object]:
-    """The run facts (`run.json`) that need no build context: enough for the preflight checks."""
-    return {
-        "example": example,
-        "preset": preset_name,
-        "pipeline": pipeline_name(example, preset_name),
-        "region": target.region,
-        "account": target.account,
-        "bucket": target.bucket,
-        "role_arn": target.role_arn,
-        "repository": build_facts(target, example).repository,
-        "codebuild_project": PROJECT_NAME,
-        "output_prefix": default_output_path(target.bucket, example, preset_name) + "/",
-        "instance_types": instance_rows(),
-    }
+def base_facts(example: str, preset_name: str, target: DeployTarget) -> RunFacts:
+    """The run facts that need no build context: enough for the preflight checks."""
+    return RunFacts(
+        example=example,
+        preset=preset_name,
+        pipeline=pipeline_name(example, preset_name),
+        region=target.region,
+        account=target.account,
+        bucket=target.bucket,
+        role_arn=target.role_arn,
+        repository=build_facts(target, example).repository,
+        codebuild_project=PROJECT_NAME,
+        output_prefix=default_output_path(target.bucket, example, preset_name) + "/",
+        instance_types=tuple(InstanceFacts.from_row(row) for row in instance_rows()),
+    )
 
 
 def shipped_context(
@@ -130,12 +132,14 @@ def stage(
     container_preset_json(preset)  # too long for a hyperparameter: bad input now, before reading files
     context = (contexts or Contexts()).of(example)
     tag = image_tag(context.digest)
-    run = base_facts(example.name, preset_name, target) | {
-        "context_uri": facts.context_uri(context.digest),
-        "context_digest": context.digest,
-        "image_tag": tag,
-        "image_uri": facts.image_uri(tag),
-    }
+    run = base_facts(example.name, preset_name, target).with_image(
+        BuiltImage(
+            context_uri=facts.context_uri(context.digest),
+            context_digest=context.digest,
+            image_tag=tag,
+            image_uri=facts.image_uri(tag),
+        )
+    )
     return Staged(
         name=pipeline_name(example.name, preset_name),
         example=example,
@@ -145,6 +149,7 @@ def stage(
         build=facts,
         context=context,
         bundle=make_bundle(preset.model_dump_json(), run),
+        facts=run,
         parameters=parameter_specs(preset, default_output_path(target.bucket, example.name, preset_name)),
         image_uri=image_uri,
     )

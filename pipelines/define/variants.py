@@ -15,7 +15,6 @@ import shlex
 from typing import Any, NamedTuple
 
 from configs import BadInput, Preset
-from configs.errors import first_problem
 
 INPUT_CHANNEL = "training"  # the seed runner's channel for `input_path`
 
@@ -30,14 +29,6 @@ class FixedFields(NamedTuple):
     entry_command: str | None = None
     image_uri: str | None = None
     input_channel: bool = False  # the preset has no `training` channel: the variant adds one
-
-
-def _validated(preset: Preset, update: dict[str, Any]) -> Preset:
-    # model_copy(update=...) skips validation; validating the merged data re-runs the preset's rules.
-    try:
-        return Preset.model_validate(preset.model_copy(update=update).model_dump())
-    except ValueError as error:
-        raise BadInput(first_problem(error)) from None
 
 
 def apply(preset: Preset, fixed: FixedFields, input_path: str | None = None) -> Preset:
@@ -59,7 +50,7 @@ def apply(preset: Preset, fixed: FixedFields, input_path: str | None = None) -> 
         update["max_wait_minutes"] = (fixed.max_wait_minutes or max_run * 2) if spot else None
     if fixed.input_channel and input_path:
         update["channels"] = {**preset.channels, INPUT_CHANNEL: input_path}
-    return _validated(preset, update) if update else preset
+    return preset.replace(**update) if update else preset
 
 
 def _fixed_part(preset: Preset) -> dict[str, Any]:

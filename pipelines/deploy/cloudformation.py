@@ -30,10 +30,11 @@ from steps.common.tags import resource_tags, tag_list
 from steps.sdk.bundle import BUNDLE_PREFIX
 
 # CloudFormation's quotas (AWS CloudFormation User Guide, "quotas"): a template body sent in the
-# request, one read from S3, and the resources one template may declare.
+# request, one read from S3, the resources one template may declare, and its Description's bytes.
 TEMPLATE_BODY_LIMIT = 51_200
 TEMPLATE_S3_LIMIT = 1_000_000
 RESOURCE_LIMIT = 500
+TEMPLATE_DESCRIPTION_LIMIT = 1024
 DEFINITION_PREFIX = "cvl-pipelines/definitions"
 ROLE_PARAMETER = "RoleArn"
 BUCKET_PARAMETER = "Bucket"
@@ -111,7 +112,7 @@ def render(compiled: list[CompiledPipeline], *, inline: bool) -> dict[str, Any]:
     names = ", ".join(pipeline.name for pipeline in compiled)
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": f"cvl-pipelines: {names}"[:1024],
+        "Description": f"cvl-pipelines: {names}"[:TEMPLATE_DESCRIPTION_LIMIT],
         "Parameters": {
             ROLE_PARAMETER: {
                 "Type": "String",

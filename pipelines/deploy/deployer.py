@@ -7,7 +7,6 @@ create/update/unchanged decision and every other pipelines call go through `Pipe
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -82,8 +81,7 @@ def preflight_gate(
     from steps.preflight.job.report import failure_reason, format_table
 
     preset = overrides.applied_to(staged.preset) if overrides else staged.preset
-    facts = json.loads(staged.bundle.files["run.json"])
-    results = run_preflight(preset, facts, session, clients=clients)
+    results = run_preflight(preset, staged.facts, session, clients=clients)
     # One write per line: pipelines are prepared on threads, and print() writes the newline apart.
     sys.stderr.write(f"{staged.name}: {estimate_preset(preset.model_dump()).line()}\n")
     if any(result.status == "fail" for result in results):

@@ -20,18 +20,19 @@ from pipelines.local.processes import run_streamed
 from pipelines.local.processing import Handler, argument, outputs_of
 from pipelines.local.store import split_uri
 from steps.build_image.job.context import archive_digest
+from steps.common.run_facts import PRESET_FILE, RUN_FACTS_FILE, RunFacts, RunFactsError
 from steps.preflight.job.container import RESULT_FILE as PREFLIGHT_RESULT_FILE
 from steps.preflight.job.container import RESULT_OUTPUT as PREFLIGHT_RESULT_OUTPUT
 
 DOCKER_TIMEOUT_SECONDS = 15
 
 
-def _bundle(job: Job, command: list[str]) -> tuple[Path, dict[str, Any]]:
+def _bundle(job: Job, command: list[str]) -> tuple[Path, RunFacts]:
     bundle = job.local(argument(command, "--bundle"))
     try:
-        return bundle, json.loads((bundle / "run.json").read_text())
-    except (OSError, ValueError) as error:
-        raise JobFailed(f"the step bundle has no readable run.json: {error}") from None
+        return bundle, RunFacts.read(bundle / RUN_FACTS_FILE)
+    except RunFactsError as error:
+        raise JobFailed(f"the step bundle's run facts: {error}") from None
 
 
 def local_preflight(job: Job, command: list[str], host: Any) -> None:
@@ -47,7 +48,7 @@ def local_preflight(job: Job, command: list[str], host: Any) -> None:
     try:
         arguments = parse_arguments(command[command.index("--bundle") :])
         preset = Preset.model_validate(
-            execution_preset(json.loads((bundle / "preset.json").read_text()), arguments)
+            execution_preset(json.loads((bundle / PRESET_FILE).read_text()), arguments)
         )
     except (OSError, ValueError) as error:
         raise JobFailed(f"Preflight failed: [preset] {str(error).splitlines()[0]}") from None
@@ -58,8 +59,9 @@ def local_preflight(job: Job, command: list[str], host: Any) -> None:
         say("spot      NOTE     a local run is never interrupted; rerun with the same --output-dir to resume")
     skipped = ", ".join(name for name, _, _ in CHECKS)
     say(f"aws       SKIPPED  {skipped}: need an AWS account")
-    example, preset_name = facts.get("example"), facts.get("preset")
-    say(f"          run them: python -m pipelines.preflight --example {example} --preset {preset_name}")
+    say(
+        f"          run them: python -m pipelines.preflight --example {facts.example} --preset {facts.preset}"
+    )
     # No quota here to fall back from: Train runs on the execution's own type, as the real step says.
     _write_result(
         job, PREFLIGHT_RESULT_OUTPUT, PREFLIGHT_RESULT_FILE, {"instance_type": preset.instance_type}
@@ -128,7 +130,9 @@ def local_build_image(job: Job, command: list[str], host: Any) -> None:
     context.write_bytes(data)
     with zipfile.ZipFile(context) as archive:
         files = len(archive.namelist())
-    image = f"local/{facts['repository']}:{facts['image_tag']}"
+    if facts.image is None:
+        raise JobFailed(f"the step bundle's {RUN_FACTS_FILE} names no image: upsert the pipeline again")
+    image = f"local/{facts.repository}:{facts.image.image_tag}"
     say = lambda text: host.events.job_log(job.name, text)  # noqa: E731
     say(f"context   {files} files, {len(data) / 1e6:.1f} MB zipped, sha256 {digest[:12]}")
     docker = docker_engine()

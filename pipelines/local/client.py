@@ -21,6 +21,8 @@ from pipelines.local.jobs import Job, JobEvents, JobFailed, SilentEvents
 from pipelines.local.processing import Handler, run_processing_job
 from pipelines.local.store import LocalS3
 from pipelines.local.training import run_training_job
+from steps.common.limits import FAILURE_REASON_LIMIT
+from steps.common.statuses import JobStatus
 from steps.sdk.retries import PROCESSING_RETRY, TRAINING_RETRY, retry_class
 
 _CREATE_NAME_KEYS = ("TrainingJobName", "ProcessingJobName")
@@ -91,15 +93,17 @@ class LocalJobClient:
         try:
             run()
         except JobFailed as error:
-            job.finish("Failed", str(error)[:1024], job.exit_code)
+            job.finish(JobStatus.FAILED, str(error)[:FAILURE_REASON_LIMIT], job.exit_code)
             raise
         except KeyboardInterrupt:
-            job.finish("Stopped", "stopped by the user (Ctrl-C)", job.exit_code)
+            job.finish(JobStatus.STOPPED, "stopped by the user (Ctrl-C)", job.exit_code)
             raise
         except Exception as error:
-            job.finish("Failed", f"{type(error).__name__}: {error}"[:1024], job.exit_code)
+            job.finish(
+                JobStatus.FAILED, f"{type(error).__name__}: {error}"[:FAILURE_REASON_LIMIT], job.exit_code
+            )
             raise JobFailed(job.failure_reason) from error
-        job.finish("Completed", exit_code=job.exit_code)
+        job.finish(JobStatus.COMPLETED, exit_code=job.exit_code)
 
     def create_processing_job(self, ProcessingJobName: str, **request: Any) -> dict[str, Any]:  # noqa: N803
         """Run a processing job to completion; JobFailed when it fails."""

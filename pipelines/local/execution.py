@@ -21,6 +21,7 @@ from pipelines.local.client import LocalJobClient
 from pipelines.local.session import local_pipeline_session, offline_guard
 from pipelines.local.store import LocalS3
 from pipelines.operate.outcome import EXIT_FAILED, SUCCEEDED, RunOutcome, failure_of
+from steps.common.statuses import JobStatus
 from steps.train.metrics import MetricCollector, metric_definitions
 from steps.train.overrides import Overrides
 
@@ -114,7 +115,7 @@ def run_local(
         exit_code, model_dir, job_name = 0, None, None
         for job in client.training_jobs():
             tail, job_name = tuple(job.tail), job.name
-            if job.status == "Failed" and job.exit_code:
+            if job.status == JobStatus.FAILED and job.exit_code:
                 exit_code = job.exit_code
             model_dir = job.extra.get("model_dir", model_dir)
         succeeded = execution.status == SUCCEEDED

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from steps.common.statuses import JobStatus
+
 CONTAINER_ML = "/opt/ml"
 LOCAL_ARN_PREFIX = "arn:aws:sagemaker:local:000000000000"
 
@@ -48,7 +50,7 @@ class Job:
     kind: str  # "Training" or "Processing"
     request: dict[str, Any]
     root: Path  # the job folder; its `opt/ml` stands for the container's /opt/ml
-    status: str = "InProgress"
+    status: JobStatus = JobStatus.IN_PROGRESS
     failure_reason: str | None = None
     exit_code: int | None = None
     tail: list[str] = field(default_factory=list)
@@ -73,7 +75,9 @@ class Job:
         """`text` with the container's /opt/ml prefix pointing into the job's tree."""
         return text.replace(CONTAINER_ML, str(self.ml))
 
-    def finish(self, status: str, failure_reason: str | None = None, exit_code: int | None = None) -> None:
+    def finish(
+        self, status: JobStatus, failure_reason: str | None = None, exit_code: int | None = None
+    ) -> None:
         """Record how the job ended."""
         self.status, self.failure_reason, self.exit_code = status, failure_reason, exit_code
         self.ended = time.time()

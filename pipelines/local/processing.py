@@ -13,6 +13,7 @@ from typing import Any
 
 from pipelines.local.jobs import AlgorithmError, Job, JobFailed
 from pipelines.local.processes import run_streamed
+from steps.common.limits import FAILURE_REASON_LIMIT
 
 Handler = Callable[[Job, list[str], Any], None]
 _PYTHONS = ("python", "python3")
@@ -91,5 +92,7 @@ def _run_python(job: Job, command: list[str], host: Any) -> None:
     job.exit_code, job.tail = finished.code, finished.tail
     if finished.code != 0:
         message = job.ml / "output" / "message"
-        reason = message.read_text()[:1024] if message.is_file() else "\n".join(finished.tail[-5:])
+        reason = (
+            message.read_text()[:FAILURE_REASON_LIMIT] if message.is_file() else "\n".join(finished.tail[-5:])
+        )
         raise AlgorithmError(f"exit code {finished.code}: {reason}")

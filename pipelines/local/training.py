@@ -22,6 +22,7 @@ from pipelines.cli.command import shown_path
 from pipelines.local.jobs import AlgorithmError, Job, JobFailed
 from pipelines.local.processes import run_streamed
 from steps.build_image.job.dockerfile import ENTRY_NAME
+from steps.common.limits import FAILURE_REASON_LIMIT
 from steps.train.job.command import count_gpus
 
 HOST = "algo-1"
@@ -153,7 +154,9 @@ def run_training_job(job: Job, host: Any) -> None:
     job.exit_code, job.tail = finished.code, finished.tail
     if finished.code != 0:
         failure = job.ml / "output" / "failure"
-        reason = failure.read_text()[:1000] if failure.is_file() else f"exit code {finished.code}"
+        reason = (
+            failure.read_text()[:FAILURE_REASON_LIMIT] if failure.is_file() else f"exit code {finished.code}"
+        )
         if finished.timed_out:
             limit = job.request["StoppingCondition"]["MaxRuntimeInSeconds"]
             reason = f"MaxRuntimeExceeded: stopped after {limit} s"

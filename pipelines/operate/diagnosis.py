@@ -15,7 +15,9 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from configs.instance_table import instance_rows
-from steps.preflight.job.alternatives import InstanceFacts, candidates
+from steps.common.run_facts import InstanceFacts
+from steps.common.statuses import ExecutionStatus
+from steps.preflight.job.alternatives import candidates
 from steps.sdk.retries import FAILURE_PATTERNS
 
 
@@ -303,7 +305,7 @@ def diagnose(evidence: Evidence) -> Diagnosis:
         found = rule(evidence, texts)
         if found is not None:
             return found
-    if evidence.status == "Stopped":
+    if evidence.status == ExecutionStatus.STOPPED:
         return Diagnosis(
             FailureClass.STOPPED,
             "",

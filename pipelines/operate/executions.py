@@ -18,10 +18,10 @@ from pipelines.operate.execution_api import ExecutionApi
 from pipelines.operate.outcome import SUCCEEDED
 from steps.common.aws import endpoint_override
 from steps.common.messages import one_line
+from steps.common.statuses import EXECUTION_ENDED, EXECUTION_RUNNING
 
 _ARN = re.compile(r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:pipeline/([^/]+)/execution/([a-z0-9]+)$")
 _SHORT_ID = re.compile(r"^[a-z0-9]{1,64}$")
-RUNNING = frozenset({"Executing", "Stopping"})
 
 
 class ExecutionSummary(NamedTuple):
@@ -58,7 +58,7 @@ def summarize(client: ExecutionApi, arn: str) -> ExecutionSummary:
     pipeline, execution_id = split_arn(arn)
     status = str(described.get("PipelineExecutionStatus", ""))
     started = described.get("CreationTime")
-    ended = datetime.now(UTC) if status in RUNNING else described.get("LastModifiedTime")
+    ended = datetime.now(UTC) if status in EXECUTION_RUNNING else described.get("LastModifiedTime")
     duration = (ended - started).total_seconds() if started and ended else None
     reason = one_line(str(described.get("FailureReason") or ""))
     if status == SUCCEEDED and ran_nothing(client, arn):
@@ -110,16 +110,30 @@ def find_execution(client: ExecutionApi, job_id: str, pipeline: str | None = Non
     raise BadInput(f"no execution {job_id} among the recent executions of {where}: pass its full ARN")
 
 
-def stop_execution(client: ExecutionApi, arn: str) -> str:
-    """Stop an execution and its running training job; returns what happened, in a few words."""
-    from pipelines.operate.follow import TERMINAL, training_job_of
+class StopResult(NamedTuple):
+    """What `stop_execution` did: whether it asked SageMaker to stop, the state it found, the job it stopped."""
+
+    requested: bool
+    status: str  # the execution's state when asked (an `ExecutionStatus` value)
+    training_job: str | None = None
+
+    def line(self) -> str:
+        """What happened, in a few words: `stopping (and training job J)` or `already S: nothing to stop`."""
+        if not self.requested:
+            return f"already {self.status}: nothing to stop"
+        return "stopping" + (f" (and training job {self.training_job})" if self.training_job else "")
+
+
+def stop_execution(client: ExecutionApi, arn: str) -> StopResult:
+    """Stop an execution and its running training job, unless it has already ended."""
+    from pipelines.operate.follow import training_job_of
 
     status = str(client.describe_execution(arn).get("PipelineExecutionStatus", ""))
-    if status in TERMINAL:
-        return f"already {status}: nothing to stop"
+    if status in EXECUTION_ENDED:
+        return StopResult(requested=False, status=status)
     job = training_job_of(client.steps(arn))
     client.stop(arn, job)
-    return "stopping" + (f" (and training job {job})" if job else "")
+    return StopResult(requested=True, status=status, training_job=job)
 
 
 def named_or_latest(

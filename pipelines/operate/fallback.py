@@ -7,7 +7,6 @@ on-demand is fixed at upsert, so switching it is the user's call (the ranked lis
 
 from __future__ import annotations
 
-import json
 from typing import Any, NamedTuple
 
 from pipelines.define.staging import Staged
@@ -36,8 +35,7 @@ def choose_fallback(session: Any, staged: Staged, overrides: Overrides) -> Fallb
     """The first same-market alternative when the quota check fails with some; None when it passes or
     has none (the run then goes on and its preflight says why it cannot start)."""
     preset = overrides.applied_to(staged.preset)
-    facts = json.loads(staged.bundle.files["run.json"])
-    quota = next(result for result in run_preflight(preset, facts, session) if result.name == "quota")
+    quota = next(result for result in run_preflight(preset, staged.facts, session) if result.name == "quota")
     if quota.status != "fail":
         return None
     chosen = same_market(quota.alternatives, preset.spot)

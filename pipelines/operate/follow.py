@@ -7,24 +7,43 @@ training job, reads the job's CloudWatch streams (`/aws/sagemaker/TrainingJobs`,
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
+from configs import BadInput
 from pipelines.cli.aws_errors import explain
 from pipelines.cli.run_printer import Progress
 from pipelines.operate.execution_api import ExecutionApi
+from steps.common.limits import POLL_SECONDS, POLL_SECONDS_ENV
 from steps.common.messages import one_line
+from steps.common.statuses import EXECUTION_ENDED
 from steps.train.metrics import MetricCollector
 
 LOG_GROUP = "/aws/sagemaker/TrainingJobs"
 # How long Ctrl-C waits for the stop request before saying how to stop the execution by hand.
 STOP_DEADLINE_SECONDS = 10.0
-TERMINAL = frozenset({"Succeeded", "Failed", "Stopped", "CompletedWithFailures"})
+
+
+def poll_seconds(environ: Mapping[str, str] = os.environ) -> float:
+    """Seconds between two looks at an execution: `CVL_POLL_SECONDS`, else `POLL_SECONDS`."""
+    given = environ.get(POLL_SECONDS_ENV)
+    if not given:
+        return POLL_SECONDS
+    try:
+        seconds = float(given)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also refuses nan
+        raise BadInput(
+            f"{POLL_SECONDS_ENV}={given!r} is not a number of seconds: set it to e.g. 10, or unset it"
+        )
+    return seconds
 
 
 def training_job_of(steps: list[dict[str, Any]]) -> str | None:
@@ -114,7 +133,7 @@ def follow(
                 follower = LogFollower(logs, job, progress, metrics)
             if follower is not None:
                 follower.poll()
-            if described["PipelineExecutionStatus"] in TERMINAL:
+            if described["PipelineExecutionStatus"] in EXECUTION_ENDED:
                 return described, steps, job
             sleep(poll_seconds)
     except KeyboardInterrupt:

@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from configs import BadInput
+from steps.common.statuses import EXECUTION_ENDED, ExecutionStatus
 from steps.train.metrics import Point
 
 EXIT_OK, EXIT_FAILED = 0, 1
-SUCCEEDED = "Succeeded"
+SUCCEEDED = ExecutionStatus.SUCCEEDED
 STARTED = "Started"  # run --no-wait: started, not followed
 NOT_STARTED = "NotStarted"  # refused before anything ran (a failed preflight)
 # The ends a diagnosis can explain (a run refused before it started already printed its fixes).
-FINISHED_UNSUCCESSFULLY = frozenset({"Failed", "Stopped", "CompletedWithFailures"})
+FINISHED_UNSUCCESSFULLY = EXECUTION_ENDED - {ExecutionStatus.SUCCEEDED}
 
 
 class Billing(NamedTuple):

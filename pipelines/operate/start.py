@@ -7,7 +7,6 @@ the training command's exit code from the record the entry point leaves in the j
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +38,6 @@ from steps.train.parameters import parameter_specs
 if TYPE_CHECKING:
     from steps.preflight.job.prices import CostEstimate
 
-DEFAULT_POLL_SECONDS = 10.0
 TAIL_LINES = 10
 
 
@@ -199,14 +197,11 @@ def follow_to_end(
     """Follow a started execution to its end; download the model when it succeeded (and `download`)."""
     from pipelines.operate.executions import split_arn
     from pipelines.operate.follow import follow
+    from pipelines.operate.follow import poll_seconds as default_poll_seconds
     from steps.common.aws import client
 
     pipeline = split_arn(arn)[0]
-    poll = (
-        poll_seconds
-        if poll_seconds is not None
-        else float(os.environ.get("CVL_POLL_SECONDS", DEFAULT_POLL_SECONDS))
-    )
+    poll = poll_seconds if poll_seconds is not None else default_poll_seconds()
     metrics = MetricCollector()
     described, steps, job = follow(
         pipelines, client(session, "logs"), arn, progress, poll_seconds=poll, metrics=metrics

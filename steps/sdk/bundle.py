@@ -16,6 +16,8 @@ from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
+from steps.common.run_facts import PRESET_FILE, RUN_FACTS_FILE, RunFacts
+
 STEPS_ROOT = Path(__file__).resolve().parent.parent
 BUNDLE_PREFIX = "cvl-pipelines/bundles"
 MANIFEST = "manifest.json"
@@ -78,13 +80,13 @@ def code_archive() -> bytes:
     return buffer.getvalue()
 
 
-def make_bundle(preset_json: str, run_facts: dict[str, object]) -> Bundle:
+def make_bundle(preset_json: str, run_facts: RunFacts) -> Bundle:
     """Bundle the container code (`CODE_ARCHIVE`) with `preset.json` and `run.json`; deterministic for
     equal inputs."""
     files = {
         CODE_ARCHIVE: code_archive(),
-        "preset.json": preset_json.encode(),
-        "run.json": json.dumps(run_facts, sort_keys=True, indent=1).encode(),
+        PRESET_FILE: preset_json.encode(),
+        RUN_FACTS_FILE: run_facts.to_json().encode(),
     }
     digest = hashlib.sha256()
     for name in sorted(files):

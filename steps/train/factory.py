@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from configs import BadInput, DeployTarget, Preset
+from steps.common.limits import HYPERPARAMETER_LIMIT
 from steps.sdk.retries import TRAINING_RETRY, sdk_policies
 from steps.train.job.mounts import PRESET_HYPERPARAMETER
 from steps.train.metrics import metric_definitions
@@ -13,8 +14,6 @@ from steps.train.parameters import ParameterSpec
 
 STEP_NAME = "Train"
 CHECKPOINT_LOCAL_PATH = "/opt/ml/checkpoints"
-# CreateTrainingJob limits each hyperparameter value to 2500 characters.
-MAX_HYPERPARAMETER_LENGTH = 2500
 # CreateTrainingJob takes at most 100 hyperparameters; the preset may use this many of them.
 MAX_PRESET_PARTS = 8
 
@@ -39,13 +38,13 @@ def sdk_parameters(specs: list[ParameterSpec]) -> dict[str, Any]:
 
 def container_preset_json(preset: Preset) -> str:
     """The preset as the training entry point receives it (compact JSON), within what its hyperparameters
-    can carry (`MAX_PRESET_PARTS` values of SageMaker's 2500 characters)."""
+    can carry (`MAX_PRESET_PARTS` values of `HYPERPARAMETER_LIMIT` characters each)."""
     text = preset.model_dump_json(exclude={"description", "tags"})
-    limit = MAX_HYPERPARAMETER_LENGTH * MAX_PRESET_PARTS
+    limit = HYPERPARAMETER_LIMIT * MAX_PRESET_PARTS
     if len(text) > limit:
         raise BadInput(
             f"the preset is {len(text)} characters as JSON; its hyperparameters carry at most {limit} "
-            f"({MAX_PRESET_PARTS} x SageMaker's {MAX_HYPERPARAMETER_LENGTH} per hyperparameter): shorten "
+            f"({MAX_PRESET_PARTS} x SageMaker's {HYPERPARAMETER_LIMIT} per hyperparameter): shorten "
             "its command, prepare steps or hyperparameters"
         )
     return text
@@ -53,10 +52,10 @@ def container_preset_json(preset: Preset) -> str:
 
 def preset_hyperparameters(preset: Preset) -> dict[str, str]:
     """The preset JSON as hyperparameters: `cvl_preset`, and for a long one (a script's whole `bash -c`
-    program) `cvl_preset_2`, `cvl_preset_3`, ...: SageMaker limits each value to 2500 characters, and the
+    program) `cvl_preset_2`, `cvl_preset_3`, ...: SageMaker limits each value (`HYPERPARAMETER_LIMIT`), and the
     entry point joins the parts in order."""
     text = container_preset_json(preset)
-    size = MAX_HYPERPARAMETER_LENGTH
+    size = HYPERPARAMETER_LIMIT
     parts = [text[start : start + size] for start in range(0, len(text), size)]
     return {
         PRESET_HYPERPARAMETER if index == 1 else f"{PRESET_HYPERPARAMETER}_{index}": part

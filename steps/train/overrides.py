@@ -170,7 +170,7 @@ class Overrides(BaseModel):
             )
             if name in self.values
         }
-        return preset.model_copy(update=update) if update else preset
+        return preset.replace(**update) if update else preset
 
 
 def parameter_text(value: ParameterValue) -> str:

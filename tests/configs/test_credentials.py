@@ -113,7 +113,7 @@ def test_optional_secrets_must_be_secrets() -> None:
     preset = Preset(
         command=["python", "train.py"], secrets={"HF_TOKEN": "cvl/HF_TOKEN"}, optional_secrets=["HF_TOKEN"]
     )
-    assert preset.optional_secrets == ["HF_TOKEN"]
+    assert preset.optional_secrets == ("HF_TOKEN",)
     assert "optional_secrets names WANDB_API_KEY, not in secrets" in _refused(
         optional_secrets=["WANDB_API_KEY"]
     )

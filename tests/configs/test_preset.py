@@ -87,8 +87,8 @@ def test_nanogpt_presets_resume_from_and_keep_the_log_dir():
     for preset in declared_presets()["nanogpt"].values():
         assert "--log_dir=logs" in preset.command
         assert preset.checkpoint is not None and preset.checkpoint.dir == "logs"
-        assert preset.checkpoint.resume_args == ["--init_from=resume"]
-        assert preset.keep == ["logs"]
+        assert preset.checkpoint.resume_args == ("--init_from=resume",)
+        assert preset.keep == ("logs",)
         assert preset.prepare[0].creates == "data/shakespeare_char/train.bin"
     train = declared_presets()["nanogpt"]["train"]
     assert (train.instance_type, train.hyperparameters["max_iters"], train.spot) == (

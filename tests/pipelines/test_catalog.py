@@ -50,7 +50,7 @@ def test_example_without_presets_gets_a_train_preset_from_every_resources_shape(
     _example(tmp_path, "nested/group/mine", f"name: mine\nresources: {resources}\n")
     example, preset = catalog.resolve(tmp_path, "mine", "train")
     assert preset.instance_type == instance
-    assert preset.command == ["python", "train.py"]
+    assert preset.command == ("python", "train.py")
     assert preset.volume_size_gb == (80 if "disk_gb: 80" in resources else 30)
 
 
@@ -156,7 +156,7 @@ def test_a_sagemaker_value_the_preset_model_rejects_is_bad_input(tmp_path):
 def test_an_example_is_found_by_name_or_folder_path_exact_then_suffix(identifier):
     example, preset = catalog.resolve(FIXTURES, identifier, "train")
     assert example.name == "tinygpt-char"
-    assert preset.command[:2] == ["python", "train.py"]
+    assert preset.command[:2] == ("python", "train.py")
 
 
 def test_a_suffix_matching_several_folders_asks_for_more_of_the_path(tmp_path):

@@ -23,30 +23,30 @@ def not_offered(name: str) -> dict[str, str]:
 def test_a_guarded_data_run_becomes_a_prepare_step_and_the_main_run_the_command():
     train = offers("tinygpt-char").offered["train"]
     assert train.source == "derived from train.sh"
-    assert train.preset.command == ["python", "train.py", "--out", "logs"]  # /workspace/logs -> logs
-    assert train.preset.prepare == [
+    assert train.preset.command == ("python", "train.py", "--out", "logs")  # /workspace/logs -> logs
+    assert train.preset.prepare == (
         # `mkdir -p "$SCRIPT_DIR/logs"` on the host, before the run: the job makes the folder too
-        Prepare(command=["mkdir", "-p", "logs"], creates="logs"),
-        Prepare(command=["python", "data/chars/prepare.py"], creates="data/chars/train.txt"),
-    ]
+        Prepare(command=("mkdir", "-p", "logs"), creates="logs"),
+        Prepare(command=("python", "data/chars/prepare.py"), creates="data/chars/train.txt"),
+    )
     # PYTHONPATH=/cvlization_repo is the job's own business; the literal variable stays.
     assert train.preset.environment == {"PYTHONUNBUFFERED": "1"}
     assert train.forwarded_secrets == ("WANDB_API_KEY",)
     # A reference by convention, never a value: the job reads cvl/WANDB_API_KEY when it starts.
     assert train.preset.secrets == {"WANDB_API_KEY": "cvl/WANDB_API_KEY"}
-    assert train.preset.optional_secrets == ["WANDB_API_KEY"]  # forwarded only when set on the host
+    assert train.preset.optional_secrets == ("WANDB_API_KEY",)  # forwarded only when set on the host
     assert "WANDB_API_KEY" not in train.preset.environment
 
 
 def test_preset_args_become_the_scripts_arguments():
     quick = offers("tinygpt-char").offered["train_quick"]
-    assert quick.preset.command == ["python", "train.py", "--out", "logs", "--iters", "2", "--tag", "quick"]
+    assert quick.preset.command == ("python", "train.py", "--out", "logs", "--iters", "2", "--tag", "quick")
 
 
 def test_a_script_field_with_arguments_a_working_folder_and_env_defaults():
     discovery = offers("causal-bias-study").offered["discovery"]
     # `train.sh -- --stage discovery`; `-w /workspace/src` makes /workspace/data `../data`.
-    assert discovery.preset.command == ["python", "analyze.py", "--data", "../data", "--stage", "discovery"]
+    assert discovery.preset.command == ("python", "analyze.py", "--data", "../data", "--stage", "discovery")
     assert discovery.preset.workdir == "src"
     assert discovery.preset.environment == {"PIPELINE": "slow"}  # ${PIPELINE:-slow}
     assert discovery.forwarded_secrets == ("HF_TOKEN",)  # -e HF_TOKEN, forwarded from the host
@@ -61,7 +61,7 @@ def test_the_presets_env_is_applied_before_the_scripts_defaults():
 def test_a_script_that_calls_a_sibling_script_is_followed():
     report = offers("causal-bias-study").offered["report"]
     assert report.source == "derived from report.sh"
-    assert report.preset.command == ["python", "analyze.py", "--data", "../data", "--stage", "report"]
+    assert report.preset.command == ("python", "analyze.py", "--data", "../data", "--stage", "report")
 
 
 def test_builds_servers_and_missing_scripts_are_listed_with_their_reason():
@@ -75,7 +75,7 @@ def test_builds_servers_and_missing_scripts_are_listed_with_their_reason():
 
 def test_a_bash_array_with_conditional_parts_and_a_loop_over_the_arguments():
     predict = offers("pointmap").offered["predict"]
-    assert predict.preset.command == ["python", "predict.py", "--images", "samples"]
+    assert predict.preset.command == ("python", "predict.py", "--images", "samples")
     assert predict.preset.environment == {"PYTHONUNBUFFERED": "1"}
     assert predict.forwarded_secrets == ("HF_TOKEN",)  # `if [[ -n "${HF_TOKEN:-}" ]]; then DOCKER_ARGS+=...`
     assert predict.preset.instance_type == "ml.g6.2xlarge"  # 20 GB GPU, 8 cores, 32 GB
@@ -83,14 +83,14 @@ def test_a_bash_array_with_conditional_parts_and_a_loop_over_the_arguments():
 
 def test_eval_docker_run_with_options_in_a_variable():
     preprocess = offers("signal_prep").offered["preprocess"]
-    assert preprocess.preset.command == ["python", "scripts/preprocess.py", "--spec", "specs/sample.md"]
+    assert preprocess.preset.command == ("python", "scripts/preprocess.py", "--spec", "specs/sample.md")
     assert preprocess.preset.instance_type == "ml.m5.2xlarge"
 
 
 def test_a_preset_with_a_command_field_runs_it_in_the_image():
     found = offers("arm-policy").offered
-    assert found["predict"].preset.command == ["python", "predict.py"]
-    assert found["think"].preset.command == ["python", "predict.py", "--mode", "think"]
+    assert found["predict"].preset.command == ("python", "predict.py")
+    assert found["think"].preset.command == ("python", "predict.py", "--mode", "think")
     assert found["predict"].source == "example.yaml command"
 
 
@@ -128,7 +128,7 @@ def _script_example(tmp_path: Path, script: str, preset: str = "run: {script: ru
 def test_bash_forms_are_read_as_bash_reads_them(tmp_path, script, command):
     derived = _script_example(tmp_path, script)[0]
     assert derived.preset is not None, derived.reason
-    assert derived.preset.command == command
+    assert derived.preset.command == tuple(command)
 
 
 @pytest.mark.parametrize(
@@ -164,7 +164,7 @@ def test_sibling_scripts_are_followed_two_levels_deep_and_no_further(tmp_path):
     (folder / "c.sh").write_text('docker run mine python train.py "$@"\n')
     (folder / "d.sh").write_text("bash a.sh\n")
     two = _script_example(tmp_path, 'bash b.sh "$@"\n', "run: {script: run.sh, args: [--x]}")[0]
-    assert two.preset.command == ["python", "train.py", "--from-b"]
+    assert two.preset.command == ("python", "train.py", "--from-b")
     three = _script_example(tmp_path, "bash a.sh\n")[0]
     assert three.preset is None and "more than 2 levels deep" in three.reason
 
@@ -217,4 +217,4 @@ def test_mounted_paths_become_code_folder_paths_or_say_why_not(tmp_path, script,
         assert derived.preset is None and reason in derived.reason
     else:
         assert derived.preset is not None, derived.reason
-        assert derived.preset.command == command
+        assert derived.preset.command == tuple(command)

@@ -12,10 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from configs import resolve_target
 from pipelines.cli.run_printer import Progress, format_duration
+from pipelines.define.staging import base_facts
 from pipelines.local import JobFailed, LocalJobClient, LocalS3
 from pipelines.local.builtin import docker_engine
 from steps.build_image.job.context import archive_digest
+from steps.common.run_facts import RUN_FACTS_FILE, BuiltImage
 
 FAKE_DOCKER = """#!/bin/sh
 echo "$@" >> "$(dirname "$0")/calls.txt"
@@ -61,9 +64,11 @@ def build_request(client: LocalJobClient) -> dict:
     data = archive.getvalue()
     digest = archive_digest(data)  # the context digest: names, executable bits, contents
     client.s3.put(f"s3://b/contexts/{digest}.zip", data)
-    client.s3.put(
-        "s3://b/bundle/run.json", json.dumps({"repository": "cvl-demo", "image_tag": "abc"}).encode()
+    target = resolve_target(region="us-east-1", role_arn="arn:aws:iam::123456789012:role/r", bucket="bkt")
+    facts = base_facts("demo", "smoke", target).with_image(
+        BuiltImage(f"s3://b/contexts/{digest}.zip", digest, "abc", "local/cvl-demo:abc")
     )
+    client.s3.put(f"s3://b/bundle/{RUN_FACTS_FILE}", facts.to_json().encode())
     return {
         "AppSpecification": {
             "ImageUri": "sklearn",

@@ -119,6 +119,14 @@ def test_stop_stops_a_running_execution_and_its_training_job(
     assert _sagemaker().describe_training_job(TrainingJobName=JOB)["TrainingJobStatus"] == "Stopped"
     assert stop.main([arn]) == 0
     assert "already Stopped: nothing to stop" in capsys.readouterr().out
+    assert stop.main([arn, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "execution": arn,
+        "result": "already Stopped: nothing to stop",
+        "requested": False,
+        "status": "Stopped",
+        "training_job": None,
+    }
     assert stop.main(["nosuchexecution"]) == 2
     assert capsys.readouterr().err.startswith("error: no execution nosuchexecution among")
 

@@ -31,7 +31,7 @@ def test_the_presets_own_values_are_the_preset_and_other_values_a_stable_variant
         variant_name("smoke", SMOKE, apply(SMOKE, FixedFields(spot=True, max_wait_minutes=90)), None) != name
     )
     command = apply(SMOKE, FixedFields(entry_command="torchrun --nproc_per_node=4 train.py"))
-    assert command.command == ["torchrun", "--nproc_per_node=4", "train.py"]
+    assert command.command == ("torchrun", "--nproc_per_node=4", "train.py")
     assert variant_name("smoke", SMOKE, SMOKE, "123.dkr.ecr.us-east-1.amazonaws.com/cvl-x:1") != "smoke"
 
 

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
+from configs import resolve_target
+from pipelines.define.staging import base_facts
 from steps.build_image.job.build_facts import BuildFacts
 from steps.build_image.job.codebuild import (
     BuildFailed,
@@ -38,6 +40,7 @@ from steps.build_image.job.image_builder import (
     upload_context,
 )
 from steps.common.aws import aws_session, client
+from steps.common.run_facts import BuiltImage
 from steps.sdk.bundle import make_bundle
 from tests.conftest import BUCKET, REGION
 from tests.harness.codebuild import FakeCodeBuild, Outcome, patched_codebuild
@@ -370,18 +373,13 @@ def job_command(
     """Lay out the bundle as the job sees it; return the command (factory arguments), env, output dir."""
     packed = pack_context(example, entry)
     uri = upload_context(aws_session(REGION), FACTS, packed)
-    run = {
-        "example": "demo",
-        "preset": "smoke",
-        "region": REGION,
-        "account": ACCOUNT,
-        "bucket": BUCKET,
-        "repository": "cvl-demo",
-        "codebuild_project": "cvl-pipelines-image-build",
-        "context_uri": uri,
-        "context_digest": packed.digest,
-        "image_tag": image_tag(packed.digest),
-    }
+    tag = image_tag(packed.digest)
+    target = resolve_target(
+        region=REGION, role_arn=f"arn:aws:iam::{ACCOUNT}:role/cvl-sagemaker-execution", bucket=BUCKET
+    )
+    run = base_facts("demo", "smoke", target).with_image(
+        BuiltImage(uri, packed.digest, tag, FACTS.image_uri(tag))
+    )
     bundle_dir = tmp_path / "bundle"
     for name, data in make_bundle("{}", run).files.items():
         (bundle_dir / name).parent.mkdir(parents=True, exist_ok=True)

@@ -8,15 +8,24 @@ import os
 import subprocess
 import sys
 
+from configs import resolve_target
+from pipelines.define.staging import base_facts
 from steps.sdk.bundle import CODE_ARCHIVE, MANIFEST, container_sources, make_bundle
+
+TARGET = resolve_target(
+    region="us-east-1", role_arn="arn:aws:iam::123456789012:role/r", bucket="bkt", environ={}
+)
+FACTS = base_facts("nanogpt", "smoke", TARGET)
 
 
 def test_bundle_is_deterministic_and_content_addressed():
-    first = make_bundle('{"a": 1}', {"region": "us-east-1"})
-    again = make_bundle('{"a": 1}', {"region": "us-east-1"})
-    other = make_bundle('{"a": 2}', {"region": "us-east-1"})
+    first = make_bundle('{"a": 1}', FACTS)
+    again = make_bundle('{"a": 1}', FACTS)
+    other = make_bundle('{"a": 2}', FACTS)
+    moved = make_bundle('{"a": 1}', base_facts("nanogpt", "train", TARGET))
     assert first == again
     assert first.digest != other.digest
+    assert first.digest != moved.digest
     assert first.s3_prefix("b") == f"s3://b/cvl-pipelines/bundles/{first.digest[:32]}/"
     assert json.loads(first.files[MANIFEST]) == sorted(name for name in first.files if name != MANIFEST)
 
@@ -59,7 +68,7 @@ def test_job_modules_run_on_the_processing_images_python_3_9():
 
 
 def test_the_jobs_run_from_the_bundles_code_archive(tmp_path):
-    bundle = make_bundle('{"a": 1}', {"region": "us-east-1"})
+    bundle = make_bundle('{"a": 1}', FACTS)
     assert json.loads(bundle.files[MANIFEST]) == sorted([CODE_ARCHIVE, "preset.json", "run.json"])
     for name, data in bundle.files.items():
         (tmp_path / name).write_bytes(data)

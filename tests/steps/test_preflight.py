@@ -14,12 +14,15 @@ from typing import Any
 import boto3
 import pytest
 
+from configs import resolve_target
 from configs.nanogpt import PRESETS
 from pipelines.define.staging import base_facts as preflight_facts
+from steps.common.limits import FAILURE_REASON_LIMIT
+from steps.common.run_facts import RunFacts
 from steps.preflight.job.check_support import CheckResult
 from steps.preflight.job.checks import exit_code, run_preflight
 from steps.preflight.job.quota import increase_command
-from steps.preflight.job.report import FAILURE_REASON_LIMIT, failure_reason
+from steps.preflight.job.report import failure_reason
 from steps.sdk.bundle import make_bundle
 from tests.conftest import BUCKET, REGION, ROLE_ARN
 from tests.harness import faults, preflight_world
@@ -28,15 +31,8 @@ from tests.harness.quotas import quota_code, remove_sagemaker_quotas, set_sagema
 from tests.harness.training_jobs import start_running_job
 
 ROLE_NAME = ROLE_ARN.rsplit("/", 1)[-1]
-FACTS = {
-    "region": REGION,
-    "account": ACCOUNT,
-    "bucket": BUCKET,
-    "role_arn": ROLE_ARN,
-    "repository": "cvl-nanogpt",
-    "codebuild_project": "cvl-pipelines-image-build",
-    "output_prefix": f"s3://{BUCKET}/nanogpt/train/",
-}
+TARGET = resolve_target(region=REGION, role_arn=ROLE_ARN, bucket=BUCKET)
+FACTS = preflight_facts("nanogpt", "train", TARGET)
 ON_DEMAND = {"instance_type": "ml.g5.xlarge", "instance_count": 1, "spot": False, "max_run_minutes": 60}
 SPOT = {**ON_DEMAND, "spot": True, "max_wait_minutes": 120, "checkpoint": {"dir": "logs"}}
 G5 = "ml.g5.xlarge for training job usage"
@@ -384,7 +380,7 @@ BLOCK_SDK = textwrap.dedent(
 
 
 def run_container(
-    preset_json: str, facts: dict[str, Any], tmp_path: Path, endpoint: str, arguments: tuple[str, ...] = ()
+    preset_json: str, facts: RunFacts, tmp_path: Path, endpoint: str, arguments: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess:
     """Lay out the step bundle and run its container module as the Preflight processing job does."""
     bundle = tmp_path / "opt/ml/processing/input/bundle"
@@ -434,9 +430,7 @@ def test_the_container_passes_when_the_account_is_ready(account: MotoServer, tmp
 
 
 def _target() -> Any:
-    from configs import resolve_target
-
-    return resolve_target(region=REGION, role_arn=ROLE_ARN, bucket=BUCKET)
+    return TARGET
 
 
 def test_an_emulator_lacking_an_api_leaves_that_check_undone_and_says_so(account: MotoServer) -> None:

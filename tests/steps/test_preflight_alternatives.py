@@ -7,28 +7,20 @@ from typing import Any
 import boto3
 import pytest
 
+from configs import resolve_target
 from configs.instance_table import instance_rows
-from steps.preflight.job.alternatives import InstanceFacts, candidates
+from pipelines.define.staging import base_facts
+from steps.common.run_facts import InstanceFacts
+from steps.preflight.job.alternatives import candidates
 from steps.preflight.job.checks import run_preflight
 from steps.preflight.job.report import format_table
 from tests.conftest import BUCKET, REGION, ROLE_ARN
 from tests.harness import preflight_world
-from tests.harness.moto_server import ACCOUNT, MotoServer
+from tests.harness.moto_server import MotoServer
 from tests.harness.quotas import set_sagemaker_quota
 from tests.harness.training_jobs import start_running_job
 
-FACTS = {
-    "example": "nanogpt",
-    "preset": "train",
-    "region": REGION,
-    "account": ACCOUNT,
-    "bucket": BUCKET,
-    "role_arn": ROLE_ARN,
-    "repository": "cvl-nanogpt",
-    "codebuild_project": "cvl-pipelines-image-build",
-    "output_prefix": f"s3://{BUCKET}/nanogpt/train/",
-    "instance_types": instance_rows(),
-}
+FACTS = base_facts("nanogpt", "train", resolve_target(region=REGION, role_arn=ROLE_ARN, bucket=BUCKET))
 G5 = {"instance_type": "ml.g5.xlarge", "instance_count": 1, "spot": False, "max_run_minutes": 60}
 TABLE = tuple(InstanceFacts.from_row(row) for row in instance_rows())
 

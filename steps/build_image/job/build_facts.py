@@ -7,11 +7,10 @@ like every module the job imports: SageMaker's sklearn 1.2-1 processing image ru
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from steps.common.permissions import PROJECT_NAME
+from steps.common.run_facts import RunFacts
 from steps.common.tags import resource_tags
 
 CONTEXT_PREFIX = "cvl-pipelines/contexts"
@@ -65,14 +64,14 @@ class BuildFacts:
     project: str = PROJECT_NAME
 
     @classmethod
-    def from_run(cls, run: Mapping[str, Any]) -> BuildFacts:
-        """The facts in a step bundle's `run.json`; KeyError names a missing key."""
+    def of(cls, run: RunFacts) -> BuildFacts:
+        """The build facts among a run's facts (`run.json`)."""
         return cls(
-            region=str(run["region"]),
-            account=str(run["account"]),
-            bucket=str(run["bucket"]),
-            repository=str(run["repository"]),
-            project=str(run.get("codebuild_project") or PROJECT_NAME),
+            region=run.region,
+            account=run.account,
+            bucket=run.bucket,
+            repository=run.repository,
+            project=run.codebuild_project,
         )
 
     @property

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from steps.build_image.job.build_facts import BuildFacts, console_host
 from steps.build_image.job.iam import ensure_role
 from steps.common.aws import client
+from steps.common.limits import POLL_SECONDS
 from steps.common.tags import resource_tags, tag_list
 
 BUILD_IMAGE = "aws/codebuild/standard:7.0"
@@ -218,7 +219,7 @@ def wait_for_build(
     build_id: str,
     region: str,
     *,
-    poll_seconds: float = 10.0,
+    poll_seconds: float = POLL_SECONDS,
     on_phase: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:

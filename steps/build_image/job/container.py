@@ -24,11 +24,12 @@ from steps.build_image.job.codebuild import BuildFailed, BuildRefused, ProjectMi
 from steps.build_image.job.ecr import RepositoryMissing
 from steps.build_image.job.image_builder import BuildResult, ContextMissing, ContextRef, build_image
 from steps.common.aws import aws_session
+from steps.common.limits import FAILURE_REASON_LIMIT, POLL_SECONDS
+from steps.common.run_facts import RUN_FACTS_FILE, RunFacts, RunFactsError
 
 RESULT_DIR = "/opt/ml/processing/output/result"
 RESULT_FILE = "build.json"
 MESSAGE_FILE = "/opt/ml/output/message"
-MESSAGE_LIMIT = 1024  # SageMaker keeps the first 1024 characters of a FailureReason
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -39,29 +40,23 @@ class JobInputError(ValueError):
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The job's arguments (the result dir, message file and poll interval default to SageMaker's)."""
     parser = argparse.ArgumentParser(prog="steps.build_image.job.container", description=__doc__)
-    parser.add_argument("--bundle", required=True, type=Path, help="the step bundle dir (holds run.json)")
+    parser.add_argument(
+        "--bundle", required=True, type=Path, help=f"the step bundle dir (holds {RUN_FACTS_FILE})"
+    )
     parser.add_argument("--context-uri", required=True, help="S3 URI of the build context zip")
     parser.add_argument("--context-digest", required=True, help="sha256 hex of the build context zip")
     parser.add_argument("--result-dir", type=Path, default=Path(RESULT_DIR))
     parser.add_argument("--message-file", type=Path, default=Path(MESSAGE_FILE))
-    parser.add_argument("--poll-seconds", type=float, default=10.0)
+    parser.add_argument("--poll-seconds", type=float, default=POLL_SECONDS)
     return parser.parse_args(argv)
 
 
 def load_facts(bundle: Path) -> BuildFacts:
-    """The build facts from `bundle/run.json`; JobInputError when it is missing or incomplete."""
-    run_file = bundle / "run.json"
+    """The build facts from the bundle's run facts; JobInputError when they are missing or malformed."""
     try:
-        run = json.loads(run_file.read_text(encoding="utf-8"))
-        return BuildFacts.from_run(run)
-    except FileNotFoundError:
-        raise JobInputError(
-            f"{run_file} is missing: the step bundle is incomplete; upsert the pipeline again"
-        ) from None
-    except KeyError as missing:
-        raise JobInputError(
-            f"{run_file} has no {missing}: upsert the pipeline again with this version"
-        ) from None
+        return BuildFacts.of(RunFacts.read(bundle / RUN_FACTS_FILE))
+    except RunFactsError as error:
+        raise JobInputError(str(error)) from None
 
 
 def run_build(args: argparse.Namespace) -> BuildResult:
@@ -95,7 +90,7 @@ def _fail(message_file: Path, message: str) -> int:
     print(f"BuildImage failed: {message}", file=sys.stderr, flush=True)
     try:
         message_file.parent.mkdir(parents=True, exist_ok=True)
-        message_file.write_text(message[:MESSAGE_LIMIT], encoding="utf-8")
+        message_file.write_text(message[:FAILURE_REASON_LIMIT], encoding="utf-8")
     except OSError as error:
         print(f"could not write {message_file}: {error}", file=sys.stderr)
     return 1

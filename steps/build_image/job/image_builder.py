@@ -15,6 +15,7 @@ from steps.build_image.job import codebuild, ecr
 from steps.build_image.job.build_facts import BuildFacts
 from steps.build_image.job.context import BuildContext, PackedContext, image_tag
 from steps.common.aws import client
+from steps.common.limits import POLL_SECONDS
 from steps.common.s3 import object_exists
 
 
@@ -129,7 +130,7 @@ def build_image(
     facts: BuildFacts,
     context: BuildContext | PackedContext | ContextRef,
     *,
-    poll_seconds: float = 10.0,
+    poll_seconds: float = POLL_SECONDS,
     on_event: Callable[[str], None] | None = None,
     attempt: str | None = None,
     sleep: Callable[[float], None] = time.sleep,

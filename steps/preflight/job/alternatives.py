@@ -14,38 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from steps.common.run_facts import InstanceFacts
+
 ARCHITECTURES = ("volta", "turing", "ampere", "ada", "hopper")
 SERVICE_CODE = "sagemaker"
 _PAGE_SIZE = 100
-
-
-@dataclass(frozen=True)
-class InstanceFacts:
-    """One training instance type as the ranking needs it."""
-
-    instance_type: str
-    gpus: int
-    vram_gb_per_gpu: int
-    vcpus: int
-    ram_gb: int
-    usd_per_hour: float
-    architecture: str
-
-    @classmethod
-    def from_row(cls, row: Sequence[Any]) -> InstanceFacts:
-        """From a `configs.instance_table.instance_rows()` row."""
-        kind, gpus, vram, vcpus, ram, price, arch = row
-        return cls(str(kind), int(gpus), int(vram), int(vcpus), int(ram), float(price), str(arch))
-
-    def fits_in_place_of(self, wanted: InstanceFacts) -> bool:
-        """True when a preset sized for `wanted` runs on this type as well."""
-        if wanted.gpus == 0:
-            return self.gpus == 0 and self.vcpus >= wanted.vcpus and self.ram_gb >= wanted.ram_gb
-        return (
-            self.gpus >= wanted.gpus
-            and self.vram_gb_per_gpu >= wanted.vram_gb_per_gpu
-            and _arch_rank(self.architecture) >= _arch_rank(wanted.architecture)
-        )
 
 
 @dataclass(frozen=True)
@@ -88,6 +61,17 @@ def _arch_rank(architecture: str) -> int:
     return ARCHITECTURES.index(architecture) if architecture in ARCHITECTURES else -1
 
 
+def fits_in_place_of(candidate: InstanceFacts, wanted: InstanceFacts) -> bool:
+    """True when a preset sized for `wanted` runs on `candidate` as well."""
+    if wanted.gpus == 0:
+        return candidate.gpus == 0 and candidate.vcpus >= wanted.vcpus and candidate.ram_gb >= wanted.ram_gb
+    return (
+        candidate.gpus >= wanted.gpus
+        and candidate.vram_gb_per_gpu >= wanted.vram_gb_per_gpu
+        and _arch_rank(candidate.architecture) >= _arch_rank(wanted.architecture)
+    )
+
+
 def quota_name(instance_type: str, spot: bool) -> str:
     """The Service Quotas name of the training quota for `instance_type` (spot or on-demand)."""
     return f"{instance_type} for {'spot training' if spot else 'training'} job usage"
@@ -99,7 +83,7 @@ def candidates(wanted: str, table: Sequence[InstanceFacts]) -> list[InstanceFact
     if wanted not in facts:
         return []
     return sorted(
-        (row for row in table if row.fits_in_place_of(facts[wanted])), key=lambda row: row.usd_per_hour
+        (row for row in table if fits_in_place_of(row, facts[wanted])), key=lambda row: row.usd_per_hour
     )
 
 

@@ -15,7 +15,8 @@ from botocore.parsers import ResponseParserError
 
 from steps.common.aws import CANNOT_CONNECT, endpoint_override, error_lacks_api
 from steps.common.messages import one_line
-from steps.preflight.job.alternatives import Alternative, InstanceFacts
+from steps.common.run_facts import RunFacts
+from steps.preflight.job.alternatives import Alternative
 
 Status = Literal["pass", "warn", "fail"]
 T = TypeVar("T")
@@ -69,15 +70,9 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class PreflightInput:
-    """The preset fields and run facts the checks read (plain data: no pydantic in the container)."""
+    """The run facts and the preset fields the checks read (plain data: no pydantic in the container)."""
 
-    region: str
-    account: str
-    bucket: str
-    role_arn: str
-    repository: str
-    codebuild_project: str
-    output_prefix: str
+    run: RunFacts
     instance_type: str
     instance_count: int = 1
     spot: bool = False
@@ -86,30 +81,17 @@ class PreflightInput:
     output_path: str | None = None
     channels: Mapping[str, str] = field(default_factory=dict)
     has_checkpoint: bool = False
-    example: str = ""
-    preset: str = ""
-    instance_table: tuple[InstanceFacts, ...] = ()
 
     @classmethod
-    def from_dicts(cls, preset: Mapping[str, Any], facts: Mapping[str, Any]) -> PreflightInput:
-        """Build from a preset dict (`Preset.model_dump()` shape) and the run facts (`run.json`).
+    def from_run(cls, preset: Mapping[str, Any], facts: RunFacts) -> PreflightInput:
+        """Build from a preset dict (`Preset.model_dump()` shape) and the run facts.
 
-        Raises ValueError naming the missing keys.
+        Raises ValueError when the preset has no instance type.
         """
-        needed = ("region", "account", "bucket", "role_arn", "repository", "codebuild_project")
-        missing = [key for key in needed if not facts.get(key)]
         if "instance_type" not in preset:
-            missing.append("preset.instance_type")
-        if missing:
-            raise ValueError(f"run facts lack {', '.join(missing)}")
+            raise ValueError("the preset lacks instance_type")
         return cls(
-            region=str(facts["region"]),
-            account=str(facts["account"]),
-            bucket=str(facts["bucket"]),
-            role_arn=str(facts["role_arn"]),
-            repository=str(facts["repository"]),
-            codebuild_project=str(facts["codebuild_project"]),
-            output_prefix=str(facts.get("output_prefix") or f"s3://{facts['bucket']}/"),
+            run=facts,
             instance_type=str(preset["instance_type"]),
             instance_count=int(preset.get("instance_count", 1)),
             spot=bool(preset.get("spot", False)),
@@ -118,20 +100,17 @@ class PreflightInput:
             output_path=preset.get("output_path"),
             channels=dict(preset.get("channels") or {}),
             has_checkpoint=preset.get("checkpoint") is not None,
-            example=str(facts.get("example", "")),
-            preset=str(facts.get("preset", "")),
-            instance_table=tuple(InstanceFacts.from_row(row) for row in facts.get("instance_types") or ()),
         )
 
     @property
     def run_command(self) -> str:
         """The command that runs this example preset (what an alternative's line appends to)."""
-        return f"python -m pipelines.run --example {self.example} --preset {self.preset}"
+        return f"python -m pipelines.run --example {self.run.example} --preset {self.run.preset}"
 
     @property
     def partition(self) -> str:
         """The ARN partition of the role (aws, aws-cn, aws-us-gov)."""
-        parts = self.role_arn.split(":")
+        parts = self.run.role_arn.split(":")
         return parts[1] if len(parts) > 1 and parts[1] else "aws"
 
 
@@ -209,7 +188,7 @@ def error_text(error: BaseException) -> str:
         text = f"{error.operation_name}: {error_code(error)}: {one_line(str(message))}"
     else:
         text = one_line(str(error)) or type(error).__name__
-    # One line, and short: it goes into a table and into a 1024-character FailureReason.
+    # One line, and short: it goes into a table and into a FailureReason (FAILURE_REASON_LIMIT).
     return one_line(text, 240)
 
 

@@ -13,6 +13,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from steps.common.aws import Service, client
+from steps.common.run_facts import RunFacts
 from steps.preflight.job.alternatives import Alternative, same_market
 from steps.preflight.job.check_support import CheckResult, Context, Parallel, PreflightInput, Status, guarded
 from steps.preflight.job.iam import (
@@ -40,7 +41,7 @@ __all__ = [
     "worst",
 ]
 
-# In report order: a FailureReason is cut at 1024 characters, so the costliest surprises come first.
+# In report order: a FailureReason is cut (FAILURE_REASON_LIMIT), so the costliest surprises come first.
 CHECKS: tuple[tuple[str, Callable[[Context], CheckResult], str], ...] = (
     ("quota", check_quota, "the training quota"),
     (BUCKET, check_bucket, "the output bucket"),
@@ -75,19 +76,20 @@ def run_checks(
 
 def run_preflight(
     preset: Preset | Mapping[str, Any],
-    facts: Mapping[str, Any],
+    facts: RunFacts,
     session: Any,
     *,
     in_step: bool = False,
     concurrent: bool = True,
     clients: Mapping[str, Any] | None = None,
 ) -> list[CheckResult]:
-    """Run the checks for a preset (a `Preset` or its `model_dump()`) and the run facts (`run.json` shape).
+    """Run the checks for a preset (a `Preset` or its `model_dump()`) and the run facts.
 
-    This is what `upsert` and `run` call before sending anything. Raises ValueError when the facts lack a key.
+    This is what `upsert` and `run` call before sending anything. Raises ValueError when the preset
+    has no instance type.
     """
     data = preset if isinstance(preset, Mapping) else preset.model_dump(mode="json")
-    spec = PreflightInput.from_dicts(data, facts)
+    spec = PreflightInput.from_run(data, facts)
     return run_checks(spec, session, in_step=in_step, concurrent=concurrent, clients=clients)
 
 

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from steps.common.aws import CANNOT_CONNECT, aws_session
+from steps.common.limits import FAILURE_REASON_LIMIT
 from steps.common.messages import one_line
+from steps.common.run_facts import PRESET_FILE, RUN_FACTS_FILE, RunFacts
 from steps.preflight.job.checks import exit_code, fall_back, run_preflight
 from steps.preflight.job.prices import estimate_preset
-from steps.preflight.job.report import FAILURE_REASON_LIMIT, failure_reason, format_table
+from steps.preflight.job.report import failure_reason, format_table
 
 FAILURE_FILE = "/opt/ml/output/message"
 # The property file Train reads its instance type from (the chosen one, or the fallback's).
@@ -48,7 +50,9 @@ def execution_preset(preset: dict[str, Any], args: argparse.Namespace) -> dict[s
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     """The container's arguments: the bundle folder, the failure file, and the execution's values."""
     parser = argparse.ArgumentParser(prog="steps.preflight.job.container", description=__doc__)
-    parser.add_argument("--bundle", type=Path, required=True, help="folder holding preset.json and run.json")
+    parser.add_argument(
+        "--bundle", type=Path, required=True, help=f"folder holding {PRESET_FILE} and {RUN_FACTS_FILE}"
+    )
     parser.add_argument(
         "--failure-file",
         type=Path,
@@ -78,9 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the checks on the bundle's preset and run facts; 1 with a failure file when any check fails."""
     args = parse_arguments(argv)
     try:
-        preset = execution_preset(json.loads((args.bundle / "preset.json").read_text()), args)
-        facts = json.loads((args.bundle / "run.json").read_text())
-        results = run_preflight(preset, facts, aws_session(facts.get("region")), in_step=True)
+        preset = execution_preset(json.loads((args.bundle / PRESET_FILE).read_text()), args)
+        facts = RunFacts.read(args.bundle / RUN_FACTS_FILE)
+        results = run_preflight(preset, facts, aws_session(facts.region), in_step=True)
     except (OSError, ValueError) as error:
         message = f"Preflight could not read its bundle {args.bundle}: {error}"
         print(message, file=sys.stderr)

@@ -75,12 +75,12 @@ def grant_needs(grants: tuple[permissions.Grant, ...], spec: PreflightInput) -> 
     """The simulations that say whether a principal has `grants` for this run's resources."""
     facts = permissions.Facts(
         partition=spec.partition,
-        region=spec.region,
-        account=spec.account,
-        bucket=spec.bucket,
-        role=role_name(spec.role_arn),
-        project=spec.codebuild_project,
-        repository=spec.repository,
+        region=spec.run.region,
+        account=spec.run.account,
+        bucket=spec.run.bucket,
+        role=role_name(spec.run.role_arn),
+        project=spec.run.codebuild_project,
+        repository=spec.run.repository,
     )
     return [
         Need(list(grant.actions), _probe(facts.render(resource)), _context(grant))
@@ -150,7 +150,7 @@ def _as_list(value: Any) -> list[str]:
 def check_role(context: Context) -> CheckResult:
     """The execution role exists under the given ARN and trusts sagemaker.amazonaws.com."""
     spec = context.input
-    name = role_name(spec.role_arn)
+    name = role_name(spec.run.role_arn)
     try:
         role = context.client("iam").get_role(RoleName=name)["Role"]
     except ClientError as error:
@@ -159,21 +159,21 @@ def check_role(context: Context) -> CheckResult:
         return CheckResult(
             ROLE,
             "fail",
-            f"role {name} does not exist in account {spec.account}",
+            f"role {name} does not exist in account {spec.run.account}",
             "create it with python -m pipelines.bootstrap, "
             "or pass --role-arn (SAGEMAKER_ROLE_ARN) of an existing role",
         )
-    if role.get("Arn") and role["Arn"] != spec.role_arn:
+    if role.get("Arn") and role["Arn"] != spec.run.role_arn:
         return CheckResult(
             ROLE,
             "fail",
-            f"role ARN {spec.role_arn} does not match the role named {name}: {role['Arn']}",
+            f"role ARN {spec.run.role_arn} does not match the role named {name}: {role['Arn']}",
             f"pass --role-arn {role['Arn']}",
         )
     trust = role.get("AssumeRolePolicyDocument", {})
     fix_trust = (
         f"aws iam update-assume-role-policy --role-name {name} --policy-document "
-        f"'{json.dumps(permissions.trust_policy(permissions.EXECUTION, spec.partition, spec.account), separators=(',', ':'))}'"
+        f"'{json.dumps(permissions.trust_policy(permissions.EXECUTION, spec.partition, spec.run.account), separators=(',', ':'))}'"
     )
     if not trusts_sagemaker(trust):
         return CheckResult(
@@ -248,11 +248,11 @@ def check_role_permissions(context: Context) -> CheckResult:
     """The role has its declared grants (run jobs, use the bucket, pull the image, logs) for this run."""
     spec = context.input
     summary = (
-        f"run the pipeline's jobs, use s3://{spec.bucket} and the preset's S3 locations, pull from ECR "
-        f"repository {spec.repository} and write CloudWatch logs"
+        f"run the pipeline's jobs, use s3://{spec.run.bucket} and the preset's S3 locations, pull from ECR "
+        f"repository {spec.run.repository} and write CloudWatch logs"
     )
     return _permission_verdict(
-        ROLE_PERMISSIONS, "the role", spec.role_arn, role_needs(spec), summary, context
+        ROLE_PERMISSIONS, "the role", spec.run.role_arn, role_needs(spec), summary, context
     )
 
 
@@ -280,13 +280,13 @@ def check_ecr_codebuild(context: Context) -> CheckResult:
     needs = build_needs(spec, in_step=context.in_step)
     if context.in_step:
         summary = (
-            f"look up images in ECR repository {spec.repository} and start and read builds of "
-            f"CodeBuild project {spec.codebuild_project}"
+            f"look up images in ECR repository {spec.run.repository} and start and read builds of "
+            f"CodeBuild project {spec.run.codebuild_project}"
         )
-        return _permission_verdict(ECR_CODEBUILD, "the role", spec.role_arn, needs, summary, context)
+        return _permission_verdict(ECR_CODEBUILD, "the role", spec.run.role_arn, needs, summary, context)
     summary = (
-        f"create and configure ECR repository {spec.repository} and start and read builds of "
-        f"CodeBuild project {spec.codebuild_project}"
+        f"create and configure ECR repository {spec.run.repository} and start and read builds of "
+        f"CodeBuild project {spec.run.codebuild_project}"
     )
     try:
         principal, arn = caller_principal(context)

@@ -14,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from steps.common.statuses import JobStatus
 from steps.preflight.job.alternatives import Alternative, quota_name, quota_values, rank
 from steps.preflight.job.check_support import (
     CheckResult,
@@ -66,9 +67,11 @@ def usage(context: Context) -> Counter[tuple[str, bool]]:
     sagemaker = context.client("sagemaker")
     names = [
         summary["TrainingJobName"]
-        for page in sagemaker.get_paginator("list_training_jobs").paginate(StatusEquals="InProgress")
+        for page in sagemaker.get_paginator("list_training_jobs").paginate(
+            StatusEquals=JobStatus.IN_PROGRESS.value
+        )
         for summary in page.get("TrainingJobSummaries", [])
-        if summary.get("TrainingJobStatus", "InProgress") == "InProgress"
+        if summary.get("TrainingJobStatus", JobStatus.IN_PROGRESS) == JobStatus.IN_PROGRESS
     ]
     jobs = context.parallel.all(
         [partial(sagemaker.describe_training_job, TrainingJobName=name) for name in names]
@@ -91,7 +94,7 @@ def instances_in_use(context: Context, instance_type: str, spot: bool) -> int:
 def alternatives(context: Context) -> tuple[Alternative, ...]:
     """Other types (or the other market) with room for the run, cheapest first; () when unknown."""
     spec = context.input
-    if not spec.instance_table:
+    if not spec.run.instance_types:
         return ()
     quotas = context.client("service-quotas")
     values, used = quota_values(quotas), usage(context)  # only on the failing path: no need to overlap
@@ -99,7 +102,7 @@ def alternatives(context: Context) -> tuple[Alternative, ...]:
         spec.instance_type,
         spec.spot,
         spec.instance_count,
-        spec.instance_table,
+        spec.run.instance_types,
         values,
         used,
         spec.run_command,
@@ -133,24 +136,28 @@ def check_quota(context: Context) -> CheckResult:
     available = value - in_use
     if available < need and isinstance(applied.error, ClientError):
         # Only the default is known; an applied value (often higher) may exist but could not be read.
-        return _denied_with(applied.error, f"the default of {label} is {value} in {spec.region}, need {need}")
+        return _denied_with(
+            applied.error, f"the default of {label} is {value} in {spec.run.region}, need {need}"
+        )
     if available >= need:
         if isinstance(usage.error, ClientError):
-            return _denied_with(usage.error, f"{label} is {value} in {spec.region}, need {need}")
+            return _denied_with(usage.error, f"{label} is {value} in {spec.run.region}, need {need}")
         return CheckResult(
             NAME,
             "pass",
-            f"{label} is {value} in {spec.region}: {in_use} in use by running jobs, {need} needed",
+            f"{label} is {value} in {spec.run.region}: {in_use} in use by running jobs, {need} needed",
         )
 
     desired = in_use + need
-    command = increase_command(code, desired, spec.region)
+    command = increase_command(code, desired, spec.run.region)
     others = attempt(lambda: alternatives(context))()
     ranked = others.value or ()
     if value == 0:
-        detail = f"{label} is 0 in {spec.region}; the preset needs {need}"
+        detail = f"{label} is 0 in {spec.run.region}; the preset needs {need}"
     else:
-        detail = f"{label} is {value} in {spec.region}, running jobs use {in_use}; the preset needs {need}"
+        detail = (
+            f"{label} is {value} in {spec.run.region}, running jobs use {in_use}; the preset needs {need}"
+        )
     if quota.get("Adjustable") is False:
         fix = f"quota {code} cannot be raised: choose another instance type or region"
     elif in_use:
@@ -192,8 +199,8 @@ def _without_quota(context: Context, name: str, applied: Outcome, default: Outco
     return CheckResult(
         NAME,
         "fail",
-        f"{spec.instance_type} is not offered for SageMaker {kind} in {spec.region} "
+        f"{spec.instance_type} is not offered for SageMaker {kind} in {spec.run.region} "
         f"(Service Quotas has no {name!r} quota there)",
-        f"choose an instance type offered in {spec.region}, or a region that offers {spec.instance_type} "
+        f"choose an instance type offered in {spec.run.region}, or a region that offers {spec.instance_type} "
         "(--region)",
     )

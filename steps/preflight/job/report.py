@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from steps.common.limits import FAILURE_REASON_LIMIT
 from steps.preflight.job.check_support import CheckResult
 
-# SageMaker truncates a job's FailureReason (from /opt/ml/output/message) at 1024 characters.
-FAILURE_REASON_LIMIT = 1024
 _HEAD = "Preflight failed: "
 
 

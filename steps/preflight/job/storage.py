@@ -98,18 +98,18 @@ def _bucket_verdict(name: str, what: str, bucket: str, facts: BucketFacts, regio
 def check_bucket(context: Context) -> CheckResult:
     """The output bucket exists and is in the pipeline's region."""
     spec = context.input
-    facts = bucket_facts(context.client("s3"), spec.bucket)
-    return _bucket_verdict(BUCKET, "output bucket", spec.bucket, facts, spec.region)
+    facts = bucket_facts(context.client("s3"), spec.run.bucket)
+    return _bucket_verdict(BUCKET, "output bucket", spec.run.bucket, facts, spec.run.region)
 
 
 def preset_buckets(context: Context) -> dict[str, str]:
     """Bucket -> what uses it, for the preset's S3 URIs outside the output bucket (checked on its own)."""
     spec = context.input
     uses: dict[str, str] = {}
-    named = [("output path", spec.output_path), ("checkpoints/outputs", spec.output_prefix)]
+    named = [("output path", spec.output_path), ("checkpoints/outputs", spec.run.output_prefix)]
     named += [(f"channel {name!r}", uri) for name, uri in sorted(spec.channels.items())]
     for what, uri in named:
-        if uri and bucket_of(uri) != spec.bucket:
+        if uri and bucket_of(uri) != spec.run.bucket:
             uses.setdefault(bucket_of(uri), f"{what} bucket")
     return uses
 
@@ -142,7 +142,7 @@ def check_preset(context: Context) -> CheckResult:
     s3 = context.client("s3")
     facts = context.parallel.all([partial(bucket_facts, s3, bucket) for bucket in uses])
     for (bucket, what), found in zip(uses.items(), facts):  # noqa: B905 (the image runs Python 3.9)
-        findings.append(_bucket_verdict(PRESET, what, bucket, found, spec.region))
+        findings.append(_bucket_verdict(PRESET, what, bucket, found, spec.run.region))
     return _combine(findings, spec)
 
 

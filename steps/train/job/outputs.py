@@ -10,7 +10,9 @@ from typing import Any
 
 from .log import log
 
-FAILURE_LIMIT = 1024  # SageMaker truncates FailureReason at 1024 characters
+# SageMaker truncates FailureReason at 1024 characters. A copy of steps.common.limits.FAILURE_REASON_LIMIT
+# (this folder ships alone into the example's image); tests/steps/test_limits.py keeps them equal.
+FAILURE_LIMIT = 1024
 # Written to <ml>/output/data (uploaded as output.tar.gz) when the job fails: the exit code as data.
 EXIT_RECORD = "cvl-exit.json"
 
