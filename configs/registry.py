@@ -1,10 +1,17 @@
-"""The preset registry, built by walking the `configs` package for example modules."""
+"""The preset registry, built by walking the `configs` package for the modules that declare `PRESETS`.
+
+A module is an example's when its source assigns `PRESETS` at its top level: the source is read, not
+imported, so the machinery beside the presets is never loaded to find out what it is, and a new
+module needs no list kept by hand.
+"""
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 from functools import cache
+from pathlib import Path
 from types import MappingProxyType
 
 from pydantic import ValidationError
@@ -12,8 +19,34 @@ from pydantic import ValidationError
 from configs.errors import BadInput
 from configs.preset import Preset
 
-# Modules of this package that hold machinery, not an example's presets.
-_NOT_EXAMPLES = frozenset({"credentials", "errors", "example", "instances", "preset", "registry", "settings"})
+PRESETS_NAME = "PRESETS"
+
+
+def declares_presets(source: Path) -> bool:
+    """Whether the module at `source` assigns `PRESETS` at its top level (read, not imported)."""
+    for node in ast.parse(source.read_bytes(), filename=str(source)).body:
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AnnAssign):
+            targets = [node.target]
+        else:
+            continue
+        if any(isinstance(target, ast.Name) and target.id == PRESETS_NAME for target in targets):
+            return True
+    return False
+
+
+def preset_modules() -> list[str]:
+    """The names of the `configs` modules that declare presets, in the order `pkgutil` lists them."""
+    import configs
+
+    found = []
+    for module_info in pkgutil.iter_modules(configs.__path__):
+        spec = module_info.module_finder.find_spec(f"configs.{module_info.name}", None)
+        origin = spec.origin if spec is not None else None
+        if origin and origin.endswith(".py") and declares_presets(Path(origin)):
+            found.append(module_info.name)
+    return found
 
 
 @cache
@@ -23,21 +56,17 @@ def declared_presets() -> MappingProxyType[str, MappingProxyType[str, Preset]]:
     The module name is the example name with `-` and `.` written as `_`; a module may set `EXAMPLE`
     to name its example explicitly.
     """
-    import configs
-
     found: dict[str, MappingProxyType[str, Preset]] = {}
-    for module_info in pkgutil.iter_modules(configs.__path__):
-        if module_info.name in _NOT_EXAMPLES or module_info.name.startswith("_"):
-            continue
+    for name in preset_modules():
         try:
-            module = importlib.import_module(f"configs.{module_info.name}")
+            module = importlib.import_module(f"configs.{name}")
         except ValidationError as error:
             first = error.errors()[0]
             field = ".".join(str(part) for part in first["loc"]) or error.title
-            raise BadInput(f"configs/{module_info.name}.py: {field}: {first['msg']}") from None
-        presets = getattr(module, "PRESETS", None)
+            raise BadInput(f"configs/{name}.py: {field}: {first['msg']}") from None
+        presets = getattr(module, PRESETS_NAME, None)
         if not isinstance(presets, dict):
-            continue
-        example_name = getattr(module, "EXAMPLE", module_info.name)
+            raise BadInput(f"configs/{name}.py: {PRESETS_NAME} must map preset names to Preset objects")
+        example_name = getattr(module, "EXAMPLE", name)
         found[example_name] = MappingProxyType(dict(presets))
     return MappingProxyType(found)
