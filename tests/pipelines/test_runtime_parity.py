@@ -33,7 +33,7 @@ def test_the_mount_point_the_code_writes_to_exists_in_the_job_and_flash_attn_nee
     train = offer("masklora", "train")
     assert train.preset.mounts == {"/cvlization_repo": ".", "/workspace": "."}
     assert "/mnt/cvl/workspace" not in train.preset.mounts  # CVL's I/O folder: the job's CVL_OUTPUTS
-    assert train.preset.command == ["python3", "train_lora.py", "--epochs", "2"]
+    assert train.preset.command == ("python3", "train_lora.py", "--epochs", "2")
     # 16 GB would be a T4 (g4dn), which flash-attn (in requirements.txt) does not support.
     assert train.preset.instance_type == "ml.g6.xlarge"
     assert train.preset.max_run_minutes == 24 * 60  # a training preset gets a day
@@ -53,7 +53,7 @@ def test_every_chosen_instance_is_one_sagemaker_training_accepts():
 
 def test_stdbuf_before_docker_run_and_a_guard_on_the_hosts_cache_do_not_hide_the_run():
     train = offer("speedrun", "train")
-    assert train.preset.command == ["torchrun", "--standalone", "--nproc_per_node=1", "train_gpt.py"]
+    assert train.preset.command == ("torchrun", "--standalone", "--nproc_per_node=1", "train_gpt.py")
     assert train.preset.environment == {"NUM_ITERATIONS": "500"}
 
 
