@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from configs import BadInput
 from pipelines.deploy.pipeline_api import error_code
 from steps.common.aws import client
+from steps.common.statuses import ExecutionStatus
 from steps.common.tags import resource_tags, tag_list
 
 EVENT_SOURCE = "aws.sagemaker"
@@ -39,7 +40,10 @@ class NotifySpec(NamedTuple):
     @property
     def statuses(self) -> list[str]:
         """The execution statuses that notify (Succeeded only when asked)."""
-        return ["Failed", "Stopped"] + (["Succeeded"] if self.succeeded else [])
+        ended = [ExecutionStatus.FAILED, ExecutionStatus.STOPPED] + (
+            [ExecutionStatus.SUCCEEDED] if self.succeeded else []
+        )
+        return [status.value for status in ended]
 
 
 def parse_notify(text: str, region: str, succeeded: bool = False) -> NotifySpec:
