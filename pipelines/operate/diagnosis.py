@@ -228,7 +228,9 @@ def _denied(e: Evidence, texts: list[str]) -> Diagnosis | None:
     principal, action, resource = (
         (match.group(1), match.group(2), match.group(3) or "*") if match else ("?", "?", "*")
     )
-    fix = f"grant {action} on {resource} to {principal}, then: python -m pipelines.preflight --example {e.example} --preset {e.preset}"
+    assumed = re.match(r"arn:aws[a-z-]*:sts::\d{12}:assumed-role/([^/]+)/", principal)
+    who = f"the role {assumed.group(1)}" if assumed else principal  # a job's credentials are its role's
+    fix = f"grant {action} on {resource} to {who}, then: python -m pipelines.preflight --example {e.example} --preset {e.preset}"
     return Diagnosis(FailureClass.ACCESS_DENIED, _step_of(e, _DENIED), found, fix, e.exit_code)
 
 
