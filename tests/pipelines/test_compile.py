@@ -65,6 +65,7 @@ def test_compiling_twice_is_byte_identical_and_names_the_same_digest(train):
     assert first.bundle.digest == second.bundle.digest
 
 
+@pytest.mark.slow
 def test_compile_makes_no_network_call_without_any_aws_settings(monkeypatch):
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(name, raising=False)

@@ -21,6 +21,7 @@ def test_a_misspelt_example_is_reported_before_region_role_and_bucket(
         assert err.count("\n") == 1 and "nanogtp" in err and "region" not in err.lower(), err
 
 
+@pytest.mark.slow
 def test_all_with_a_preset_writes_only_that_preset(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

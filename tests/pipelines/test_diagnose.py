@@ -134,6 +134,7 @@ def test_fixes_are_commands_for_this_example() -> None:
     assert classify(CASES[FailureClass.COMMAND_EXIT]).exit_code == 3
 
 
+@pytest.mark.slow
 def test_diagnose_an_execution_by_arn_from_its_steps_job_and_logs(
     account: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -304,6 +304,7 @@ def test_ctrl_c_answers_within_the_stop_deadline_while_every_stop_call_fails(
     )
 
 
+@pytest.mark.slow
 def test_upsert_json_with_a_failed_preflight_is_one_document_and_the_table_goes_to_stderr(
     account: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:

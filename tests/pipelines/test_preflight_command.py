@@ -59,6 +59,7 @@ def test_a_failed_check_exits_1_and_prints_its_fix(
     assert out.rstrip().endswith("1 check(s) failed: fix them before running")
 
 
+@pytest.mark.slow
 def test_warnings_alone_exit_0(account: MotoServer, capsys: pytest.CaptureFixture[str]) -> None:
     set_sagemaker_quota(G5_SPOT, 1)
     # The caller's policy is gone, but IAM may not be asked about it: a warn, not a fail.

@@ -40,6 +40,7 @@ def plotted(page: str) -> dict[str, list[float]]:
     return found
 
 
+@pytest.mark.slow
 def test_a_remote_run_writes_its_report_with_the_series_of_its_log(
     account: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

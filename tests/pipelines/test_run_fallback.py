@@ -28,6 +28,7 @@ def _started_with() -> dict[str, str]:
     return {p["Name"]: p["Value"] for p in found["PipelineParameters"]}
 
 
+@pytest.mark.slow
 def test_fallback_starts_on_the_cheapest_type_with_room_and_says_why(
     account: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -44,6 +45,7 @@ def test_fallback_starts_on_the_cheapest_type_with_room_and_says_why(
     assert _started_with()["InstanceType"] == "ml.m5.2xlarge"
 
 
+@pytest.mark.slow
 def test_without_fallback_the_zero_quota_stops_the_run_with_the_ranked_list(
     account: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:

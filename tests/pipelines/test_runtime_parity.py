@@ -141,6 +141,7 @@ def _example(root: Path, folder: str, yaml: str) -> None:
     (path / "train.py").write_text("print('hi')\n")
 
 
+@pytest.mark.slow
 def test_two_folders_claiming_one_name_create_neither_and_both_are_named(tmp_path, capsys):
     _example(tmp_path, "a/one", "name: same\n")
     _example(tmp_path, "b/two", "name: same\n")

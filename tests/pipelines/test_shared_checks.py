@@ -35,6 +35,7 @@ def test_the_same_call_is_sent_once_and_another_each_time(counted):
     assert len(sent) == 2
 
 
+@pytest.mark.slow
 def test_paginated_listings_are_fetched_once_per_arguments(counted):
     clients, sent = counted
     quotas_client = clients["service-quotas"]

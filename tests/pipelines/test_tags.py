@@ -28,6 +28,7 @@ def upserted(account):  # noqa: F811
     return account
 
 
+@pytest.mark.slow
 def test_the_pipeline_is_tagged_with_its_example_and_preset(upserted) -> None:
     sagemaker = boto3.client("sagemaker", region_name=REGION)
     arn = sagemaker.describe_pipeline(PipelineName="cvl-nanogpt-smoke")["PipelineArn"]
@@ -58,6 +59,7 @@ def test_the_examples_repository_and_the_build_project_are_tagged(upserted) -> N
     assert _as_dict(project["projects"][0]["tags"], "key", "value") == OURS
 
 
+@pytest.mark.slow
 def test_schedules_live_in_a_tagged_group(upserted) -> None:
     scheduler = boto3.client("scheduler", region_name=REGION)
     group = scheduler.get_schedule_group(Name="cvl-pipelines")
@@ -96,6 +98,7 @@ def test_bootstrap_tags_its_roles_and_bucket(aws, monkeypatch) -> None:
     assert _as_dict(boto3.client("s3").get_bucket_tagging(Bucket=bucket)["TagSet"]) == OURS
 
 
+@pytest.mark.slow
 def test_a_role_made_before_the_tags_gets_them(aws, monkeypatch, capsys) -> None:
     monkeypatch.delenv("SAGEMAKER_ROLE_ARN")
     monkeypatch.delenv("SAGEMAKER_OUTPUT_BUCKET")

@@ -63,6 +63,7 @@ def _expected(changed: str, action: str, others: str) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_a_changed_file_updates_its_examples_pipelines_and_no_other(account, tree, capsys):  # noqa: F811
     argv = ["--all", "--examples-root", str(tree)]
     assert upsert.main(argv) == 0
@@ -79,6 +80,7 @@ def test_a_changed_file_updates_its_examples_pipelines_and_no_other(account, tre
     assert _actions(capsys.readouterr().out) == _expected("gamma", "updated", "unchanged")
 
 
+@pytest.mark.slow
 def test_a_dry_run_compiles_again_only_what_changed(tree, tmp_path, monkeypatch, capsys):
     for name in ("AWS_DEFAULT_REGION", "SAGEMAKER_ROLE_ARN", "SAGEMAKER_OUTPUT_BUCKET"):
         monkeypatch.delenv(name, raising=False)

@@ -111,6 +111,7 @@ def test_throttled_create_is_retried_and_creates_one_pipeline(account, capsys):
     assert _pipelines() == ["cvl-nanogpt-smoke"]
 
 
+@pytest.mark.slow
 def test_a_failed_preflight_sends_nothing(account, monkeypatch, capsys):
     quotas.set_sagemaker_quota("ml.m5.xlarge for training job usage", 0)
     assert upsert.main(["--example", "nanogpt", "--preset", "smoke"]) == 1
@@ -119,6 +120,7 @@ def test_a_failed_preflight_sends_nothing(account, monkeypatch, capsys):
     assert _pipelines() == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("argv", "unset", "message"),
     [
@@ -149,6 +151,7 @@ def test_bad_input_is_one_line_exit_2_and_creates_nothing(account, monkeypatch, 
     assert "Contents" not in boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=BUCKET)
 
 
+@pytest.mark.slow
 def test_dry_run_makes_no_network_call_and_works_without_aws_settings(tmp_path, monkeypatch, capsys):
     for name in ("AWS_DEFAULT_REGION", "SAGEMAKER_ROLE_ARN", "SAGEMAKER_OUTPUT_BUCKET", "AWS_ACCESS_KEY_ID"):
         monkeypatch.delenv(name, raising=False)
@@ -161,6 +164,7 @@ def test_dry_run_makes_no_network_call_and_works_without_aws_settings(tmp_path, 
     assert definition["Steps"][2]["Arguments"]["RoleArn"].endswith("CVL-PLACEHOLDER-set-SAGEMAKER_ROLE_ARN")
 
 
+@pytest.mark.slow
 def test_dry_run_writes_exactly_what_upsert_sends(account, tmp_path, capsys):
     assert (
         upsert.main(["--example", "nanogpt", "--preset", "smoke", "--dry-run", "--out", str(tmp_path)]) == 0

@@ -70,6 +70,7 @@ def test_a_ready_account_passes_every_check(account: MotoServer) -> None:
 # --- quota ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_quota_of_zero_fails_with_the_increase_command(account: MotoServer) -> None:
     result = checks(ON_DEMAND)["quota"]
     assert result.status == "fail"
@@ -285,6 +286,7 @@ def test_spot_max_wait_must_cover_max_run(account: MotoServer) -> None:
     assert result.fix == "set max_wait_minutes to at least 120"
 
 
+@pytest.mark.slow
 def test_spot_without_a_checkpoint_warns(account: MotoServer) -> None:
     result = checks({**SPOT, "checkpoint": None})["preset"]
     assert result.status == "warn" and "restarts training from scratch" in result.detail
@@ -348,6 +350,7 @@ def test_another_aws_error_fails_with_its_message_not_a_traceback(account: MotoS
     assert results["bucket"].status == "pass"
 
 
+@pytest.mark.slow
 def test_concurrent_and_sequential_runs_agree(account: MotoServer) -> None:
     boto3.client("iam").delete_user_policy(UserName="moto", PolicyName=preflight_world.CALLER_POLICY_NAME)
     assert checks(SPOT) == checks(SPOT, concurrent=False)

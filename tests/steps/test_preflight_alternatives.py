@@ -48,6 +48,7 @@ def test_candidates_never_downgrade_gpus_memory_or_architecture() -> None:
     assert "ml.g5.2xlarge" not in four
 
 
+@pytest.mark.slow
 def test_a_zero_quota_lists_the_types_with_room_cheapest_first_with_commands(account: MotoServer) -> None:
     set_sagemaker_quota("ml.g5.2xlarge for training job usage", 2)
     set_sagemaker_quota("ml.g6e.xlarge for training job usage", 1)
