@@ -7,7 +7,7 @@ estimate from its example. Nothing here draws: `report_page.py` does.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from pipelines.operate.evidence import deployed_pipeline
@@ -48,6 +48,8 @@ class RunReport(NamedTuple):
 def _when(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return value
+    if isinstance(value, (int, float)):  # the local executor's steps carry epoch seconds
+        return datetime.fromtimestamp(value, UTC)
     if isinstance(value, str) and value:
         try:
             return datetime.fromisoformat(value)

@@ -74,8 +74,8 @@ def test_a_remote_run_writes_its_report_with_the_series_of_its_log(
 def test_report_of_a_local_run_from_its_record(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     record = LocalRunRecord(
         "nanogpt", "smoke", "Succeeded", 0, "",
-        ({"StepName": "Preflight", "StepStatus": "Succeeded", "StartTime": "2026-12-03T10:00:00+00:00",
-          "EndTime": "2026-12-03T10:00:02+00:00"},
+        ({"StepName": "Preflight", "StepStatus": "Succeeded", "StartTime": 1796292000.0,
+          "EndTime": 1796292002.0},  # the local executor's epoch seconds
          {"StepName": "Train", "StepStatus": "Succeeded", "StartTime": "2026-12-03T10:00:03+00:00",
           "EndTime": "2026-12-03T10:01:03+00:00"}),
         (),
