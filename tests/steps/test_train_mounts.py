@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from configs import Preset
-from steps.train.factory import MAX_HYPERPARAMETER_LENGTH, preset_hyperparameters
+from steps.common.limits import HYPERPARAMETER_LIMIT
+from steps.train.factory import preset_hyperparameters
 from steps.train.job import mounts
 from tests.steps.test_train_entry import Tree
 
@@ -135,7 +136,7 @@ def test_a_preset_longer_than_one_hyperparameter_travels_in_parts_and_runs(tree:
     the_preset = {"command": ["bash", "-c", program + "; wc -l < steps.txt"]}
     parts = preset_parts(the_preset)
     assert list(parts) == ["cvl_preset"] + [f"cvl_preset_{index}" for index in range(2, len(parts) + 1)]
-    assert len(parts) > 1 and all(len(part) <= MAX_HYPERPARAMETER_LENGTH for part in parts.values())
+    assert len(parts) > 1 and all(len(part) <= HYPERPARAMETER_LIMIT for part in parts.values())
     done = run(tree, the_preset)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "\n300\n" in done.stdout
