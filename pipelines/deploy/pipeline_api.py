@@ -115,19 +115,17 @@ class PipelineApi:
 
     def summaries(self, prefix: str = PIPELINE_PREFIX) -> dict[str, Summary]:
         """Every pipeline starting with `prefix`, by name: 100 a call (all pages of ListPipelines)."""
-        found: dict[str, Summary] = {}
-        request: dict[str, Any] = {"PipelineNamePrefix": prefix, "MaxResults": 100}
-        while True:
-            page = self.sagemaker.list_pipelines(**request)
-            for summary in page.get("PipelineSummaries", []):
-                name = str(summary["PipelineName"])
-                if name.startswith(prefix):
-                    found[name] = Summary(
-                        str(summary["PipelineArn"]), str(summary.get("PipelineDescription", ""))
-                    )
-            if not page.get("NextToken"):
-                return found
-            request["NextToken"] = page["NextToken"]
+        pages = self.sagemaker.get_paginator("list_pipelines").paginate(
+            PipelineNamePrefix=prefix, PaginationConfig={"PageSize": 100}
+        )
+        return {
+            str(summary["PipelineName"]): Summary(
+                str(summary["PipelineArn"]), str(summary.get("PipelineDescription", ""))
+            )
+            for page in pages
+            for summary in page.get("PipelineSummaries", [])
+            if str(summary["PipelineName"]).startswith(prefix)
+        }
 
     def summaries_of(self, names: list[str]) -> dict[str, Summary]:
         """The deployed ones among `names`, in as few calls as the API allows: DescribePipeline for a

@@ -42,15 +42,11 @@ class ExecutionApi:
 
     def steps(self, arn: str) -> list[dict[str, Any]]:
         """Every step of an execution (all pages of ListPipelineExecutionSteps), oldest first."""
-        steps: list[dict[str, Any]] = []
         # Oldest first: steps started in the same second then keep their order.
-        request: dict[str, Any] = {"PipelineExecutionArn": arn, "SortOrder": "Ascending"}
-        while True:
-            page = self.sagemaker.list_pipeline_execution_steps(**request)
-            steps += page.get("PipelineExecutionSteps", [])
-            if not page.get("NextToken"):
-                return steps
-            request["NextToken"] = page["NextToken"]
+        pages = self.sagemaker.get_paginator("list_pipeline_execution_steps").paginate(
+            PipelineExecutionArn=arn, SortOrder="Ascending"
+        )
+        return [step for page in pages for step in page.get("PipelineExecutionSteps", [])]
 
     def stop(self, arn: str, job: str | None = None) -> None:
         """Stop the execution and its running training job (stopping one that already ended is a no-op)."""
@@ -73,21 +69,16 @@ class ExecutionApi:
         return self.sagemaker.describe_training_job(TrainingJobName=name)
 
     def executions(self, pipeline: str, max_results: int = 20) -> list[dict[str, Any]]:
-        """The pipeline's most recent executions, newest first (ListPipelineExecutions summaries)."""
-        found: list[dict[str, Any]] = []
-        request: dict[str, Any] = {
-            "PipelineName": pipeline,
-            "SortBy": "CreationTime",
-            "SortOrder": "Descending",
-            "MaxResults": min(max_results, 100),
-        }
-        while len(found) < max_results:
-            page = self.sagemaker.list_pipeline_executions(**request)
-            found += page.get("PipelineExecutionSummaries", [])
-            if not page.get("NextToken"):
-                break
-            request["NextToken"] = page["NextToken"]
-        return found[:max_results]
+        """The pipeline's `max_results` most recent executions, newest first (ListPipelineExecutions
+        summaries, as many pages as that takes)."""
+        pages = self.sagemaker.get_paginator("list_pipeline_executions").paginate(
+            PipelineName=pipeline,
+            SortBy="CreationTime",
+            SortOrder="Descending",
+            # 100 is the API's largest page (MaxResults).
+            PaginationConfig={"MaxItems": max_results, "PageSize": min(max_results, 100)},
+        )
+        return [summary for page in pages for summary in page.get("PipelineExecutionSummaries", [])]
 
     def retry(self, arn: str, token: str | None = None) -> str:
         """Re-run a failed execution from its failed steps (RetryPipelineExecution); returns its ARN."""

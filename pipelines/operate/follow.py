@@ -67,15 +67,18 @@ class LogFollower:
     def poll(self) -> None:
         """Print what each host logged since the last poll."""
         try:
-            streams = self.logs.describe_log_streams(
+            pages = self.logs.get_paginator("describe_log_streams").paginate(
                 logGroupName=LOG_GROUP, logStreamNamePrefix=f"{self.job}/"
             )
+            streams = sorted(s["logStreamName"] for page in pages for s in page.get("logStreams", []))
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                 return  # the job has not logged yet
             raise
-        for stream in sorted(s["logStreamName"] for s in streams.get("logStreams", [])):
+        for stream in streams:
             host = stream.split("/", 1)[1].rsplit("-", 1)[0]
+            # By hand: botocore has no paginator for GetLogEvents (its forward token never runs out; the
+            # same token comes back once the stream is read to its end).
             while True:
                 request: dict[str, Any] = {
                     "logGroupName": LOG_GROUP,

@@ -50,7 +50,8 @@ def missing_tags(
 
 def ensure_role_tags(iam: Any, role_name: str) -> bool:
     """Add the tags a role of ours lacks (one made before they existed); True when some were added."""
-    missing = missing_tags(resource_tags(), iam.list_role_tags(RoleName=role_name).get("Tags", []))
+    pages = iam.get_paginator("list_role_tags").paginate(RoleName=role_name)
+    missing = missing_tags(resource_tags(), [tag for page in pages for tag in page.get("Tags", [])])
     if missing:
         iam.tag_role(RoleName=role_name, Tags=tag_list(missing))
     return bool(missing)

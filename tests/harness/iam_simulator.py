@@ -2,9 +2,10 @@
 
 Evaluates the principal's inline and attached policies (and, for users, their groups') with moto's own
 policy matcher: an explicit Deny wins, else any Allow, else an implicit deny. One result per action and
-resource, with the fields AWS documents. Conditions are evaluated against the request's ContextEntries as
-IAM does for StringEquals, StringLike, ArnEquals and ArnLike (a key missing from the context fails its
-condition); permission boundaries and SCPs are not simulated.
+resource, with the fields AWS documents, paged as IAM pages them (MaxItems, 100 by default; Marker).
+Conditions are evaluated against the request's ContextEntries as IAM does for StringEquals, StringLike,
+ArnEquals and ArnLike (a key missing from the context fails its condition); permission boundaries and SCPs
+are not simulated.
 """
 
 from __future__ import annotations
@@ -103,7 +104,13 @@ def _simulate_principal_policy(self: IamResponse) -> ActionResult:
                     "EvalDecisionDetails": {"IAM Policy": decision},
                 }
             )
-    return ActionResult({"EvaluationResults": results, "IsTruncated": False})
+    # Paged as IAM documents: MaxItems results a page (100 when not given), Marker for the next one.
+    start = int(self._get_param("Marker") or 0)
+    size = int(self._get_param("MaxItems") or 100)
+    page: dict[str, Any] = {"EvaluationResults": results[start : start + size], "IsTruncated": False}
+    if start + size < len(results):
+        page |= {"IsTruncated": True, "Marker": str(start + size)}
+    return ActionResult(page)
 
 
 def install() -> None:

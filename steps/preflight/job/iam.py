@@ -29,7 +29,6 @@ ROLE = "role"
 ROLE_PERMISSIONS = "role-permissions"
 ECR_CODEBUILD = "ecr-codebuild"
 SAGEMAKER_PRINCIPAL = permissions.SAGEMAKER_SERVICE
-SIMULATE = "iam:SimulatePrincipalPolicy"
 PROBE = "cvl-preflight-probe"
 CONFUSED_DEPUTY_KEYS = ("aws:SourceAccount", "aws:SourceArn")
 
@@ -208,10 +207,10 @@ def simulate(context: Context, principal: str, needs: Needs) -> Needs:
                 {"ContextKeyName": key, "ContextKeyValues": [value], "ContextKeyType": "string"}
                 for key, value in need.context
             ]
-        response = iam.simulate_principal_policy(**request)
         denied = [
             result["EvalActionName"]
-            for result in response.get("EvaluationResults", [])
+            for page in iam.get_paginator("simulate_principal_policy").paginate(**request)
+            for result in page.get("EvaluationResults", [])
             if result.get("EvalDecision") != "allowed"
         ]
         return Need(denied, need.resource)
