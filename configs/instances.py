@@ -117,12 +117,6 @@ def instance_spec(instance_type: str) -> InstanceSpec | None:
     return _BY_TYPE.get(instance_type)
 
 
-def gpus_per_instance(instance_type: str) -> int:
-    """Return the number of GPUs of a SageMaker instance type (0 for CPU types and unknown ones)."""
-    spec = _BY_TYPE.get(instance_type)
-    return spec.gpus if spec else 0
-
-
 def smallest_gpu_instance(
     gpus: int,
     vram_gb: int,

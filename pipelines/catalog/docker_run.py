@@ -35,7 +35,6 @@ class DockerRun(NamedTuple):
     image: str
     command: tuple[str, ...]
     env: tuple[tuple[str, str | None], ...]  # (NAME, value); value None: forwarded from the host
-    env_files: tuple[str, ...]
     workdir: str | None
     entrypoint: str | None
     mounts: tuple[tuple[str, str], ...]  # (host source, container target)
@@ -112,7 +111,6 @@ def parse_docker_run(argv: tuple[str, ...], start: int) -> DockerRun | None:
         image=argv[index],
         command=tuple(argv[index + 1 :]),
         env=tuple(env),
-        env_files=tuple(values.get("--env-file", [])),
         workdir=_last(values, "--workdir"),
         entrypoint=_last(values, "--entrypoint"),
         mounts=tuple(_mount(item) for item in values.get("--volume", []) + values.get("--mount", [])),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from pathlib import Path
 from typing import NamedTuple
 
 _REGEX_SPECIAL = ".+()|{}$"
@@ -134,15 +133,6 @@ class DockerIgnore:
 
     def __init__(self, patterns: list[str]) -> None:
         self.patterns = [_compile(p) for p in patterns if p]
-        self.has_exclusions = any(p.exclusion for p in self.patterns)
-
-    @classmethod
-    def from_folder(cls, folder: Path) -> DockerIgnore:
-        """The rules of `folder/.dockerignore` (none when the file is absent)."""
-        ignore_file = folder / ".dockerignore"
-        if not ignore_file.is_file():
-            return cls([])
-        return cls(read_patterns(ignore_file.read_text(encoding="utf-8")))
 
     def excluded(self, path: str) -> bool:
         """Whether Docker leaves `path` (slash-separated, relative to the context root) out of the context.
