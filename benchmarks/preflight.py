@@ -21,11 +21,20 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
+import boto3
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from configs import resolve_target  # noqa: E402
 from pipelines.define.staging import base_facts  # noqa: E402
+from steps.preflight.job.check_support import PreflightInput  # noqa: E402
+from steps.preflight.job.checks import run_checks  # noqa: E402
+from tests.harness import faults, preflight_world  # noqa: E402
+from tests.harness.moto_server import MotoServer  # noqa: E402
+from tests.harness.network import only_loopback  # noqa: E402
+from tests.harness.quotas import set_sagemaker_quota  # noqa: E402
+from tests.harness.training_jobs import start_running_job  # noqa: E402
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -63,12 +72,6 @@ def serve(low_ms: float, high_ms: float, endpoint: Queue, stop: Event) -> None:
     """The server process: moto with the preflight harness, a ready account, and latency on every request."""
     _fake_aws_environment()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    import boto3
-
-    from tests.harness import faults, preflight_world
-    from tests.harness.moto_server import MotoServer
-    from tests.harness.quotas import set_sagemaker_quota
-    from tests.harness.training_jobs import start_running_job
 
     server = MotoServer()
     os.environ["AWS_ENDPOINT_URL"] = server.endpoint
@@ -120,11 +123,6 @@ def main() -> int:
 
 
 def _measure(pairs: int) -> tuple[dict[bool, list[float]], dict[bool, int], int]:
-    import boto3
-
-    from steps.preflight.job.check_support import PreflightInput
-    from steps.preflight.job.checks import run_checks
-    from tests.harness.network import only_loopback
 
     spec = PreflightInput.from_run(PRESET, FACTS)
     # One session, as one command run has; its service models are parsed before timing starts.
