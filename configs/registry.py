@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+import sys
 from functools import cache
 from pathlib import Path
 from types import MappingProxyType
@@ -38,10 +39,9 @@ def declares_presets(source: Path) -> bool:
 
 def preset_modules() -> list[str]:
     """The names of the `configs` modules that declare presets, in the order `pkgutil` lists them."""
-    import configs
-
     found = []
-    for module_info in pkgutil.iter_modules(configs.__path__):
+    package = sys.modules[__name__.rpartition(".")[0]]  # configs, imported before any of its modules
+    for module_info in pkgutil.iter_modules(package.__path__):
         spec = module_info.module_finder.find_spec(f"configs.{module_info.name}", None)
         origin = spec.origin if spec is not None else None
         if origin and origin.endswith(".py") and declares_presets(Path(origin)):
