@@ -109,12 +109,6 @@ CPU_INSTANCES: tuple[InstanceSpec, ...] = (
     InstanceSpec("ml.m5.24xlarge", 0, 0, 5.53, 96, 384),
 )
 DEFAULT_CPU_INSTANCE = "ml.m5.xlarge"
-_BY_TYPE = {instance.instance_type: instance for instance in GPU_INSTANCES + CPU_INSTANCES}
-
-
-def instance_spec(instance_type: str) -> InstanceSpec | None:
-    """The facts of a listed instance type, or None."""
-    return _BY_TYPE.get(instance_type)
 
 
 def smallest_gpu_instance(

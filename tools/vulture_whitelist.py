@@ -48,6 +48,16 @@ _.file_size
 # SDK module attributes patch_sdk replaces (the SDK looks them up when it runs).
 _._send_telemetry_request
 _.LocalSagemakerClient
+# Read by tests/steps/test_build_context.py to prove each file is read once (FileDigests.reads), and the
+# one-call packing benchmarks/context.py and the build tests use.
+_.reads
+_.pack_context
+# The training job's mount links (issue 17, runtime parity): the job side that calls them is in progress.
+_.pop_preset_text
+_.link_mounts
+_.unlink_mounts
+_.python_path
+_.processes_per_host
 # The README's permissions table is this function's output; tests/steps/test_permissions.py compares them
 # and names it as the command that regenerates the table.
 _.markdown_table
