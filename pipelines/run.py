@@ -24,10 +24,11 @@ from configs.settings import max_cost_from, required_region
 from pipelines import catalog
 from pipelines.cli.command import command, command_parser, exit_now, print_json, shown_path
 from pipelines.cli.run_printer import Progress
+from pipelines.local import execute_local
 from pipelines.operate.diagnosis import Diagnosis, diagnose
 from pipelines.operate.evidence import record_evidence, remote_evidence
 from pipelines.operate.outcome import FINISHED_UNSUCCESSFULLY, LocalRunRecord, RunOutcome
-from pipelines.operate.start import execute_local, execute_remote, refuse_over_budget, retry_remote, summary
+from pipelines.operate.start import execute_remote, refuse_over_budget, retry_remote, summary
 from steps.common.aws import aws_session
 from steps.common.messages import one_line
 from steps.train.overrides import Overrides

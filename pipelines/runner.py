@@ -28,7 +28,19 @@ from configs.settings import max_cost_from
 from pipelines import catalog
 from pipelines.cli.command import EXIT_FAILED, EXIT_OK, exit_code_of
 from pipelines.cli.run_printer import Progress
+from pipelines.define.names import pipeline_name
+from pipelines.define.variants import INPUT_CHANNEL, FixedFields, apply, variant_name
+from pipelines.local import execute_local
+from pipelines.operate.execution_api import ExecutionApi
+from pipelines.operate.executions import find_execution, recent, stop_execution, summarize
+from pipelines.operate.follow import LogFollower, poll_seconds, training_job_of
+from pipelines.operate.follow import follow as follow_execution
+from pipelines.operate.start import execute_remote, refuse_over_budget, summary
+from steps.common.aws import aws_session
+from steps.common.aws import client as aws_client
 from steps.common.statuses import STEP_RUNNING, ExecutionStatus, JobStatus
+from steps.train.overrides import Overrides
+from steps.train.parameters import parameter_specs
 
 # The seed filtered training jobs by these; executions have their own names.
 _SEED_STATUS: dict[str, str] = {
@@ -136,12 +148,6 @@ class SageMakerRunner:
         return exit_code_of(lambda: self._run(request))
 
     def _run(self, request: SeedRun) -> int:
-        from pipelines.define.names import pipeline_name
-        from pipelines.define.variants import INPUT_CHANNEL, FixedFields, apply, variant_name
-        from pipelines.operate.start import execute_local, execute_remote, refuse_over_budget, summary
-        from steps.train.overrides import Overrides
-        from steps.train.parameters import parameter_specs
-
         preset_name, input_path = request.preset, request.input_path
         found, preset = catalog.resolve(examples_root(self.examples_dir), request.example, preset_name)
         fixed = FixedFields(
@@ -208,16 +214,11 @@ class SageMakerRunner:
         return outcome.exit_code
 
     def _client(self) -> Any:
-        from pipelines.operate.execution_api import ExecutionApi
-        from steps.common.aws import aws_session
-
         return ExecutionApi.of(aws_session(self.region))
 
     def list_jobs(self, max_results: int = 20, status_filter: str | None = None) -> list[dict[str, Any]]:
         """Recent executions of the cvl-* pipelines, newest first, as the seed listed jobs: `job_id` (the
         execution ARN), `status`, `created`, `duration_seconds`, plus `pipeline` and `failure_reason`."""
-        from pipelines.operate.executions import recent
-
         wanted = _SEED_STATUS.get(status_filter, status_filter) if status_filter else None
         return [
             {
@@ -234,9 +235,6 @@ class SageMakerRunner:
     def get_job_status(self, job_id: str) -> dict[str, Any]:
         """One execution as the seed described a job: status, the running step as `secondary_status`,
         failure reason, created, duration, and the training job's instance type and output path."""
-        from pipelines.operate.executions import find_execution, summarize
-        from pipelines.operate.follow import training_job_of
-
         client = self._client()
         arn = find_execution(client, job_id)
         found, steps = summarize(client, arn), client.steps(arn)
@@ -258,14 +256,9 @@ class SageMakerRunner:
     def tail_logs(self, job_id: str, follow: bool = True) -> None:
         """Print the execution's training log (every host); with `follow`, until the execution ends.
         Ctrl-C stops watching, not the execution."""
-        from pipelines.operate.executions import find_execution
-        from pipelines.operate.follow import LogFollower, poll_seconds, training_job_of
-        from pipelines.operate.follow import follow as follow_execution
-        from steps.common.aws import aws_session, client
-
         pipelines = self._client()
         arn = find_execution(pipelines, job_id)
-        logs = client(aws_session(self.region), "logs")
+        logs = aws_client(aws_session(self.region), "logs")
         progress = Progress()
         try:
             if follow:
@@ -284,7 +277,6 @@ class SageMakerRunner:
     def stop_job(self, job_id: str) -> bool:
         """Stop an execution and its training job; True when a stop was requested, False otherwise
         (already ended, or the request failed: the reason is printed)."""
-        from pipelines.operate.executions import find_execution, stop_execution
 
         def stop() -> int:
             client = self._client()

@@ -20,6 +20,7 @@ from pipelines import catalog
 from pipelines.cli.command import EXIT_FAILED, EXIT_OK, command, command_parser, exit_now, print_json
 from pipelines.cli.count_bar import Bar
 from pipelines.define.staging import Contexts, Staged, stage
+from pipelines.deploy.cloudformation import export
 from pipelines.deploy.deployer import Deployed, deploy, selected
 from pipelines.deploy.dry_run import write_definitions
 from pipelines.deploy.notifications import Notifier, NotifySpec, parse_notify
@@ -97,8 +98,6 @@ def main(argv: list[str] | None = None) -> int:
             skipped.append(catalog.Skipped(example.folder, str(error)))
     notes: list[str] = []
     if args.format == "cloudformation":
-        from pipelines.deploy.cloudformation import export
-
         outcomes, notes = export(staged, args.out, one_template=args.all, dry_run=args.dry_run)
     elif args.dry_run and not args.diff:
         outcomes = write_definitions(staged, args.out)

@@ -9,12 +9,18 @@ from __future__ import annotations
 import hashlib
 from typing import Any, NamedTuple
 
+import boto3
+
 from configs import DeployTarget, Example, Preset
 from pipelines.define.diff import canonical_json
 from pipelines.define.fingerprint import description_tag, fingerprint
 from pipelines.define.staging import Staged, job_tags, stage
+from steps.build_image.factory import build_image_step
 from steps.build_image.job.context import BuildContext
+from steps.preflight.factory import preflight_step
 from steps.sdk.bundle import Bundle
+from steps.sdk.offline import pipeline_session, sdk_environment
+from steps.train.factory import sdk_parameters, train_step
 from steps.train.parameters import ParameterSpec
 
 DESCRIPTION_LIMIT = 3072  # PipelineDescription's maximum length (CreatePipeline)
@@ -47,13 +53,9 @@ def compile_staged(
     `LocalPipelineSession` for `run --local`); by default an offline `PipelineSession` on
     `boto_session` (pass the command's session so botocore's service models are parsed once).
     """
-    from steps.sdk.offline import pipeline_session, sdk_environment
-
     target = staged.target
     with sdk_environment(target.region, offline=True):
         if session is None:
-            import boto3
-
             session = pipeline_session(
                 boto_session or boto3.Session(region_name=target.region), target.bucket
             )
@@ -91,10 +93,6 @@ def compile_pipeline(
 def _assemble(staged: Staged, session: Any) -> Any:
     from sagemaker.core.workflow.functions import JsonGet
     from sagemaker.mlops.workflow import Pipeline
-
-    from steps.build_image.factory import build_image_step
-    from steps.preflight.factory import preflight_step
-    from steps.train.factory import sdk_parameters, train_step
 
     target = staged.target
     parameters = sdk_parameters(staged.parameters)

@@ -14,6 +14,7 @@ from typing import Any
 from pipelines.define.compile import CompiledPipeline, compile_staged
 from pipelines.define.staging import Staged
 from pipelines.define.validate import validate_definition
+from steps.common.aws import aws_session
 
 _PER_COMPILER = 8
 _WORKER_SESSION: Any = None
@@ -31,8 +32,6 @@ def compile_all(staged: list[Staged], region: str) -> list[CompiledPipeline]:
     """Compile and validate `staged`, in order: here on one boto3 session (botocore parses the SageMaker
     model once a session), or on one process per core when each gets enough pipelines to repay its own
     SDK import (~3 s of CPU, against ~0.3 s a compile); then the SDK objects stay in the workers."""
-    from steps.common.aws import aws_session
-
     workers = max(1, min(os.cpu_count() or 1, len(staged) // _PER_COMPILER))
     if workers == 1:
         session = aws_session(region)
@@ -43,8 +42,6 @@ def compile_all(staged: list[Staged], region: str) -> list[CompiledPipeline]:
 
 def compile_detached(staged: Staged) -> CompiledPipeline:
     """Compile and validate in a pool worker; the SDK object stays behind (it does not pickle)."""
-    from steps.common.aws import aws_session
-
     global _WORKER_SESSION
     if _WORKER_SESSION is None:
         _WORKER_SESSION = aws_session(staged.target.region)

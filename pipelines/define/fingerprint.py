@@ -22,6 +22,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import NamedTuple
 
+from platformdirs import site_config_dir, user_config_dir
+
 from pipelines.define.staging import Staged
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -73,8 +75,6 @@ def sdk_config_digest() -> str | None:
     The SDK reads an admin and a user `config.yaml` (platformdirs' site and user config folders, or the
     `SAGEMAKER_ADMIN_CONFIG_OVERRIDE` / `SAGEMAKER_USER_CONFIG_OVERRIDE` file, folder or S3 URI).
     """
-    from platformdirs import site_config_dir, user_config_dir
-
     digest = hashlib.sha256()
     defaults = (
         ("SAGEMAKER_ADMIN_CONFIG_OVERRIDE", site_config_dir("sagemaker")),

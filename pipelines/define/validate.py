@@ -13,6 +13,8 @@ import re
 from functools import cache
 from typing import Any
 
+import botocore.session
+
 from configs import BadInput
 
 STEP_OPERATIONS = {"Processing": "CreateProcessingJob", "Training": "CreateTrainingJob"}
@@ -28,7 +30,6 @@ class DefinitionError(BadInput):
 
 @cache
 def _sagemaker_model() -> Any:
-    import botocore.session
 
     return botocore.session.get_session().get_service_model("sagemaker")
 

@@ -24,8 +24,11 @@ from typing import Any, NamedTuple
 
 from configs import BadInput
 from pipelines.define.compile import CompiledPipeline
+from pipelines.define.compile_pool import compile_and_validate
 from pipelines.define.staging import Staged
-from pipelines.deploy.deployer import Deployed
+from pipelines.deploy.deployer import Deployed, prepare
+from steps.common.aws import aws_session, client
+from steps.common.s3 import object_exists
 from steps.common.tags import resource_tags, tag_list
 from steps.sdk.bundle import BUNDLE_PREFIX
 
@@ -197,10 +200,6 @@ def export(
     it); with `dry_run` nothing is sent: they are written under `out_dir/s3/` and the command that
     uploads them is among the returned notes (with each template's deploy command).
     """
-    from pipelines.define.compile_pool import compile_and_validate
-    from pipelines.deploy.deployer import prepare
-    from steps.common.aws import aws_session
-
     compiled = [compile_and_validate(s) for s in staged]
     groups = [(ALL_STACK, compiled)] if one_template else [(c.name, [c]) for c in compiled]
     templates = [build_template(group, out_dir / f"{name}{TEMPLATE_SUFFIX}") for name, group in groups]
@@ -236,8 +235,6 @@ def _write_objects(needed: dict[str, bytes], folder: Path) -> Path:
 
 
 def _upload_definitions(session: Any, templates: list[Template], bucket: str) -> None:
-    from steps.common.aws import client
-    from steps.common.s3 import object_exists
 
     s3 = client(session, "s3")
     for template in templates:

@@ -19,8 +19,21 @@ from pipelines import catalog
 from pipelines.cli.count_bar import Bar
 from pipelines.define.compile import CompiledPipeline
 from pipelines.define.compile_pool import compile_all
+from pipelines.define.fingerprint import fingerprint, recorded
 from pipelines.define.staging import Staged
-from steps.build_image.job.image_builder import SharedInfrastructure
+from pipelines.deploy.pipeline_api import PipelineApi
+from pipelines.deploy.preflight_answers import remembered_clients
+from pipelines.deploy.schedules import ensure_schedule
+from pipelines.deploy.uploads import ensure_bundle
+from steps.build_image.job.context import ContextChanged
+from steps.build_image.job.image_builder import SharedInfrastructure, ensure_infrastructure, upload_context
+from steps.common.aws import aws_session, require_credentials
+from steps.common.aws import client as aws_client
+from steps.common.s3 import object_exists
+from steps.preflight.job.checks import run_preflight
+from steps.preflight.job.prices import estimate_preset
+from steps.preflight.job.report import failure_reason, format_table
+from steps.sdk.bundle import MANIFEST
 from steps.train.overrides import Overrides
 
 _IO_THREADS = 8  # AWS calls of different pipelines overlap; botocore's pool keeps 10 connections a client
@@ -76,10 +89,6 @@ def preflight_gate(
     """Run the preflight checks for the preset as this execution runs it (with `overrides` applied);
     print the table to stderr and return the fixes when one failed, else "" (a warn, such as a check
     an emulator cannot answer, is said in one line)."""
-    from steps.preflight.job.checks import run_preflight
-    from steps.preflight.job.prices import estimate_preset
-    from steps.preflight.job.report import failure_reason, format_table
-
     preset = overrides.applied_to(staged.preset) if overrides else staged.preset
     results = run_preflight(preset, staged.facts, session, clients=clients)
     # One write per line: pipelines are prepared on threads, and print() writes the newline apart.
@@ -106,10 +115,6 @@ def prepare(
     build infrastructure and the uploads. Returns the failed checks' fixes; nothing is created then.
 
     `infrastructure` shares the project and repository set-up among the pipelines of one upsert."""
-    from pipelines.deploy.uploads import ensure_bundle
-    from steps.build_image.job.context import ContextChanged
-    from steps.build_image.job.image_builder import ensure_infrastructure, upload_context
-
     if preflight:
         failed = preflight_gate(session, staged, overrides, clients)
         if failed:
@@ -152,9 +157,6 @@ def deploy(
     `force` always take the full path. `diff` says what each update changes; without `send` nothing is
     uploaded, created or updated (deployed pipelines are only read). `progress` counts pipelines done.
     """
-    from pipelines.deploy.pipeline_api import PipelineApi
-    from steps.common.aws import aws_session, require_credentials
-
     aws = aws_session(region)  # boto3 sessions are not thread-safe: one for the workers, one for the SDK
     require_credentials(aws)  # before preflight and the SDK's compile: the likeliest first mistake, at once
     client = PipelineApi.of(aws)
@@ -181,8 +183,6 @@ def deploy(
 
 def _unchanged(aws: Any, client: Any, staged: list[Staged]) -> dict[str, Deployed]:
     """The pipelines whose deployed fingerprint matches and whose uploads are still in S3."""
-    from pipelines.define.fingerprint import fingerprint, recorded
-
     deployed = client.summaries_of([s.name for s in staged])
     matches = {}
     for s in staged:
@@ -190,7 +190,6 @@ def _unchanged(aws: Any, client: Any, staged: list[Staged]) -> dict[str, Deploye
         mark = recorded(summary.description) if summary else None
         if summary and mark and mark.inputs == fingerprint(s):
             matches[s.name] = Deployed(s.name, "unchanged", mark.definition, "", summary.arn)
-    from steps.common.aws import client as aws_client
 
     s3 = aws_client(aws, "s3")  # clients are thread-safe; making them from one session on threads is not
     there = _uploads_there(s3, [s for s in staged if s.name in matches])
@@ -200,9 +199,6 @@ def _unchanged(aws: Any, client: Any, staged: list[Staged]) -> dict[str, Deploye
 def _uploads_there(s3: Any, staged: list[Staged]) -> set[str]:
     """The pipelines whose step bundle and build context (when they have one) are still in S3; each
     object is asked about once (the presets of an example share its context)."""
-    from steps.common.s3 import object_exists
-    from steps.sdk.bundle import MANIFEST
-
     wanted = {}
     for s in staged:
         keys = {(s.target.bucket, f"{s.bundle.key_prefix}/{MANIFEST}")}
@@ -229,8 +225,6 @@ def _full_path(
 ) -> dict[str, Deployed]:
     """Prepare (threads; not when nothing is to be sent) while compiling (here, or in a process pool),
     then publish (threads)."""
-    from pipelines.deploy.preflight_answers import remembered_clients
-
     shared = remembered_clients(aws) if len(staged) > 1 else None  # each shared check once per upsert
     infrastructure = SharedInfrastructure()  # the project once, each repository once
     with ThreadPoolExecutor(max_workers=_IO_THREADS) as pool:
@@ -265,7 +259,6 @@ def _full_path(
 def _scheduled(
     aws: Any, outcomes: dict[str, Deployed], schedule: str, roles: dict[str, str]
 ) -> dict[str, Deployed]:
-    from pipelines.deploy.schedules import ensure_schedule
 
     def put(outcome: Deployed) -> Deployed:
         if outcome.action == "failed":

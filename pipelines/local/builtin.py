@@ -15,14 +15,19 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from configs import Preset
 from pipelines.local.jobs import Job, JobFailed
 from pipelines.local.processes import run_streamed
 from pipelines.local.processing import Handler, argument, outputs_of
 from pipelines.local.store import split_uri
+from steps.build_image.factory import RESULT_FILE, RESULT_OUTPUT
 from steps.build_image.job.context import archive_digest
 from steps.common.run_facts import PRESET_FILE, RUN_FACTS_FILE, RunFacts, RunFactsError
+from steps.preflight.job.checks import CHECKS
 from steps.preflight.job.container import RESULT_FILE as PREFLIGHT_RESULT_FILE
 from steps.preflight.job.container import RESULT_OUTPUT as PREFLIGHT_RESULT_OUTPUT
+from steps.preflight.job.container import execution_preset, parse_arguments
+from steps.preflight.job.prices import estimate_preset
 
 DOCKER_TIMEOUT_SECONDS = 15
 
@@ -38,11 +43,6 @@ def _bundle(job: Job, command: list[str]) -> tuple[Path, RunFacts]:
 def local_preflight(job: Job, command: list[str], host: Any) -> None:
     """Check what needs no AWS (the preset with the execution's values, re-validated as the container
     would); skip the rest."""
-    from configs import Preset
-    from steps.preflight.job.checks import CHECKS
-    from steps.preflight.job.container import execution_preset, parse_arguments
-    from steps.preflight.job.prices import estimate_preset
-
     bundle, facts = _bundle(job, command)
     say = lambda text: host.events.job_log(job.name, text)  # noqa: E731
     try:
@@ -116,8 +116,6 @@ def _docker_build(job: Job, docker: str, image: str, context: Path, host: Any) -
 
 def local_build_image(job: Job, command: list[str], host: Any) -> None:
     """Fetch and verify the context, report (and with Docker, build) the image, write `build.json`."""
-    from steps.build_image.factory import RESULT_FILE, RESULT_OUTPUT
-
     _, facts = _bundle(job, command)
     context_uri, digest = argument(command, "--context-uri"), argument(command, "--context-digest")
     try:

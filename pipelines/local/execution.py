@@ -11,19 +11,37 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 from configs import DeployTarget, Example, Preset
 from configs.settings import PLACEHOLDER_ACCOUNT, PLACEHOLDER_ROLE_ARN
+from pipelines.cli.command import shown_path
 from pipelines.cli.run_printer import Progress
+from pipelines.define.compile import compile_pipeline
+from pipelines.define.names import pipeline_name
 from pipelines.local.client import LocalJobClient
 from pipelines.local.session import local_pipeline_session, offline_guard
 from pipelines.local.store import LocalS3
-from pipelines.operate.outcome import EXIT_FAILED, SUCCEEDED, RunOutcome, failure_of
+from pipelines.operate.outcome import (
+    EXIT_FAILED,
+    SUCCEEDED,
+    LocalRunRecord,
+    RunOutcome,
+    default_output_dir,
+    failure_of,
+    write_record,
+)
+from pipelines.operate.report_page import write_report
+from pipelines.operate.run_report import record_report
 from steps.common.statuses import JobStatus
+from steps.preflight.job.prices import estimate_preset
+from steps.sdk.offline import sdk_environment
 from steps.train.metrics import MetricCollector, metric_definitions
-from steps.train.overrides import Overrides
+from steps.train.overrides import Overrides, parameter_text
+from steps.train.parameters import parameter_specs
 
 LOCAL_BUCKET = "cvl-local"
 
@@ -78,10 +96,6 @@ def run_local(
 
     A KeyboardInterrupt stops the running job and propagates.
     """
-    import warnings
-
-    from steps.sdk.offline import sdk_environment
-
     warnings.filterwarnings("ignore", message="Running within a PipelineSession")
     base_env = dict(os.environ)
     # The regexes the training step declares: the series is the one SageMaker would chart.
@@ -92,8 +106,6 @@ def run_local(
     with tempfile.TemporaryDirectory(prefix=".cvl-work-", dir=output_dir) as work, offline_guard():
         with sdk_environment(region, offline=True):
             from sagemaker.mlops.local.pipeline_entities import _LocalPipeline
-
-            from pipelines.define.compile import compile_pipeline
 
             s3 = LocalS3(Path(work) / "s3")
             client = LocalJobClient(
@@ -132,3 +144,40 @@ def run_local(
             training_job=job_name,
             metrics=watch.metrics.series(),
         )
+
+
+def execute_local(
+    example: Example,
+    preset_name: str,
+    preset: Preset,
+    overrides: Overrides,
+    *,
+    output_dir: Path | None,
+    checkpoint_dir: Path | None,
+    region: str,
+    progress: Progress,
+) -> RunOutcome:
+    """Run the pipeline here with its outputs in `output_dir` (default `outputs/<pipeline>/<run-id>`) and
+    its checkpoints in `checkpoint_dir` (default `<output_dir>/checkpoints`)."""
+    name = pipeline_name(example.name, preset_name)
+    output_dir = (output_dir or default_output_dir(name, time.strftime("%Y%m%d-%H%M%S"))).resolve()
+    checkpoint_dir = (checkpoint_dir or output_dir / "checkpoints").resolve()
+    progress.say(f"{name}: local run -> {shown_path(output_dir)}")
+    if checkpoint_dir.is_dir() and any(checkpoint_dir.iterdir()):
+        progress.say(f"checkpoint folder {checkpoint_dir} is not empty: training resumes from it")
+    outcome = run_local(
+        example,
+        preset_name,
+        preset,
+        overrides=overrides,
+        output_dir=output_dir,
+        checkpoint_dir=checkpoint_dir,
+        region=region,
+        progress=progress,
+    )
+    specs = parameter_specs(preset, "s3://cvl-local/output")
+    parameters = {spec.name: parameter_text(overrides.values.get(spec.name, spec.default)) for spec in specs}
+    cost = estimate_preset(overrides.applied_to(preset).model_dump()).line()
+    record = LocalRunRecord.of(outcome, example.name, preset_name, parameters, cost)
+    write_record(output_dir, record)
+    return outcome._replace(report=write_report(record_report(record, output_dir.name), output_dir))

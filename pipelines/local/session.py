@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import boto3
+
 from pipelines.local.store import LocalS3
 
 
@@ -40,7 +42,6 @@ def offline_guard() -> Iterator[None]:
     The SDK creates boto3 clients and telemetry requests of its own; in a local run none of them may
     leave the machine, so a stray call fails here instead of reaching AWS.
     """
-
     # Whatever is installed now (the real methods, or an outer guard) handles what this one allows.
     outer_connect, outer_connect_ex = socket.socket.connect, socket.socket.connect_ex
 
@@ -64,8 +65,6 @@ def offline_guard() -> Iterator[None]:
 
 def offline_boto_session(region: str) -> Any:
     """A boto3 session with dummy credentials: no profile, credentials file or metadata lookup."""
-    import boto3
-
     return boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=region)
 
 

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from pipelines.deploy.pipeline_api import PipelineApi
-from pipelines.local.missing_module import explain_missing_module
 from pipelines.operate.artifacts import training_exit_code
 from pipelines.operate.diagnosis import Evidence
 from pipelines.operate.execution_api import ExecutionApi
 from pipelines.operate.executions import split_arn
 from pipelines.operate.follow import LOG_GROUP, training_job_of
+from pipelines.operate.missing_module import explain_missing_module
 from pipelines.operate.outcome import LocalRunRecord
 from steps.common.aws import client
 from steps.common.tags import EXAMPLE_KEY, PRESET_KEY
@@ -57,14 +57,17 @@ def deployed_pipeline(session: Any, pipeline: str) -> DeployedPipeline:
     described = PipelineApi.of(session).describe(pipeline)
     if described is None:
         return DeployedPipeline({}, {})
-    answer = client(session, "sagemaker").list_tags(ResourceArn=described["PipelineArn"])
+    pages = (
+        client(session, "sagemaker").get_paginator("list_tags").paginate(ResourceArn=described["PipelineArn"])
+    )
     definition = json.loads(described.get("PipelineDefinition") or "{}")
     defaults = {
         str(p["Name"]): parameter_text(p["DefaultValue"])
         for p in definition.get("Parameters", [])
         if "DefaultValue" in p
     }
-    return DeployedPipeline({str(tag["Key"]): str(tag["Value"]) for tag in answer.get("Tags", [])}, defaults)
+    tags = {str(tag["Key"]): str(tag["Value"]) for page in pages for tag in page.get("Tags", [])}
+    return DeployedPipeline(tags, defaults)
 
 
 def remote_evidence(session: Any, arn: str) -> Evidence:

@@ -15,6 +15,7 @@ from pipelines.define.names import pipeline_name
 from pipelines.deploy.pipeline_api import PipelineApi
 from pipelines.operate.emulator import NOT_RUN, ran_nothing
 from pipelines.operate.execution_api import ExecutionApi
+from pipelines.operate.follow import training_job_of
 from pipelines.operate.outcome import SUCCEEDED
 from steps.common.aws import endpoint_override
 from steps.common.messages import one_line
@@ -126,8 +127,6 @@ class StopResult(NamedTuple):
 
 def stop_execution(client: ExecutionApi, arn: str) -> StopResult:
     """Stop an execution and its running training job, unless it has already ended."""
-    from pipelines.operate.follow import training_job_of
-
     status = str(client.describe_execution(arn).get("PipelineExecutionStatus", ""))
     if status in EXECUTION_ENDED:
         return StopResult(requested=False, status=status)

@@ -18,6 +18,13 @@ EXIT_OK, EXIT_FAILED = 0, 1
 SUCCEEDED = ExecutionStatus.SUCCEEDED
 STARTED = "Started"  # run --no-wait: started, not followed
 NOT_STARTED = "NotStarted"  # refused before anything ran (a failed preflight)
+
+
+def default_output_dir(pipeline: str, run_id: str) -> Path:
+    """`outputs/<pipeline>/<run-id>` under the working directory."""
+    return Path("outputs") / pipeline / run_id
+
+
 # The ends a diagnosis can explain (a run refused before it started already printed its fixes).
 FINISHED_UNSUCCESSFULLY = EXECUTION_ENDED - {ExecutionStatus.SUCCEEDED}
 

@@ -1,21 +1,26 @@
-"""Running a pipeline: here (`run --local`) or on SageMaker, both ending in one `RunOutcome`.
+"""Running a pipeline on SageMaker, ending in a `RunOutcome` (a local run ends in one too: `pipelines.local`).
 
-`run` and `SageMakerRunner` call `execute_local` / `execute_remote` with a typed `Overrides`; the
-remote path deploys through `pipelines.deploy.deployer`, starts and follows through `ExecutionApi`, and reads
+`run` and `SageMakerRunner` call `execute_remote` (or `pipelines.local.execute_local`) with a typed
+`Overrides`; the remote path deploys through `pipelines.deploy.deployer`, starts and follows through `ExecutionApi`, and reads
 the training command's exit code from the record the entry point leaves in the job's output data.
 """
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from configs import BadInput, DeployTarget, Example, Preset
-from pipelines.cli.command import shown_path
 from pipelines.cli.run_printer import Progress
+from pipelines.define.staging import stage
+from pipelines.deploy.deployer import deploy
 from pipelines.operate.artifacts import download_model, training_exit_code
+from pipelines.operate.emulator import cannot_follow
+from pipelines.operate.execution_api import ExecutionApi
+from pipelines.operate.executions import find_execution, split_arn
 from pipelines.operate.fallback import choose_fallback, with_instance_type
+from pipelines.operate.follow import follow
+from pipelines.operate.follow import poll_seconds as default_poll_seconds
 from pipelines.operate.outcome import (
     EXIT_FAILED,
     EXIT_OK,
@@ -23,27 +28,18 @@ from pipelines.operate.outcome import (
     STARTED,
     SUCCEEDED,
     Billing,
-    LocalRunRecord,
     RunOutcome,
+    default_output_dir,
     failure_of,
-    write_record,
 )
 from pipelines.operate.report_page import write_report
-from pipelines.operate.run_report import record_report, remote_report
-from steps.preflight.job.prices import estimate_preset
+from pipelines.operate.run_report import remote_report
+from steps.common.aws import aws_session, client
+from steps.preflight.job.prices import CostEstimate, estimate_preset
 from steps.train.metrics import MetricCollector
-from steps.train.overrides import Overrides, parameter_text
-from steps.train.parameters import parameter_specs
-
-if TYPE_CHECKING:
-    from steps.preflight.job.prices import CostEstimate
+from steps.train.overrides import Overrides
 
 TAIL_LINES = 10
-
-
-def default_output_dir(pipeline: str, run_id: str) -> Path:
-    """`outputs/<pipeline>/<run-id>` under the working directory."""
-    return Path("outputs") / pipeline / run_id
 
 
 def refuse_over_budget(preset: Preset, max_cost: float | None) -> CostEstimate:
@@ -65,46 +61,6 @@ def refuse_over_budget(preset: Preset, max_cost: float | None) -> CostEstimate:
     return cost
 
 
-def execute_local(
-    example: Example,
-    preset_name: str,
-    preset: Preset,
-    overrides: Overrides,
-    *,
-    output_dir: Path | None,
-    checkpoint_dir: Path | None,
-    region: str,
-    progress: Progress,
-) -> RunOutcome:
-    """Run the pipeline here with its outputs in `output_dir` (default `outputs/<pipeline>/<run-id>`) and
-    its checkpoints in `checkpoint_dir` (default `<output_dir>/checkpoints`)."""
-    from pipelines.define.names import pipeline_name
-    from pipelines.local import run_local
-
-    name = pipeline_name(example.name, preset_name)
-    output_dir = (output_dir or default_output_dir(name, time.strftime("%Y%m%d-%H%M%S"))).resolve()
-    checkpoint_dir = (checkpoint_dir or output_dir / "checkpoints").resolve()
-    progress.say(f"{name}: local run -> {shown_path(output_dir)}")
-    if checkpoint_dir.is_dir() and any(checkpoint_dir.iterdir()):
-        progress.say(f"checkpoint folder {checkpoint_dir} is not empty: training resumes from it")
-    outcome = run_local(
-        example,
-        preset_name,
-        preset,
-        overrides=overrides,
-        output_dir=output_dir,
-        checkpoint_dir=checkpoint_dir,
-        region=region,
-        progress=progress,
-    )
-    specs = parameter_specs(preset, "s3://cvl-local/output")
-    parameters = {spec.name: parameter_text(overrides.values.get(spec.name, spec.default)) for spec in specs}
-    cost = estimate_preset(overrides.applied_to(preset).model_dump()).line()
-    record = LocalRunRecord.of(outcome, example.name, preset_name, parameters, cost)
-    write_record(output_dir, record)
-    return outcome._replace(report=write_report(record_report(record, output_dir.name), output_dir))
-
-
 def execute_remote(
     example: Example,
     preset_name: str,
@@ -124,12 +80,6 @@ def execute_remote(
     """Deploy (preflight with the overrides, uploads, upsert), start, and (unless `wait` is False)
     follow to the end and download the model. With `fallback`, a chosen instance type without quota
     room gives way to the cheapest one that fits and has room (recorded in the outcome)."""
-    from pipelines.define.staging import stage
-    from pipelines.deploy.deployer import deploy
-    from pipelines.operate.emulator import cannot_follow
-    from pipelines.operate.execution_api import ExecutionApi
-    from steps.common.aws import aws_session
-
     staged = stage(example, preset_name, preset, target, image_uri)
     session = aws_session(target.region)
     pipelines = ExecutionApi.of(session)
@@ -171,10 +121,6 @@ def retry_remote(
 ) -> RunOutcome:
     """Retry a failed execution from its failed steps (the succeeded ones are not run again), then
     follow it like a new run."""
-    from pipelines.operate.execution_api import ExecutionApi
-    from pipelines.operate.executions import find_execution, split_arn
-    from steps.common.aws import aws_session
-
     session = aws_session(region)
     pipelines = ExecutionApi.of(session)
     arn = pipelines.retry(find_execution(pipelines, execution))
@@ -195,11 +141,6 @@ def follow_to_end(
     download: bool = True,
 ) -> RunOutcome:
     """Follow a started execution to its end; download the model when it succeeded (and `download`)."""
-    from pipelines.operate.executions import split_arn
-    from pipelines.operate.follow import follow
-    from pipelines.operate.follow import poll_seconds as default_poll_seconds
-    from steps.common.aws import client
-
     pipeline = split_arn(arn)[0]
     poll = poll_seconds if poll_seconds is not None else default_poll_seconds()
     metrics = MetricCollector()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -95,8 +96,6 @@ def _no_telemetry(*args: Any, **kwargs: Any) -> None:
 
 def pipeline_session(boto_session: Any, bucket: str) -> Any:
     """A `PipelineSession` on `boto_session`; creating it calls no AWS API."""
-    import warnings
-
     from sagemaker.core.workflow.pipeline_context import PipelineSession
 
     warnings.filterwarnings("ignore", message="Running within a PipelineSession")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.local.missing_module import explain_missing_module
+from pipelines.operate.missing_module import explain_missing_module
 from tests.harness.local_run import run_locally
 
 ROOT = Path(__file__).resolve().parents[2]

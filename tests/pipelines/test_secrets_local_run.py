@@ -15,7 +15,7 @@ import pytest
 from configs import Example, Preset
 from pipelines.cli.run_printer import Progress
 from pipelines.define.compile import compile_pipeline
-from pipelines.operate.start import execute_local
+from pipelines.local import execute_local
 from steps.train.overrides import Overrides
 from tests.conftest import REGION
 from tests.harness.moto_server import MotoServer
