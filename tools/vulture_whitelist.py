@@ -52,12 +52,9 @@ _.LocalSagemakerClient
 # one-call packing benchmarks/context.py and the build tests use.
 _.reads
 _.pack_context
-# The training job's mount links (issue 17, runtime parity): the job side that calls them is in progress.
-_.pop_preset_text
-_.link_mounts
-_.unlink_mounts
-_.python_path
-_.processes_per_host
+# What tests/steps/test_bundle.py reads to check the job-side code the bundle ships (Python 3.9, stdlib
+# and boto3 only).
+_.container_sources
 # The README's permissions table is this function's output; tests/steps/test_permissions.py compares them
 # and names it as the command that regenerates the table.
 _.markdown_table
