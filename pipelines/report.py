@@ -23,10 +23,9 @@ from pipelines.cli.command import (
 )
 from pipelines.operate.execution_api import ExecutionApi
 from pipelines.operate.executions import named_or_latest
-from pipelines.operate.outcome import LocalRunRecord
+from pipelines.operate.outcome import LocalRunRecord, default_output_dir
 from pipelines.operate.report_page import write_report
 from pipelines.operate.run_report import RunReport, record_report, remote_report
-from pipelines.operate.start import default_output_dir
 from steps.common.aws import aws_session
 
 

@@ -55,6 +55,9 @@ _.pack_context
 # What tests/steps/test_bundle.py reads to check the job-side code the bundle ships (Python 3.9, stdlib
 # and boto3 only).
 _.container_sources
+# The one-call metric reading tests/steps/test_train_metrics.py checks the regexes with (runs feed a
+# MetricCollector line by line instead).
+_.metric_series
 # The README's permissions table is this function's output; tests/steps/test_permissions.py compares them
 # and names it as the command that regenerates the table.
 _.markdown_table
