@@ -21,6 +21,10 @@ class RetryRule(NamedTuple):
     backoff_rate: float
     max_attempts: int
 
+    def delays(self) -> list[float]:
+        """The waits before each retry, in seconds."""
+        return [self.interval_seconds * self.backoff_rate**attempt for attempt in range(self.max_attempts)]
+
 
 # Capacity comes back within minutes to an hour: 1, 2, 4, 8, 16 minutes (31 in all) before giving up.
 TRAINING_RETRY = RetryRule(("SageMaker.CAPACITY_ERROR", "SageMaker.RESOURCE_LIMIT"), 60, 2.0, 5)
