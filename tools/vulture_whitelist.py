@@ -10,6 +10,13 @@ _ = object()
 
 # pydantic reads the model settings.
 _.model_config
+# The registry reads each example module's PRESETS by name (configs/registry.py).
+_.PRESETS
+# Members of SageMaker's state enums (steps/common/statuses.py): botocore's values, every one of them,
+# whether or not our code names it (a state read from AWS is looked up by value).
+_.STARTING
+_.STOPPING
+_.DELETING
 # Preset fields nothing reads by attribute on the laptop: the training entry point reads them from the
 # preset JSON inside the job.
 _.resume_marker
