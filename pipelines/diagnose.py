@@ -21,6 +21,7 @@ from pipelines.cli.command import (
     Parser,
     add_json_flag,
     add_region_flags,
+    add_run_flags,
     command,
     exit_now,
     print_json,
@@ -37,10 +38,7 @@ def _parser() -> Parser:
     parser = Parser(
         prog="python -m pipelines.diagnose", description="Say why a run failed and how to fix it."
     )
-    parser.add_argument("execution", nargs="?", metavar="EXECUTION", help="the execution's ARN or short id")
-    parser.add_argument("--example", help="with --preset: that pipeline's latest execution")
-    parser.add_argument("--preset")
-    parser.add_argument("--local", type=Path, metavar="DIR", help="a local run's output folder")
+    add_run_flags(parser)
     parser.add_argument("--examples-root", help=EXAMPLES_ROOT_HELP)
     add_region_flags(parser)
     add_json_flag(parser)

@@ -17,6 +17,7 @@ from pipelines.cli.command import (
     Parser,
     add_json_flag,
     add_region_flags,
+    add_run_flags,
     command,
     exit_now,
     print_json,
@@ -31,10 +32,7 @@ from steps.common.aws import aws_session
 
 def _parser() -> Parser:
     parser = Parser(prog="python -m pipelines.report", description="Write a run's report as one HTML page.")
-    parser.add_argument("execution", nargs="?", metavar="EXECUTION", help="the execution's ARN or short id")
-    parser.add_argument("--example", help="with --preset: that pipeline's latest execution")
-    parser.add_argument("--preset")
-    parser.add_argument("--local", type=Path, metavar="DIR", help="a local run's output folder")
+    add_run_flags(parser)
     parser.add_argument("--out", type=Path, metavar="DIR", help="where report.html goes (default: the run's)")
     add_region_flags(parser)
     add_json_flag(parser)

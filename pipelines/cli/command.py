@@ -61,6 +61,15 @@ def add_region_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="AWS region (default: AWS_DEFAULT_REGION)")
 
 
+def add_run_flags(parser: argparse.ArgumentParser) -> None:
+    """Which run a command looks at: EXECUTION (ARN or short id), `--example/--preset` (its latest), or
+    `--local DIR` (a local run's output folder)."""
+    parser.add_argument("execution", nargs="?", metavar="EXECUTION", help="the execution's ARN or short id")
+    parser.add_argument("--example", help="with --preset: that pipeline's latest execution")
+    parser.add_argument("--preset")
+    parser.add_argument("--local", type=Path, metavar="DIR", help="a local run's output folder")
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line and exit 2, like every other bad input."""
 
