@@ -166,14 +166,15 @@ class Example(Frozen):
     @field_validator("sagemaker")
     @classmethod
     def _sagemaker_settings(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        # Keys as a preset is written (`register`, not the attribute `gate`).
+        known = {field.alias or name for name, field in Preset.model_fields.items()} - {"description"}
         for preset_name, settings in value.items():
             if not isinstance(settings, dict):
                 raise ValueError(f"{preset_name}: must be a mapping of Preset fields")
             for key in settings:
-                if key not in Preset.model_fields or key == "description":
+                if key not in known:
                     raise ValueError(
-                        f"{preset_name}.{key}: not a Preset field "
-                        f"(known: {', '.join(sorted(set(Preset.model_fields) - {'description'}))})"
+                        f"{preset_name}.{key}: not a Preset field (known: {', '.join(sorted(known))})"
                     )
             Preset.model_validate(with_time_limits({"command": ["true"]} | settings, settings))
         return value

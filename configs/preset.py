@@ -21,7 +21,7 @@ from pydantic import (
 
 from configs.credentials import SECRET_PREFIX, check_arguments, check_mapping, check_value
 from configs.errors import BadInput, first_problem
-from configs.metrics import check_metric
+from configs.metrics import DEFAULT_METRICS, check_metric
 
 INSTANCE_TYPE_PATTERN = re.compile(r"^ml\.[a-z0-9]+(-[a-z0-9]+)*\.[a-z0-9]+$")
 PARAMETER_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -34,6 +34,9 @@ SECRET_ID_PATTERN = re.compile(
 
 # Names the pipeline itself uses; a hyperparameter may not shadow them.
 RESERVED_PARAMETER_NAMES = frozenset({"InstanceType", "InstanceCount", "OutputPath", "ExtraArgs"})
+
+# CreateModelPackageGroup's ModelPackageGroupName.
+MODEL_PACKAGE_GROUP_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 
 HyperparameterValue = StrictBool | StrictInt | StrictFloat | StrictStr
 
@@ -84,6 +87,35 @@ class Checkpoint(Frozen):
     resume_args: tuple[str, ...] = ()
 
 
+class Register(Frozen):
+    """Register the trained model in the Model Registry when its final `metric` passes a gate: at most
+    `max`, or at least `min` (exactly one). `group`: the model package group (default `cvl-<example>`)."""
+
+    group: StrictStr | None = None
+    metric: StrictStr
+    max: StrictInt | StrictFloat | None = None
+    min: StrictInt | StrictFloat | None = None
+
+    @field_validator("group")
+    @classmethod
+    def _group_name(cls, value: str | None) -> str | None:
+        if value is not None and not MODEL_PACKAGE_GROUP_PATTERN.match(value):
+            raise ValueError(
+                f"register.group {value!r} is not a model package group name: 1-63 letters, digits, '-'"
+            )
+        if value is not None and not value.startswith("cvl-"):
+            raise ValueError(
+                f"register.group {value!r} must start with cvl-: the roles may register only in cvl-* groups"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _one_threshold(self) -> Register:
+        if (self.max is None) == (self.min is None):
+            raise ValueError("register needs exactly one of max (register when <= max) or min (when >= min)")
+        return self
+
+
 class Preset(Frozen):
     """What one training run of an example needs.
 
@@ -104,6 +136,10 @@ class Preset(Frozen):
     CVlization script forwards only when set); any other unreadable secret fails the job at start.
     A value that looks like a credential anywhere else is refused (`configs.credentials`).
     """
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", hide_input_in_errors=True, validate_by_name=True, serialize_by_alias=True
+    )
 
     description: str = ""
     command: tuple[str, ...] = Field(min_length=1)
@@ -134,6 +170,9 @@ class Preset(Frozen):
     tags: dict[str, str] = {}
     # name -> regex (first group: the value) SageMaker reads from the log; added to DEFAULT_METRICS.
     metrics: dict[str, str] = {}
+    # The model registered (PendingManualApproval) when the final value of one of those metrics passes.
+    # Written `register` (the alias); the attribute is `gate`, as `register` would shadow BaseModel's.
+    gate: Register | None = Field(default=None, alias="register")
 
     @field_validator("metrics")
     @classmethod
@@ -229,6 +268,17 @@ class Preset(Frozen):
             check_arguments(f"prepare[{index}].command", step.command)
         if self.checkpoint is not None:
             check_arguments("checkpoint.resume_args", self.checkpoint.resume_args)
+        return self
+
+    @model_validator(mode="after")
+    def _gate_on_a_metric(self) -> Preset:
+        if self.gate is not None:
+            names = sorted(DEFAULT_METRICS | self.metrics)
+            if self.gate.metric not in names:
+                raise ValueError(
+                    f"register.metric {self.gate.metric!r} is not one of the preset's metrics "
+                    f"({', '.join(names)}): name one, or declare it under metrics"
+                )
         return self
 
     @model_validator(mode="after")

@@ -23,7 +23,14 @@ from pipelines.cli.run_printer import format_duration
 from pipelines.define.names import pipeline_name
 from pipelines.operate.emulator import NOT_RUN
 from pipelines.operate.execution_api import ExecutionApi
-from pipelines.operate.executions import ExecutionSummary, find_execution, recent, summarize
+from pipelines.operate.executions import (
+    ExecutionSummary,
+    find_execution,
+    recent,
+    registered_package,
+    step_failure,
+    summarize,
+)
 from steps.common.aws import aws_session
 
 
@@ -60,13 +67,20 @@ def main(argv: list[str] | None = None) -> int:
         arn = find_execution(client, args.execution, pipeline)
         summary = summarize(client, arn)
         steps = [] if summary.status == NOT_RUN else client.steps(arn)
+        package = registered_package(steps)
         if args.json:
-            print_json({"execution": summary.as_dict(), "steps": steps})
+            print_json({"execution": summary.as_dict(), "steps": steps, "model_package": package or None})
             return 0
         print(f"{summary.arn}\n{_row(summary)}")
         for step in steps:
-            reason = f"  {str(step['FailureReason']).splitlines()[0]}" if step.get("FailureReason") else ""
-            print(f"    {step['StepName']:<12} {step.get('StepStatus', ''):<11}{reason}")
+            reason = step_failure(step) if step.get("StepStatus") == "Failed" else ""
+            print(
+                f"    {step['StepName']:<12} {step.get('StepStatus', ''):<11}{'  ' + reason if reason else ''}"
+            )
+        if package:
+            print(
+                f"model package {package} (registered PendingManualApproval; Studio's Model Registry approves it)"
+            )
         return 0
     summaries = recent(client, [pipeline] if pipeline else None, max_results=args.max_results)
     if args.json:

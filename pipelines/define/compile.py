@@ -14,10 +14,12 @@ import boto3
 from configs import DeployTarget, Example, Preset
 from pipelines.define.diff import canonical_json
 from pipelines.define.fingerprint import description_tag, fingerprint
+from pipelines.define.names import model_package_group
 from pipelines.define.staging import Staged, job_tags, stage
 from steps.build_image.factory import build_image_step
 from steps.build_image.job.context import BuildContext
 from steps.preflight.factory import preflight_step
+from steps.register.factory import gate_step
 from steps.sdk.bundle import Bundle
 from steps.sdk.offline import pipeline_session, sdk_environment
 from steps.train.factory import sdk_parameters, train_step
@@ -129,9 +131,23 @@ def _assemble(staged: Staged, session: Any) -> Any:
         depends_on=[preflight],
         tags=tags,
     )
+    steps.append(train)
+    register = staged.preset.gate
+    if register is not None:
+        group = model_package_group(staged.example.name, register)
+        steps.append(
+            gate_step(
+                train=train,
+                image_uri=image,
+                register=register,
+                group=group,
+                role_arn=target.role_arn,
+                session=session,
+            )
+        )
     return Pipeline(
         name=staged.name,
         parameters=list(parameters.values()),
-        steps=[*steps, train],
+        steps=steps,
         sagemaker_session=session,
     )

@@ -17,7 +17,11 @@ import botocore.session
 
 from configs import BadInput
 
-STEP_OPERATIONS = {"Processing": "CreateProcessingJob", "Training": "CreateTrainingJob"}
+STEP_OPERATIONS = {
+    "Processing": "CreateProcessingJob",
+    "Training": "CreateTrainingJob",
+    "RegisterModel": "CreateModelPackage",
+}
 # Names the SDK leaves out of a definition because SageMaker fills them in at execution time.
 FILLED_AT_EXECUTION = {"ProcessingJobName", "TrainingJobName"}
 _PARAMETER_KINDS = {"String": "string", "Integer": "integer", "Float": "float", "Boolean": "boolean"}
@@ -45,7 +49,7 @@ def validate_definition(definition: str | dict[str, Any], service_model: Any | N
     parameter_kinds = {p["Name"]: _PARAMETER_KINDS[p["Type"]] for p in document.get("Parameters", [])}
     # A parameter's default is what a scheduled or plain run sends: it must fit where it is used.
     defaults = {p["Name"]: p["DefaultValue"] for p in document.get("Parameters", []) if "DefaultValue" in p}
-    for step in document.get("Steps", []):
+    for step in _steps(document.get("Steps", [])):
         operation = STEP_OPERATIONS.get(step.get("Type", ""))
         if operation is None:
             continue
@@ -53,6 +57,15 @@ def validate_definition(definition: str | dict[str, Any], service_model: Any | N
         problems = list(_check(shape, step.get("Arguments", {}), "", (parameter_kinds, defaults), True))
         if problems:
             raise DefinitionError(f"step {step['Name']} ({operation}): {problems[0]}")
+
+
+def _steps(steps: list[dict[str, Any]]) -> Any:
+    """Every step, those a Condition step runs on either branch included."""
+    for step in steps:
+        yield step
+        if step.get("Type") == "Condition":
+            arguments = step.get("Arguments", {})
+            yield from _steps(arguments.get("IfSteps", []) + arguments.get("ElseSteps", []))
 
 
 def _expression_kind(value: Any, parameter_kinds: dict[str, str]) -> str | None:

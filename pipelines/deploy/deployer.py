@@ -21,6 +21,7 @@ from pipelines.define.compile import CompiledPipeline
 from pipelines.define.compile_pool import compile_all
 from pipelines.define.fingerprint import fingerprint, recorded
 from pipelines.define.staging import Staged
+from pipelines.deploy.model_registry import ensure_model_package_group
 from pipelines.deploy.pipeline_api import PipelineApi
 from pipelines.deploy.preflight_answers import remembered_clients
 from pipelines.deploy.schedules import ensure_schedule
@@ -125,6 +126,7 @@ def prepare(
         else:
             ensure_infrastructure(session, staged.build)
     ensure_bundle(session, staged.bundle, staged.target.bucket)
+    ensure_model_package_group(session, staged)
     if staged.image_uri is None:
         try:
             if infrastructure is not None:

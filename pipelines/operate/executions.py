@@ -149,3 +149,18 @@ def named_or_latest(
             raise BadInput(f"no execution of {pipeline}: run it first")
         return latest[0].arn
     raise BadInput("say which run: EXECUTION, --example E --preset P (its latest), or --local DIR")
+
+
+def registered_package(steps: list[dict[str, Any]]) -> str:
+    """The model package ARN an execution registered (its RegisterModel step's metadata), else ""."""
+    for step in steps:
+        arn = step.get("Metadata", {}).get("RegisterModel", {}).get("Arn")
+        if arn:
+            return str(arn)
+    return ""
+
+
+def step_failure(step: dict[str, Any]) -> str:
+    """Why a step failed, one line: its FailureReason, or a Fail step's ErrorMessage (a failed gate)."""
+    reason = step.get("FailureReason") or step.get("Metadata", {}).get("Fail", {}).get("ErrorMessage")
+    return one_line(str(reason)) if reason else ""

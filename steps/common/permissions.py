@@ -46,6 +46,9 @@ BUILD_LOGS = _ARN + ":logs:" + _HERE + ":log-group:/aws/codebuild/{project}"
 SECRET_PREFIX = "cvl/"
 PROJECT_SECRETS = _ARN + ":secretsmanager:" + _HERE + ":secret:" + SECRET_PREFIX + "*"
 ANY = "*"
+# A gated preset's model packages: the group `cvl-<example>` (or the preset's own, also `cvl-*`), its versions.
+MODEL_PACKAGE_GROUPS = _ARN + ":sagemaker:" + _HERE + ":model-package-group/cvl-*"
+MODEL_PACKAGES = _ARN + ":sagemaker:" + _HERE + ":model-package/cvl-*"
 SCHEDULE_GROUP_ARN = _ARN + ":scheduler:" + _HERE + ":schedule-group/" + SCHEDULE_GROUP
 NOTIFY_RULES = _ARN + ":events:" + _HERE + ":rule/cvl-notify-*"
 NOTIFY_TOPICS = _ARN + ":sns:" + _HERE + ":cvl-notify-*"
@@ -88,6 +91,8 @@ EXECUTION_GRANTS: tuple[Grant, ...] = (
        PIPELINE_JOBS, "pipelines", "SageMaker Pipelines starts, tags, watches and stops the steps' jobs"),
     _g("PassSelfToJobs", "iam:PassRole", EXECUTION_ROLE, "pipelines", "the jobs run as this role",
        {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
+    _g("RegisterModels", "sagemaker:CreateModelPackage", (MODEL_PACKAGE_GROUPS, MODEL_PACKAGES), "pipelines",
+       "a gated preset's Register step adds the trained model to its cvl-* model package group"),
     _g("ScheduledRuns", "sagemaker:StartPipelineExecution", PIPELINES, "scheduler",
        "EventBridge Scheduler starts scheduled executions"),
     _g("BucketObjects", "s3:GetObject s3:PutObject s3:AbortMultipartUpload", OBJECTS,
@@ -160,6 +165,9 @@ USER_GRANTS: tuple[Grant, ...] = (
        "run status stop diagnose report",
        "follow and stop executions"),
     _g("PipelineList", "sagemaker:ListPipelines", ANY, "upsert status", "which cvl-* pipelines exist"),
+    _g("ModelPackageGroups", "sagemaker:DescribeModelPackageGroup sagemaker:CreateModelPackageGroup "
+       "sagemaker:AddTags", MODEL_PACKAGE_GROUPS, "upsert run",
+       "the tagged model package group a gated preset registers into"),
     _g("PassExecutionRole", "iam:PassRole", EXECUTION_ROLE, "upsert run",
        "pipelines and schedules run as the execution role",
        {"StringEquals": {"iam:PassedToService": ["sagemaker.amazonaws.com", "scheduler.amazonaws.com"]}}),

@@ -39,7 +39,7 @@ def sdk_parameters(specs: list[ParameterSpec]) -> dict[str, Any]:
 def container_preset_json(preset: Preset) -> str:
     """The preset as the training entry point receives it (compact JSON), within what its hyperparameters
     can carry (`MAX_PRESET_PARTS` values of `HYPERPARAMETER_LIMIT` characters each)."""
-    text = preset.model_dump_json(exclude={"description", "tags"})
+    text = preset.model_dump_json(exclude={"description", "tags", "gate"})
     limit = HYPERPARAMETER_LIMIT * MAX_PRESET_PARTS
     if len(text) > limit:
         raise BadInput(

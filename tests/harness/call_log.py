@@ -185,6 +185,7 @@ def resource(call: Call, action: str) -> str:
             ("TrainingJobName", "training-job"),
             ("ProcessingJobName", "processing-job"),
             ("PipelineName", "pipeline"),
+            ("ModelPackageGroupName", "model-package-group"),
         ):
             if key in params:
                 return f"{p}:sagemaker:{here}:{kind}/{params[key].lower()}"
