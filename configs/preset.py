@@ -109,6 +109,11 @@ class Register(Frozen):
             )
         return value
 
+    @property
+    def passes(self) -> str:
+        """What passes the gate, as a comparison: `<= 1.5`, `>= 0.9`."""
+        return f"<= {self.max}" if self.max is not None else f">= {self.min}"
+
     @model_validator(mode="after")
     def _one_threshold(self) -> Register:
         if (self.max is None) == (self.min is None):

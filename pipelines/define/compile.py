@@ -47,13 +47,15 @@ class CompiledPipeline(NamedTuple):
 
 
 def compile_staged(
-    staged: Staged, session: Any | None = None, boto_session: Any | None = None
+    staged: Staged, session: Any | None = None, boto_session: Any | None = None, registration: bool = True
 ) -> CompiledPipeline:
     """Build the SDK pipeline for a staged preset and render its canonical definition; no network call.
 
     `session` is the SDK session the steps are built on (a `PipelineSession`, or a
     `LocalPipelineSession` for `run --local`); by default an offline `PipelineSession` on
     `boto_session` (pass the command's session so botocore's service models are parsed once).
+    Without `registration` a gated preset's gate has no Register step (the SDK's local executor
+    cannot run one): it passes, or fails the run.
     """
     target = staged.target
     with sdk_environment(target.region, offline=True):
@@ -61,7 +63,7 @@ def compile_staged(
             session = pipeline_session(
                 boto_session or boto3.Session(region_name=target.region), target.bucket
             )
-        pipeline = _assemble(staged, session)
+        pipeline = _assemble(staged, session, registration)
         definition = canonical_json(pipeline.definition())
     digest = hashlib.sha256(definition.encode()).hexdigest()
     # The bracket is what upsert reads back (definition digest, fingerprint): the prose gives way to it.
@@ -86,13 +88,18 @@ def compile_staged(
 
 
 def compile_pipeline(
-    example: Example, preset_name: str, preset: Preset, target: DeployTarget, session: Any | None = None
+    example: Example,
+    preset_name: str,
+    preset: Preset,
+    target: DeployTarget,
+    session: Any | None = None,
+    registration: bool = True,
 ) -> CompiledPipeline:
     """Compile one example preset for `target` into a `CompiledPipeline`; makes no network call."""
-    return compile_staged(stage(example, preset_name, preset, target), session)
+    return compile_staged(stage(example, preset_name, preset, target), session, registration=registration)
 
 
-def _assemble(staged: Staged, session: Any) -> Any:
+def _assemble(staged: Staged, session: Any, registration: bool = True) -> Any:
     from sagemaker.core.workflow.functions import JsonGet
     from sagemaker.mlops.workflow import Pipeline
 
@@ -143,6 +150,7 @@ def _assemble(staged: Staged, session: Any) -> Any:
                 group=group,
                 role_arn=target.role_arn,
                 session=session,
+                registration=registration,
             )
         )
     return Pipeline(

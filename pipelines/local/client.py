@@ -128,6 +128,12 @@ class LocalJobClient:
         response["SecondaryStatus"] = job.status
         if "model_dir" in job.extra:
             response["ModelArtifacts"] = {"S3ModelArtifacts": Path(job.extra["model_dir"]).as_uri()}
+        # Keyed by name: the SDK's local executor resolves `FinalMetricDataList['<name>']` as a mapping
+        # key (SageMaker's list is matched by MetricName; the gate's condition reads it either way).
+        response["FinalMetricDataList"] = {
+            name: {"MetricName": name, "Value": value, "Timestamp": job.ended or time.time()}
+            for name, value in job.extra.get("final_metrics", {}).items()
+        }
         return response
 
     def training_jobs(self) -> list[Job]:

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from configs import DeployTarget, Example, Preset
+from configs.preset import Register
 from configs.settings import PLACEHOLDER_ACCOUNT, PLACEHOLDER_ROLE_ARN
 from pipelines.cli.command import shown_path
 from pipelines.cli.run_printer import Progress
 from pipelines.define.compile import compile_pipeline
-from pipelines.define.names import pipeline_name
+from pipelines.define.names import model_package_group, pipeline_name
 from pipelines.local.client import LocalJobClient
 from pipelines.local.session import local_pipeline_session, offline_guard
 from pipelines.local.store import LocalS3
@@ -73,6 +74,18 @@ class _Watch:
         self.metrics.feed(line)
 
 
+def _registration_line(example: str, gate: Register, client: LocalJobClient) -> str:
+    """What a passed gate would do on SageMaker, which a local run leaves out."""
+    finals: dict[str, float] = {}
+    for job in client.training_jobs():
+        finals |= job.extra.get("final_metrics", {})
+    value = finals.get(gate.metric)
+    return (
+        f"gate      {gate.metric} {value} passed ({gate.passes}); registration happens on SageMaker: "
+        f"run without --local to register the model in {model_package_group(example, gate)}"
+    )
+
+
 def stage_uploads(compiled: Any, s3: LocalS3) -> None:
     """Put the step bundle and the build context where the pipeline reads them (what `upsert` uploads)."""
     prefix = compiled.bundle.s3_prefix(compiled.target.bucket)
@@ -117,7 +130,10 @@ def run_local(
                 events=watch,
             )
             session = local_pipeline_session(region, LOCAL_BUCKET, s3, client)
-            compiled = compile_pipeline(example, preset_name, preset, local_target(region), session=session)
+            # The SDK's local executor cannot run a RegisterModel step: the gate is evaluated, no more.
+            compiled = compile_pipeline(
+                example, preset_name, preset, local_target(region), session=session, registration=False
+            )
             stage_uploads(compiled, s3)
             watch.pipeline = _LocalPipeline(pipeline=compiled.pipeline, local_session=session)
             execution = watch.pipeline.start(PipelineParameters=dict(overrides.values))
@@ -131,6 +147,8 @@ def run_local(
                 exit_code = job.exit_code
             model_dir = job.extra.get("model_dir", model_dir)
         succeeded = execution.status == SUCCEEDED
+        if succeeded and preset.gate is not None:
+            progress.say(_registration_line(example.name, preset.gate, client))
         return RunOutcome(
             pipeline=compiled.name,
             execution=execution.pipeline_execution_name,

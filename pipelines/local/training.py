@@ -24,6 +24,7 @@ from pipelines.local.processes import run_streamed
 from steps.build_image.job.dockerfile import ENTRY_NAME
 from steps.common.limits import FAILURE_REASON_LIMIT
 from steps.train.job.command import count_gpus
+from steps.train.metrics import MetricCollector
 
 HOST = "algo-1"
 # Variables a parent's own distributed run would leak into the job's torchrun.
@@ -144,13 +145,22 @@ def training_env(job: Job, host: Any, code: Path) -> dict[str, str]:
 def run_training_job(job: Job, host: Any) -> None:
     """Run the training job; on success move its model dir to the run's output folder."""
     code = prepare_tree(job, host)
+    # The job's MetricDefinitions, read from its log as SageMaker does: the final values are the job's.
+    declared = (job.request.get("AlgorithmSpecification") or {}).get("MetricDefinitions") or []
+    metrics = MetricCollector({str(d["Name"]): str(d["Regex"]) for d in declared})
+
+    def on_line(line: str) -> None:
+        metrics.feed(line)
+        host.events.job_log(job.name, line)
+
     finished = run_streamed(
         [host.python, str(code / ENTRY_NAME), "train"],
         cwd=code,
         env=training_env(job, host, code),
-        on_line=lambda line: host.events.job_log(job.name, line),
+        on_line=on_line,
         max_seconds=(job.request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds"),
     )
+    job.extra["final_metrics"] = {name: points[-1].value for name, points in metrics.series().items()}
     job.exit_code, job.tail = finished.code, finished.tail
     if finished.code != 0:
         failure = job.ml / "output" / "failure"

@@ -19,6 +19,7 @@ from steps.common.run_facts import InstanceFacts
 from steps.common.statuses import ExecutionStatus
 from steps.preflight.job.alternatives import candidates
 from steps.sdk.retries import FAILURE_PATTERNS
+from steps.register.factory import GATE_FAILED_STEP
 
 
 class FailureClass(StrEnum):
@@ -37,6 +38,7 @@ class FailureClass(StrEnum):
     PREFLIGHT = "preflight"
     IMAGE_BUILD = "image build"
     COMMAND_EXIT = "the command's own non-zero exit"
+    GATE = "the model missed its registration gate"
     STOPPED = "stopped"
     UNKNOWN = "unknown"
 
@@ -253,6 +255,14 @@ def _time(e: Evidence, texts: list[str]) -> Diagnosis | None:
     return Diagnosis(FailureClass.TIME_LIMIT, "Train", found, fix)
 
 
+def _gate(e: Evidence, texts: list[str]) -> Diagnosis | None:
+    for step, reason in e.reasons:
+        if step == GATE_FAILED_STEP:
+            fix = "training ran, its metric missed the preset's `register` gate: train longer or change the threshold"
+            return Diagnosis(FailureClass.GATE, step, (reason.splitlines()[0],), fix)
+    return None
+
+
 def _step_failed(e: Evidence, texts: list[str]) -> Diagnosis | None:
     for step, reason in e.reasons:
         lines = tuple(reason.splitlines()[:_EVIDENCE_LINES])
@@ -285,6 +295,7 @@ def _command(e: Evidence, texts: list[str]) -> Diagnosis | None:
 
 # Most specific first: an out-of-memory kill is also a non-zero exit, a quota failure also fails a step.
 RULES: tuple[Rule, ...] = (
+    _gate,
     _quota,
     _capacity,
     _image_pull,

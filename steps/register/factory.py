@@ -9,6 +9,7 @@ trained model and its image), so nothing is uploaded and the step is a plain Cre
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from configs.preset import Register
@@ -27,10 +28,18 @@ def gate_message_parts(register: Register) -> tuple[str, str]:
 
 
 def gate_step(
-    *, train: Any, image_uri: Any, register: Register, group: str, role_arn: str, session: Any
+    *,
+    train: Any,
+    image_uri: Any,
+    register: Register,
+    group: str,
+    role_arn: str,
+    session: Any,
+    registration: bool = True,
 ) -> Any:
     """The ConditionStep on `train`'s final `register.metric`: the model registered in `group` with
-    status PendingManualApproval when it passes, a FailStep naming metric, value and threshold when not."""
+    status PendingManualApproval when it passes, a FailStep naming metric, value and threshold when not.
+    Without `registration` the passing branch is empty (a local run: registration happens on SageMaker)."""
     from sagemaker.core.workflow.conditions import (
         ConditionGreaterThanOrEqualTo,
         ConditionLessThanOrEqualTo,
@@ -50,8 +59,10 @@ def gate_step(
         role_arn=role_arn,
         sagemaker_session=session,
         dependencies=None,
+        # Its default (DEBUG) would set the SDK's shared logger to DEBUG for the rest of the process.
+        log_level=logging.ERROR,
     )
-    registration = ModelStep(
+    registering = ModelStep(
         name=REGISTER_STEP,
         step_args=builder.register(model_package_group_name=group, approval_status=APPROVAL_STATUS),
         display_name="Register model",
@@ -63,12 +74,11 @@ def gate_step(
         error_message=Join(on="", values=[before, value, after]),
         display_name="Gate failed",
     )
-    threshold = f"<= {register.max}" if register.max is not None else f">= {register.min}"
     return ConditionStep(
         name=GATE_STEP,
         display_name="Gate",
-        description=f"{register.metric} {threshold}",
+        description=f"{register.metric} {register.passes}",
         conditions=[condition],
-        if_steps=[registration],
+        if_steps=[registering] if registration else [],
         else_steps=[failed],
     )

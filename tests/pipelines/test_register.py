@@ -5,6 +5,7 @@ model package group; `status` shows the registered package, or the failed gate's
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from tests.conftest import REGION
 from tests.harness import sagemaker_pipelines
 from tests.harness.sagemaker_pipelines import Script
 from tests.pipelines.test_compile import GOLDEN, ROOT, TARGET, normalize
+from tests.pipelines.test_run_local import local_run
 from tests.pipelines.test_run_remote import (
     PIPELINE,
     account,
@@ -219,8 +221,36 @@ def test_a_failed_gate_ends_the_run_failed_naming_metric_value_and_threshold(
     sagemaker_pipelines.script_next_execution(PIPELINE, Script([started, training(job_arn), gate_failed]))
     argv = ["--example", "nanogpt", "--preset", "smoke", "--examples-root", str(root), "--skip-preflight"]
     assert run.main(argv) == 1
-    capsys.readouterr()
+    assert "diagnosis: the model missed its registration gate (in GateFailed)" in capsys.readouterr().err
     assert status.main([_latest()]) == 0
     shown = capsys.readouterr().out
     assert f"GateFailed   Failed       {message}" in shown
     assert "model package" not in shown
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("threshold", "passes"), [(100, True), (0.001, False)])
+def test_a_local_run_evaluates_the_gate_and_leaves_registration_to_sagemaker(
+    tmp_path: Path, threshold: float, passes: bool
+) -> None:
+    root = tmp_path / "examples"
+    shutil.copytree(ROOT / "examples" / "nanogpt", root / "nanogpt")
+    with (root / "nanogpt" / "example.yaml").open("a") as yaml:
+        yaml.write(f"sagemaker:\n  smoke:\n    register: {{metric: val_loss, max: {threshold}}}\n")
+    done = local_run(tmp_path / "out", "--examples-root", str(root))
+    if passes:
+        assert done.returncode == 0, done.stdout[-3000:]
+        assert re.search(
+            r"^gate      val_loss [0-9.]+ passed \(<= 100\); registration happens on SageMaker: "
+            r"run without --local to register the model in cvl-nanogpt$",
+            done.stdout,
+            re.M,
+        ), done.stdout[-3000:]
+        assert "==> Gate: Succeeded" in done.stdout
+    else:
+        assert done.returncode == 1, done.stdout[-3000:]
+        assert re.search(
+            r"GateFailed: Failed .*: val_loss [0-9.]+ is above the gate 0.001$", done.stdout, re.M
+        )
+        assert "diagnosis: the model missed its registration gate (in GateFailed)" in done.stderr
+    assert "DEBUG" not in done.stderr
