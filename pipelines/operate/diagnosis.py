@@ -18,8 +18,8 @@ from configs.instance_table import instance_rows
 from steps.common.run_facts import InstanceFacts
 from steps.common.statuses import ExecutionStatus
 from steps.preflight.job.alternatives import candidates
-from steps.sdk.retries import FAILURE_PATTERNS
 from steps.register.factory import GATE_FAILED_STEP
+from steps.sdk.retries import FAILURE_PATTERNS
 
 
 class FailureClass(StrEnum):
