@@ -12,6 +12,11 @@ from configs.preset import Frozen
 
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 ROLE_ARN_PATTERN = re.compile(r"^arn:aws(-[a-z]+)*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
+# What a Studio terminal's credentials are: arn:aws:sts::<account>:assumed-role/<role>/<session>.
+ASSUMED_ROLE_PATTERN = re.compile(
+    r"^arn:(aws(?:-[a-z]+)*):sts::(\d{12}):assumed-role/([\w+=,.@-]{1,64})/[\w+=,.@-]+$"
+)
+ROLE_NAME_PATTERN = re.compile(r"^[\w+=,.@-]{1,64}$")
 BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 PLACEHOLDER_ACCOUNT = "000000000000"
@@ -86,6 +91,17 @@ def max_cost_from(flag: float | None, environ: Mapping[str, str] = os.environ) -
     return limit
 
 
+def role_arn_of(given: str, account: str = PLACEHOLDER_ACCOUNT) -> str:
+    """An IAM role ARN for a role name (in `account`), an IAM role ARN (as is) or an assumed-role ARN."""
+    assumed = ASSUMED_ROLE_PATTERN.match(given)
+    if assumed:
+        partition, role_account, name = assumed.groups()
+        return f"arn:{partition}:iam::{role_account}:role/{name}"
+    if ROLE_NAME_PATTERN.match(given):
+        return f"arn:aws:iam::{account}:role/{given}"
+    return given
+
+
 def resolve_target(
     *,
     region: str | None = None,
@@ -93,11 +109,14 @@ def resolve_target(
     bucket: str | None = None,
     allow_placeholders: bool = False,
     environ: Mapping[str, str] = os.environ,
+    account: str = PLACEHOLDER_ACCOUNT,
 ) -> DeployTarget:
     """Build a `DeployTarget` from flags, falling back to the documented environment variables.
 
     Without `allow_placeholders` a missing role or bucket is `BadInput`; with it (dry runs) they become
-    marked placeholders. Malformed values are always `BadInput`.
+    marked placeholders. Malformed values are always `BadInput`. The role may be given by name (its ARN
+    then names `account`), by ARN, or as an assumed-role ARN (made its role's ARN, path unknown here:
+    `pipelines.deploy.target` asks IAM for the real one).
     """
     placeholders: list[str] = []
     resolved_region = region_from(region, environ)
@@ -116,10 +135,14 @@ def resolve_target(
             )
         resolved_role = PLACEHOLDER_ROLE_ARN
         placeholders.append("role")
+    if ROLE_NAME_PATTERN.match(resolved_role) and account == PLACEHOLDER_ACCOUNT:
+        placeholders.append("account")  # a name alone says no account: a dry run marks it
+    resolved_role = role_arn_of(resolved_role, account)
     match = ROLE_ARN_PATTERN.match(resolved_role)
     if not match:
         raise BadInput(
-            f"role {resolved_role!r} is not an IAM role ARN: use arn:aws:iam::<account>:role/<name>"
+            f"role {resolved_role!r} is not an IAM role: use its name, arn:aws:iam::<account>:role/<path><name>, "
+            "or arn:aws:sts::<account>:assumed-role/<name>/<session>"
         )
 
     resolved_bucket = bucket or environ.get("SAGEMAKER_OUTPUT_BUCKET")
@@ -139,7 +162,7 @@ def resolve_target(
         )
 
     account = match.group(2)
-    if "role" in placeholders:
+    if "role" in placeholders and "account" not in placeholders:
         placeholders.append("account")
     return DeployTarget(
         region=resolved_region,

@@ -12,10 +12,11 @@ import sys
 
 from boto3.exceptions import S3UploadFailedError
 
-from configs import examples_root, resolve_target
+from configs import examples_root
 from pipelines.catalog.offers import resolve
 from pipelines.cli.command import command, command_parser, exit_now, print_json
 from pipelines.define.staging import stage
+from pipelines.deploy.target import deploy_target
 from steps.build_image.job.codebuild import BuildFailed, BuildRefused
 from steps.build_image.job.context import ContextChanged
 from steps.build_image.job.image_builder import BuildResult, build_image, ensure_infrastructure
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     example, preset = resolve(examples_root(args.examples_root), args.example, args.preset)
-    target = resolve_target(region=args.region, role_arn=args.role_arn, bucket=args.bucket)
+    target = deploy_target(region=args.region, role_arn=args.role_arn, bucket=args.bucket)
     staged = stage(example, args.preset, preset, target)
     facts, context = staged.build, staged.context
 

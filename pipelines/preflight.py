@@ -5,10 +5,11 @@ Exit 0 when every check passes or warns, 1 when one fails, 2 on bad input. Loads
 
 from __future__ import annotations
 
-from configs import examples_root, resolve_target
+from configs import examples_root
 from pipelines.catalog.offers import resolve
 from pipelines.cli.command import command, command_parser, exit_now, print_json
 from pipelines.define.staging import base_facts
+from pipelines.deploy.target import deploy_target
 from steps.common.aws import aws_session, require_credentials
 from steps.preflight.job.checks import exit_code, run_preflight, worst
 from steps.preflight.job.prices import estimate_preset
@@ -23,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     example, preset = resolve(examples_root(args.examples_root), args.example, args.preset)
-    target = resolve_target(region=args.region, role_arn=args.role_arn, bucket=args.bucket)
+    target = deploy_target(region=args.region, role_arn=args.role_arn, bucket=args.bucket)
     facts = base_facts(example.name, args.preset, target)
     session = aws_session(target.region)
     require_credentials(session)  # one line, as every command says it, not a failed row per check

@@ -19,11 +19,12 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from configs import BadInput, examples_root, region_from, resolve_target
+from configs import BadInput, examples_root, region_from
 from configs.settings import max_cost_from, required_region
 from pipelines import catalog
 from pipelines.cli.command import command, command_parser, exit_now, print_json, shown_path
 from pipelines.cli.run_printer import Progress
+from pipelines.deploy.target import deploy_target
 from pipelines.local import execute_local
 from pipelines.operate.diagnosis import Diagnosis, diagnose
 from pipelines.operate.evidence import record_evidence, remote_evidence
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                 progress=progress,
             )
         else:
-            target = resolve_target(region=args.region, role_arn=args.role_arn, bucket=args.bucket)
+            target = deploy_target(region=args.region, role_arn=args.role_arn, bucket=args.bucket)
             outcome = execute_remote(
                 example,
                 args.preset,

@@ -23,13 +23,14 @@ import sys
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from configs import examples_root, resolve_target
+from configs import examples_root
 from configs.settings import max_cost_from
 from pipelines import catalog
 from pipelines.cli.command import EXIT_FAILED, EXIT_OK, exit_code_of
 from pipelines.cli.run_printer import Progress
 from pipelines.define.names import pipeline_name
 from pipelines.define.variants import INPUT_CHANNEL, FixedFields, apply, variant_name
+from pipelines.deploy.target import deploy_target
 from pipelines.local import execute_local
 from pipelines.operate.execution_api import ExecutionApi
 from pipelines.operate.executions import find_execution, recent, stop_execution, summarize
@@ -192,7 +193,7 @@ class SageMakerRunner:
             bucket = (
                 self.bucket or os.environ.get("SAGEMAKER_OUTPUT_BUCKET") or _bucket_of(request.output_path)
             )
-            target = resolve_target(region=self.region, role_arn=self.role_arn, bucket=bucket)
+            target = deploy_target(region=self.region, role_arn=self.role_arn, bucket=bucket)
             outcome = execute_remote(
                 found,
                 name,

@@ -25,6 +25,7 @@ from pipelines.deploy.deployer import Deployed, deploy, selected
 from pipelines.deploy.dry_run import write_definitions
 from pipelines.deploy.notifications import Notifier, NotifySpec, parse_notify
 from pipelines.deploy.schedules import check_expression
+from pipelines.deploy.target import deploy_target
 from steps.common.aws import aws_session
 
 
@@ -79,12 +80,12 @@ def main(argv: list[str] | None = None) -> int:
 
     # Names first: a misspelt example is reported before region, role and bucket are asked for.
     chosen = selected(examples_root(args.examples_root), args.example, args.preset, args.all, args.strict)
-    target = resolve_target(
-        region=args.region,
-        role_arn=args.role_arn,
-        bucket=args.bucket,
-        allow_placeholders=args.dry_run and not args.diff,
-    )
+    if args.dry_run and not args.diff:  # no network: the role as given, placeholders for what is missing
+        target = resolve_target(
+            region=args.region, role_arn=args.role_arn, bucket=args.bucket, allow_placeholders=True
+        )
+    else:
+        target = deploy_target(region=args.region, role_arn=args.role_arn, bucket=args.bucket)
     # Checked before anything is sent: a mistyped address creates nothing.
     spec = parse_notify(args.notify, target.region, args.notify_succeeded) if args.notify else None
     skipped = list(chosen.skipped)

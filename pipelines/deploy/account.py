@@ -13,7 +13,7 @@ from steps.build_image.job.build_facts import BuildFacts
 from steps.build_image.job.codebuild import ensure_project
 from steps.common.aws import client
 from steps.common.permissions import PROJECT_NAME
-from steps.common.roles import ensure_role
+from steps.common.roles import RoleNotFound, describe_role, ensure_role, role_path_and_name
 from steps.common.tags import resource_tags, tag_list
 
 
@@ -87,14 +87,18 @@ def bootstrap(
     account, partition = identity["Account"], identity["Arn"].split(":")[1]
     bucket = bucket or default_bucket_name(account, region)
     actions = {f"bucket {bucket}": ensure_bucket(client(session, "s3"), bucket, region)}
-    policy = execution_policy(partition, region, account, bucket, role_name)
+    iam = client(session, "iam")
+    try:  # a role of that name may exist under a path: its grants must name it there
+        found = describe_role(iam, role_name)
+        path = role_path_and_name(str(found["Arn"]))[0] if found else "/"
+    except RoleNotFound:
+        path = "/"
+    policy = execution_policy(partition, region, account, bucket, role_name, path)
     trust = execution_trust_policy(partition, account)
-    role_arn, actions[f"role {role_name}"] = ensure_execution_role(
-        client(session, "iam"), role_name, trust, policy
-    )
+    role_arn, actions[f"role {role_name}"] = ensure_execution_role(iam, role_name, trust, policy)
     # The project and its role serve every cvl-* repository; the repository itself is made per example.
     facts = BuildFacts(region=region, account=account, bucket=bucket, repository="cvl-any")
-    changed = ensure_project(session, facts)
+    changed = ensure_project(session, facts, owner=True)
     created = f"CodeBuild project {PROJECT_NAME}" in changed  # a new project comes with its role
     verdict = "created" if created else "updated" if changed else "unchanged"
     actions[f"image build {PROJECT_NAME}"] = f"{verdict}: " + ", ".join(changed) if changed else verdict

@@ -7,7 +7,8 @@ Three principals call AWS:
 - the CodeBuild role (`cvl-pipelines-codebuild`): the image build logs in to ECR and pushes;
 - you, the user running the commands (`bootstrap`, `upsert`, `build`, `run`, `status`, `stop`, `preflight`).
 
-`bootstrap` puts `policy_document(EXECUTION, ...)` and the CodeBuild policies on the roles it makes,
+`bootstrap` puts `policy_document(EXECUTION, ...)` and the CodeBuild policies on the roles it makes (their
+trust policies are `steps.common.trust`), `bootstrap --grant-to` gives an existing role what it lacks of them,
 preflight simulates exactly these grants, the table in docs/permissions.md is `markdown_table()`, and a test
 checks every AWS call the code makes against the grants of the principal that makes it. Adding a
 permission is one `Grant` line here.
@@ -25,7 +26,11 @@ USER = "user"
 
 EXECUTION_ROLE_NAME = "cvl-sagemaker-execution"
 CODEBUILD_ROLE_NAME = "cvl-pipelines-codebuild"
-PROJECT_NAME = "cvl-pipelines-image-build"
+# AmazonSageMakerFullAccess (Studio's default execution role) may start builds of projects named
+# `sagemaker*`: with this name a Studio role runs the BuildImage step with no IAM change. Before it,
+# the project was `cvl-pipelines-image-build` (LEGACY_PROJECT_NAME); bootstrap and upsert make the new one.
+PROJECT_NAME = "sagemaker-cvl-pipelines-image-build"
+LEGACY_PROJECT_NAME = "cvl-pipelines-image-build"
 SCHEDULE_GROUP = "cvl-pipelines"
 
 # Resource templates use these fields; `repository` is `cvl-*` in a policy and the example's own
@@ -34,14 +39,18 @@ _ARN = "arn:{partition}"
 _HERE = "{region}:{account}"
 BUCKET = _ARN + ":s3:::{bucket}"
 OBJECTS = BUCKET + "/*"
-CONTEXTS = BUCKET + "/cvl-pipelines/contexts/*"
 REPOSITORY = _ARN + ":ecr:" + _HERE + ":repository/{repository}"
 PROJECT = _ARN + ":codebuild:" + _HERE + ":project/{project}"
 PIPELINES = _ARN + ":sagemaker:" + _HERE + ":pipeline/cvl-*"
-EXECUTION_ROLE = _ARN + ":iam::{account}:role/{role}"
+EXECUTION_ROLE = _ARN + ":iam::{account}:role{role_path}{role}"
 CODEBUILD_ROLE = _ARN + ":iam::{account}:role/" + CODEBUILD_ROLE_NAME
 SAGEMAKER_LOGS = _ARN + ":logs:" + _HERE + ":log-group:/aws/sagemaker/*"
 BUILD_LOGS = _ARN + ":logs:" + _HERE + ":log-group:/aws/codebuild/{project}"
+# Build contexts in any bucket of the account (the SDK default bucket of a Studio user, or bootstrap's):
+# the project builds only ours, and only this account's buckets are read.
+ANY_CONTEXTS = _ARN + ":s3:::*/cvl-pipelines/contexts/*"
+ANY_BUCKET = _ARN + ":s3:::*"
+IN_ACCOUNT = {"StringEquals": {"aws:ResourceAccount": "{account}"}}
 # configs.credentials.SECRET_PREFIX: the project's secrets live under `cvl/` (a test keeps the two equal).
 SECRET_PREFIX = "cvl/"
 PROJECT_SECRETS = _ARN + ":secretsmanager:" + _HERE + ":secret:" + SECRET_PREFIX + "*"
@@ -66,8 +75,22 @@ PIPELINE_JOBS = _jobs("processing-job", "cvl-*", "pipelines-*") + _jobs(
 ANY_TRAINING_JOB = _jobs("training-job", "*")
 
 
+# When a grant is needed: always, only when the preset names secrets (then on those secrets), or
+# optionally: it only makes something possible that a run does without (the Preflight step's own checks,
+# stopping a build when its step is stopped). A missing optional grant is a warn naming what is lost.
+ALWAYS = "always"
+SECRETS = "secrets"
+OPTIONAL = "optional"
+QUOTA_CHECK = "the Preflight step's quota check"
+# The parts of a run the execution role does (the scheduler's part only with a schedule).
+RUN_PARTS = ("pipelines", "preflight", "build-image", "train")
+
+
 class Grant(NamedTuple):
-    """Actions allowed on resources (ARN templates), who in the tool needs them, and why."""
+    """Actions allowed on resources (ARN templates), who in the tool needs them, and why.
+
+    `when` is ALWAYS, SECRETS or OPTIONAL; for OPTIONAL, `enables` says what the grant makes possible.
+    """
 
     sid: str
     actions: tuple[str, ...]
@@ -75,12 +98,25 @@ class Grant(NamedTuple):
     used_by: tuple[str, ...]
     why: str
     condition: dict[str, Any] | None = None
+    when: str = ALWAYS
+    enables: str = ""
 
 
-def _g(sid: str, actions: str, resources: Any, used_by: str, why: str, condition: Any = None) -> Grant:
+def _g(
+    sid: str,
+    actions: str,
+    resources: Any,
+    used_by: str,
+    why: str,
+    condition: Any = None,
+    when: str = ALWAYS,
+    enables: str = "",
+) -> Grant:
     """A grant from space-separated actions and users (keeps each declaration on a line or two)."""
     resources = (resources,) if isinstance(resources, str) else tuple(resources)
-    return Grant(sid, tuple(actions.split()), resources, tuple(used_by.split()), why, condition)
+    return Grant(
+        sid, tuple(actions.split()), resources, tuple(used_by.split()), why, condition, when, enables
+    )
 
 
 # Actions AWS does not let a policy scope to a resource (the service authorization reference lists no
@@ -99,25 +135,29 @@ EXECUTION_GRANTS: tuple[Grant, ...] = (
        "pipelines preflight build-image train", "step bundles, build contexts, inputs, checkpoints, models"),
     _g("BucketListing", "s3:ListBucket s3:GetBucketLocation", BUCKET, "pipelines preflight train",
        "find the bucket and tell a missing object from a forbidden one"),
-    _g("ProjectSecrets", "secretsmanager:GetSecretValue", PROJECT_SECRETS, "train",
-       "the entry point reads the preset's secrets at job start: the project's own only"),
+    _g("ProjectSecrets", "secretsmanager:GetSecretValue", PROJECT_SECRETS, "preflight train",
+       "the entry point reads the preset's secrets at job start: the project's own only", when=SECRETS),
     _g("EcrLogin", "ecr:GetAuthorizationToken", ANY, "pipelines train", "pull the training image"),
     _g("EcrPull", "ecr:BatchCheckLayerAvailability ecr:BatchGetImage ecr:GetDownloadUrlForLayer", REPOSITORY,
        "pipelines train", "pull the training image"),
     _g("ImageCache", "ecr:DescribeImages", REPOSITORY, "build-image", "is this context's image built already"),
-    _g("ImageBuilds", "codebuild:StartBuild codebuild:BatchGetBuilds codebuild:StopBuild", PROJECT, "build-image",
+    _g("ImageBuilds", "codebuild:StartBuild codebuild:BatchGetBuilds", PROJECT, "build-image",
        "build the image in CodeBuild (CodeBuild pushes with its own role)"),
+    _g("StopImageBuilds", "codebuild:StopBuild", PROJECT, "build-image", "stop the build when its step is stopped",
+       when=OPTIONAL, enables="stopping the build when the BuildImage step is stopped"),
     _g("JobLogs", "logs:CreateLogGroup logs:CreateLogStream logs:PutLogEvents logs:DescribeLogStreams",
        SAGEMAKER_LOGS, "pipelines preflight build-image train", "the jobs' CloudWatch logs"),
     _g("JobMetrics", "cloudwatch:PutMetricData", ANY, "train", "training metrics",
        {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}}),
     _g("PreflightQuotas", "servicequotas:ListServiceQuotas servicequotas:ListAWSDefaultServiceQuotas", ANY,
-       "preflight", "the training instance quota"),
-    _g("PreflightRunningJobs", "sagemaker:ListTrainingJobs", ANY, "preflight", "instances running jobs hold"),
+       "preflight", "the training instance quota", when=OPTIONAL, enables=QUOTA_CHECK),
+    _g("PreflightRunningJobs", "sagemaker:ListTrainingJobs", ANY, "preflight", "instances running jobs hold",
+       when=OPTIONAL, enables=QUOTA_CHECK),
     _g("PreflightJobUsage", "sagemaker:DescribeTrainingJob", ANY_TRAINING_JOB, "preflight",
-       "instances running jobs hold (any job counts against the quota)"),
-    _g("PreflightSelf", "iam:GetRole iam:SimulatePrincipalPolicy", EXECUTION_ROLE, "preflight",
-       "the role exists, trusts SageMaker and has these grants"),
+       "instances running jobs hold (any job counts against the quota)", when=OPTIONAL, enables=QUOTA_CHECK),
+    _g("PreflightSelf", "iam:SimulatePrincipalPolicy", EXECUTION_ROLE, "preflight",
+       "the role has these grants", when=OPTIONAL,
+       enables="the Preflight step's role-permissions check"),
 )  # fmt: skip
 
 # Per region: the region's repositories and the project's log group.
@@ -130,10 +170,13 @@ CODEBUILD_REGION_GRANTS: tuple[Grant, ...] = (
        "codebuild", "the build's CloudWatch logs"),
 )  # fmt: skip
 
-# Per bucket: the build contexts (CodeBuild checks the source bucket's region and ACL first).
+# The build contexts, in any bucket of the account (CodeBuild checks the source bucket's region and ACL
+# first): a user may keep them in a bucket bootstrap never saw (Studio's SDK default bucket).
 CODEBUILD_BUCKET_GRANTS: tuple[Grant, ...] = (
-    _g("ReadContexts", "s3:GetObject s3:GetObjectVersion", CONTEXTS, "codebuild", "download the build context"),
-    _g("SourceBucket", "s3:GetBucketLocation s3:GetBucketAcl", BUCKET, "codebuild", "where the context is"),
+    _g("ReadContexts", "s3:GetObject s3:GetObjectVersion", ANY_CONTEXTS, "codebuild", "download the build context",
+       IN_ACCOUNT),
+    _g("SourceBucket", "s3:GetBucketLocation s3:GetBucketAcl", ANY_BUCKET, "codebuild", "where the context is",
+       IN_ACCOUNT),
 )  # fmt: skip
 
 USER_GRANTS: tuple[Grant, ...] = (
@@ -195,6 +238,16 @@ USER_GRANTS: tuple[Grant, ...] = (
     _g("PreflightRoles", "iam:GetRole iam:SimulatePrincipalPolicy",
        (_ARN + ":iam::{account}:role/*", _ARN + ":iam::{account}:user/*"), "preflight",
        "the execution role's trust, and what the role and you may do"),
+    _g("RoleLookup", "iam:ListRoles", ANY, "preflight upsert run build",
+       "a role's real ARN (its path) and trust where GetRole is not allowed (a Studio role may only list)"),
+    _g("ReadSecretTags", "secretsmanager:DescribeSecret", PROJECT_SECRETS, "preflight",
+       "whether the preset's secrets carry the tag a role's policy asks for", when=SECRETS),
+    _g("ReadSecretsAsTheRole", "secretsmanager:GetSecretValue", PROJECT_SECRETS, "preflight",
+       "where you are the execution role (a Studio terminal) and may not simulate it, preflight reads each "
+       "secret as Train will (the value is dropped unread)", when=SECRETS),
+    _g("GrantTo", "iam:GetRole iam:SimulatePrincipalPolicy iam:GetRolePolicy iam:PutRolePolicy",
+       _ARN + ":iam::{account}:role/*", "grant-to",
+       "bootstrap --grant-to ROLE: an admin gives an existing role exactly what a run needs and it lacks"),
 )  # fmt: skip
 
 GRANTS: dict[str, tuple[Grant, ...]] = {
@@ -215,10 +268,29 @@ class Facts(NamedTuple):
     role: str = EXECUTION_ROLE_NAME
     project: str = PROJECT_NAME
     repository: str = "cvl-*"
+    role_path: str = "/"
 
     def render(self, template: str) -> str:
         """The ARN `template` with these facts filled in."""
         return template.format(**self._asdict())
+
+    def render_condition(self, condition: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A grant's condition with these facts filled into its values."""
+        if condition is None:
+            return None
+        return {
+            operator: {
+                key: self.render(value) if isinstance(value, str) else [self.render(v) for v in value]
+                for key, value in tests.items()
+            }
+            for operator, tests in condition.items()
+        }
+
+
+def needed(principal: str, parts: tuple[str, ...], *, secrets: bool) -> tuple[Grant, ...]:
+    """The grants of `principal` a run needs for `parts` (e.g. "pipelines", "build-image", "train"): the
+    secrets grant only when the preset names secrets; OPTIONAL grants are included (the caller tells them apart)."""
+    return tuple(g for g in used_by(principal, *parts) if g.when != SECRETS or secrets)
 
 
 def statements(grants: tuple[Grant, ...], facts: Facts) -> list[dict[str, Any]]:
@@ -233,7 +305,7 @@ def statements(grants: tuple[Grant, ...], facts: Facts) -> list[dict[str, Any]]:
             "Resource": resources if len(resources) > 1 else resources[0],
         }
         if grant.condition:
-            statement["Condition"] = grant.condition
+            statement["Condition"] = facts.render_condition(grant.condition)
         out.append(statement)
     return out
 
@@ -255,9 +327,13 @@ def markdown_table() -> str:
         for grant in grants:
             actions = ", ".join(f"`{a}`" for a in grant.actions)
             resources = ", ".join(f"`{_readable(r)}`" for r in grant.resources)
+            why = grant.why
+            if grant.when == OPTIONAL:
+                why += f" (optional: a run works without it; it gives {grant.enables})"
+            elif grant.when == SECRETS:
+                why += " (only for presets that name secrets)"
             rows.append(
-                f"| {PRINCIPAL_TITLES[principal]} | {actions} | {resources} | {', '.join(grant.used_by)} "
-                f"| {grant.why} |"
+                f"| {PRINCIPAL_TITLES[principal]} | {actions} | {resources} | {', '.join(grant.used_by)} | {why} |"
             )
     return "\n".join(rows)
 
@@ -267,50 +343,9 @@ def _readable(template: str) -> str:
         "partition": "aws",
         "repository": "cvl-*",
         "role": EXECUTION_ROLE_NAME,
+        "role_path": "/",
         "project": PROJECT_NAME,
     }
     for field, value in readable.items():
         template = template.replace("{" + field + "}", value)
     return template
-
-
-SAGEMAKER_SERVICE = "sagemaker.amazonaws.com"
-SCHEDULER_SERVICE = "scheduler.amazonaws.com"
-CODEBUILD_SERVICE = "codebuild.amazonaws.com"
-
-
-def _trust(service: str, account: str, source_arn: str | None = None) -> dict[str, Any]:
-    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account}}
-    if source_arn:
-        condition["ArnLike"] = {"aws:SourceArn": source_arn}
-    return {
-        "Effect": "Allow",
-        "Principal": {"Service": service},
-        "Action": "sts:AssumeRole",
-        "Condition": condition,
-    }
-
-
-def trust_policy(principal: str, partition: str, account: str) -> dict[str, Any]:
-    """Who may assume a role we create, limited to this account (confused-deputy protection).
-
-    aws:SourceAccount on every statement. aws:SourceArn where the service sends it: Scheduler names
-    the schedule group, CodeBuild the project (any region: the role is global, a project is regional).
-    SageMaker assumes the role for pipelines, processing and training jobs alike, under differing
-    source ARNs, so only the account is pinned there.
-    """
-    arn = f"arn:{partition}"
-    if principal == EXECUTION:
-        statements = [
-            _trust(SAGEMAKER_SERVICE, account),
-            _trust(
-                SCHEDULER_SERVICE, account, f"{arn}:scheduler:*:{account}:schedule-group/{SCHEDULE_GROUP}"
-            ),
-        ]
-    elif principal == CODEBUILD:
-        statements = [
-            _trust(CODEBUILD_SERVICE, account, f"{arn}:codebuild:*:{account}:project/{PROJECT_NAME}")
-        ]
-    else:
-        raise ValueError(f"no trust policy for {principal}")
-    return {"Version": "2012-10-17", "Statement": statements}

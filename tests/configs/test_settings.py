@@ -49,8 +49,9 @@ def test_dry_run_marks_placeholders():
     ("field", "value", "message"),
     [
         ("region", "us_east_1", "not an AWS region"),
-        ("role_arn", "arn:aws:iam::123:role/x", "not an IAM role ARN"),
-        ("role_arn", "arn:aws:iam::111122223333:user/x", "not an IAM role ARN"),
+        ("role_arn", "arn:aws:iam::123:role/x", "is not an IAM role: use its name"),
+        ("role_arn", "arn:aws:iam::111122223333:user/x", "is not an IAM role: use its name"),
+        ("role_arn", "my role", "is not an IAM role: use its name"),
         ("bucket", "My_Bucket", "not a valid S3 bucket name"),
         ("bucket", "ab", "not a valid S3 bucket name"),
     ],
@@ -58,3 +59,18 @@ def test_dry_run_marks_placeholders():
 def test_malformed_values_are_bad_input_even_in_dry_runs(field, value, message):
     with pytest.raises(BadInput, match=message):
         resolve_target(**{field: value}, allow_placeholders=True, environ={})
+
+
+def test_a_role_is_taken_by_name_by_arn_with_its_path_or_as_an_assumed_role_arn():
+    def role(given, **kwargs):
+        return resolve_target(region="us-east-1", role_arn=given, bucket="b-1", environ={}, **kwargs)
+
+    studio = "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole-1"
+    assert role(studio).role_arn == studio
+    assumed = role("arn:aws:sts::123456789012:assumed-role/AmazonSageMaker-ExecutionRole-1/SageMaker")
+    # Offline the path is unknown: pipelines.deploy.target asks IAM for the real ARN.
+    assert assumed.role_arn == "arn:aws:iam::123456789012:role/AmazonSageMaker-ExecutionRole-1"
+    assert assumed.account == "123456789012"
+    named = role("ml-training", account="123456789012")
+    assert named.role_arn == "arn:aws:iam::123456789012:role/ml-training" and named.placeholders == ()
+    assert "account" in role("ml-training").placeholders

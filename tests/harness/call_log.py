@@ -9,6 +9,12 @@ moto's STS AssumeRole are the role's (the harness runs the containers under the 
 that way, as SageMaker hands a job its role's credentials).
 
 `uncovered(calls)` names the calls no grant of their principal in `steps.common.permissions` allows.
+
+`enforced(role_arn, ...)` makes IAM real for those roles: a call made with credentials assumed from one
+of them is decided by the harness's simulator (the role's own policies, AWS managed ones included, with
+the request's context: the service a role is passed to, the secret's tags, the resource's account) and,
+when denied, answers AccessDenied in the shape the service's protocol uses, before reaching moto (which
+enforces nothing by default). Calls of job-side code run in subprocesses are checked after the fact.
 """
 
 from __future__ import annotations
@@ -16,13 +22,18 @@ from __future__ import annotations
 import fnmatch
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import botocore.session
+from botocore.awsrequest import AWSResponse
+from moto.secretsmanager.models import secretsmanager_backends
 from moto.sts.models import sts_backends
 
 from steps.common import permissions
+from tests.harness.iam_policy import ALLOWED, decide
 from tests.harness.moto_server import ACCOUNT
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,24 +107,103 @@ def _origin() -> str | None:
     return "ours" if ours else None
 
 
+_ENFORCED: set[str] = set()
+_SERVICE_PRINCIPALS = {
+    "sagemaker": "sagemaker.amazonaws.com",
+    "codebuild": "codebuild.amazonaws.com",
+    "scheduler": "scheduler.amazonaws.com",
+}
+
+
+def _assumed_role(access_key: str) -> str | None:
+    for assumed in sts_backends[ACCOUNT]["global"].assumed_roles:
+        if assumed.access_key_id == access_key:
+            return str(assumed.role_arn)
+    return None
+
+
+SecretTags = dict[str, dict[str, str]]
+
+
+def secret_tags(region: str) -> SecretTags:
+    """Each secret's tags in the moto account (what IAM reads as secretsmanager:ResourceTag/<key>)."""
+    store = secretsmanager_backends[ACCOUNT][region].secrets
+    return {name: {t["Key"]: t["Value"] for t in store[name].tags or []} for name in list(store.keys())}
+
+
+def request_context(call: Call, action: str, tags: SecretTags | None = None) -> dict[str, str]:
+    """The condition keys a request for `action` of `call` carries, as AWS fills them."""
+    context = {"aws:ResourceAccount": ACCOUNT}
+    if action == "iam:PassRole" and call.service in _SERVICE_PRINCIPALS:
+        context["iam:PassedToService"] = _SERVICE_PRINCIPALS[call.service]
+    if call.service == "secretsmanager" and "SecretId" in call.params:
+        known = secret_tags(call.region) if tags is None else tags
+        for key, value in known.get(call.params["SecretId"], {}).items():
+            context[f"secretsmanager:ResourceTag/{key}"] = value
+    if call.service == "monitoring" and "Namespace" in call.params:
+        context["cloudwatch:namespace"] = call.params["Namespace"]
+    return context
+
+
+def refusal(call: Call, role_arn: str, documents: list[Any], tags: SecretTags | None = None) -> str | None:
+    """AWS's AccessDenied message when the role's policy `documents` do not allow every action of `call`."""
+    for action in actions(call):
+        arn = resource(call, action)
+        context = {key: [value] for key, value in request_context(call, action, tags).items()}
+        if decide(documents, action, arn, context) != ALLOWED:
+            return f"User: {role_arn} is not authorized to perform: {action} on resource: {arn}"
+    return None
+
+
+def _refusal(call: Call, role_arn: str) -> str | None:
+    from tests.harness.iam_simulator import role_documents
+
+    return refusal(call, role_arn, role_documents(role_arn))
+
+
 def _recorder(client: Any) -> Any:
-    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
-        origin = _origin()
-        if origin is None:
-            return
+    def record(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
         credentials = client._request_signer._credentials
         key = credentials.access_key if credentials is not None else "anonymous"
         call = Call(
-            origin if origin == permissions.EXECUTION else _principal(key),
+            permissions.USER,
             model.service_model.signing_name,
             model.name,
             dict(params),
             client.meta.region_name,
         )
+        role_arn = _assumed_role(key) if _ENFORCED else None
+        if role_arn in _ENFORCED:
+            context["cvl_refused"] = _refusal(call, role_arn)
+        origin = _origin()
+        if origin is None:
+            return
+        call = call._replace(principal=origin if origin == permissions.EXECUTION else _principal(key))
         with _lock:
             CALLS.append(call)
 
     return record
+
+
+def refuse(model: Any, context: dict[str, Any], **_: Any) -> Any:
+    """A `before-call` handler: answer AccessDenied, as the service's protocol shapes it, for a refused call."""
+    message = context.get("cvl_refused")
+    if not message:
+        return None
+    json_protocol = model.service_model.protocol in ("json", "rest-json")
+    code = "AccessDeniedException" if json_protocol else "AccessDenied"
+    parsed = {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 403}}
+    return AWSResponse("https://harness.invalid/", 403, {}, None), parsed
+
+
+@contextmanager
+def enforced(*role_arns: str) -> Iterator[None]:
+    """IAM decides, as the harness simulates it, every call made with credentials assumed from these roles."""
+    _ENFORCED.update(role_arns)
+    try:
+        yield
+    finally:
+        _ENFORCED.difference_update(role_arns)
 
 
 _original_create_client = botocore.session.Session.create_client
@@ -122,6 +212,7 @@ _original_create_client = botocore.session.Session.create_client
 def _create_client(self: botocore.session.Session, *args: Any, **kwargs: Any) -> Any:
     client = _original_create_client(self, *args, **kwargs)
     client.meta.events.register("before-parameter-build", _recorder(client))
+    client.meta.events.register("before-call", refuse)
     return client
 
 

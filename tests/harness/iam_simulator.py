@@ -1,60 +1,28 @@
 """IAM's policy simulator (SimulatePrincipalPolicy) for the in-process moto server, which lacks it.
 
-Evaluates the principal's inline and attached policies (and, for users, their groups') with moto's own
-policy matcher: an explicit Deny wins, else any Allow, else an implicit deny. One result per action and
-resource, with the fields AWS documents, paged as IAM pages them (MaxItems, 100 by default; Marker).
-Conditions are evaluated against the request's ContextEntries as IAM does for StringEquals, StringLike,
-ArnEquals and ArnLike (a key missing from the context fails its condition); permission boundaries and SCPs
-are not simulated.
+Evaluates the principal's inline and attached policies (AWS managed ones included; for users, their
+groups' too) with `iam_policy.decide`, which follows IAM's documented evaluation: Resource/NotResource,
+Action/NotAction, an explicit Deny over any Allow, conditions against the request's ContextEntries (a key
+missing from the context fails its test unless the operator ends in IfExists or is negated; a policy
+variable never matches a literal). One result per action and resource, with the fields AWS documents, paged as IAM pages them
+(MaxItems, 100 by default; Marker).
+The principal must be named by its exact ARN, path included, as IAM requires. Permission boundaries and
+SCPs are not simulated.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import json
 from typing import Any
 
 from moto.core.responses import ActionResult
-from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.iam.exceptions import NoSuchEntity
 from moto.iam.models import IAMBackend
 from moto.iam.responses import IamResponse
 
-_OPERATORS = {
-    "StringEquals": lambda expected, actual: actual == expected,
-    "ArnEquals": lambda expected, actual: actual == expected,
-    "StringLike": lambda expected, actual: fnmatch.fnmatchcase(actual, expected),
-    "ArnLike": lambda expected, actual: fnmatch.fnmatchcase(actual, expected),
-}
+from tests.harness.iam_policy import ALLOWED, Context, decide
 
 
-def _holds(condition: dict[str, Any], context: dict[str, str]) -> bool:
-    for operator, tests in condition.items():
-        compare = _OPERATORS.get(operator)
-        if compare is None:
-            return False  # an operator this simulator does not know never grants
-        for key, expected in tests.items():
-            values = [expected] if isinstance(expected, str) else expected
-            if key not in context or not any(compare(value, context[key]) for value in values):
-                return False
-    return True
-
-
-def _applicable(document: Any, context: dict[str, str]) -> dict[str, Any]:
-    """The policy with the statements whose conditions do not hold in `context` left out."""
-    policy = json.loads(document) if isinstance(document, str) else dict(document)
-    statements = policy.get("Statement", [])
-    statements = statements if isinstance(statements, list) else [statements]
-    kept = []
-    for statement in statements:
-        condition = statement.get("Condition")
-        if condition is None:
-            kept.append(statement)
-        elif _holds(condition, context):
-            kept.append({k: v for k, v in statement.items() if k != "Condition"})
-    return {**policy, "Statement": kept}
-
-
-def _policies(backend: IAMBackend, arn: str, context: dict[str, str] | None = None) -> list[IAMPolicy]:
+def _documents(backend: IAMBackend, arn: str) -> list[Any]:
     kind, _, name = arn.split(":", 5)[5].partition("/")
     name = name.rsplit("/", 1)[-1]
     if kind == "role":
@@ -65,35 +33,28 @@ def _policies(backend: IAMBackend, arn: str, context: dict[str, str] | None = No
         owners = [principal, *backend.get_groups_for_user(name)]
     else:
         raise ValueError(f"cannot simulate {arn}")
-    policies = []
+    if principal.arn != arn:  # a role's ARN carries its path; IAM knows no other
+        raise NoSuchEntity(f"The principal {arn} does not exist.")
+    documents: list[Any] = []
     for owner in owners:
-        documents = list(owner.policies.values())
+        documents += list(owner.policies.values())
         documents += [
             next(version.document for version in policy.versions if version.is_default)
             for policy in owner.managed_policies.values()
         ]
-        policies += [IAMPolicy(json.dumps(_applicable(document, context or {}))) for document in documents]
-    return policies
-
-
-def evaluate(policies: list[IAMPolicy], action: str, resource: str) -> str:
-    """`allowed`, `explicitDeny` or `implicitDeny` for `action` on `resource` under `policies`."""
-    decisions = [policy.is_action_permitted(action, resource) for policy in policies]
-    if PermissionResult.DENIED in decisions:
-        return "explicitDeny"
-    return "allowed" if PermissionResult.PERMITTED in decisions else "implicitDeny"
+    return documents
 
 
 def _simulate_principal_policy(self: IamResponse) -> ActionResult:
-    context = {
-        entry["ContextKeyName"]: entry["ContextKeyValues"][0]
+    context: Context = {
+        entry["ContextKeyName"]: list(entry["ContextKeyValues"])
         for entry in self._get_param("ContextEntries") or []
     }
-    policies = _policies(self.backend, self._get_param("PolicySourceArn"), context)
+    documents = _documents(self.backend, self._get_param("PolicySourceArn"))
     results: list[dict[str, Any]] = []
     for resource in self._get_param("ResourceArns") or ["*"]:
         for action in self._get_param("ActionNames") or []:
-            decision = evaluate(policies, action, resource)
+            decision = decide(documents, action, resource, context)
             results.append(
                 {
                     "EvalActionName": action,
@@ -118,13 +79,18 @@ def install() -> None:
     IamResponse.simulate_principal_policy = _simulate_principal_policy  # type: ignore[attr-defined]
 
 
-def role_allows(
-    principal_arn: str, action: str, resource: str, context: dict[str, str] | None = None
-) -> bool:
-    """Whether IAM (as simulated here) lets `principal_arn` do `action` on `resource`."""
+def role_documents(principal_arn: str) -> list[Any]:
+    """The policy documents IAM evaluates for `principal_arn` (inline, attached, AWS managed)."""
     from moto.iam.models import iam_backends
 
     from tests.harness.moto_server import ACCOUNT
 
-    backend = iam_backends[ACCOUNT]["global"]
-    return evaluate(_policies(backend, principal_arn, context), action, resource) == "allowed"
+    return _documents(iam_backends[ACCOUNT]["global"], principal_arn)
+
+
+def role_allows(
+    principal_arn: str, action: str, resource: str, context: dict[str, str] | None = None
+) -> bool:
+    """Whether IAM (as simulated here) lets `principal_arn` do `action` on `resource`."""
+    values = {key: [value] for key, value in (context or {}).items()}
+    return decide(role_documents(principal_arn), action, resource, values) == ALLOWED

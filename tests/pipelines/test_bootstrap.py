@@ -28,7 +28,9 @@ def test_first_run_creates_and_prints_the_settings_second_run_changes_nothing(fr
     assert f"bucket {bucket}: created" in out and "role cvl-sagemaker-execution: created" in out
     assert f"export SAGEMAKER_OUTPUT_BUCKET={bucket}" in out
     assert f"export SAGEMAKER_ROLE_ARN=arn:aws:iam::{ACCOUNT}:role/cvl-sagemaker-execution" in out
-    assert boto3.client("codebuild").batch_get_projects(names=["cvl-pipelines-image-build"])["projects"]
+    assert boto3.client("codebuild").batch_get_projects(names=["sagemaker-cvl-pipelines-image-build"])[
+        "projects"
+    ]
 
     assert bootstrap.main(["--json"]) == 0
     report = json.loads(capsys.readouterr().out)
@@ -128,7 +130,7 @@ def test_every_trust_policy_is_pinned_to_this_account(fresh):
         "aws:SourceArn": f"arn:aws:scheduler:*:{ACCOUNT}:schedule-group/cvl-pipelines"
     }
     assert codebuild["codebuild.amazonaws.com"]["ArnLike"] == {
-        "aws:SourceArn": f"arn:aws:codebuild:*:{ACCOUNT}:project/cvl-pipelines-image-build"
+        "aws:SourceArn": f"arn:aws:codebuild:*:{ACCOUNT}:project/sagemaker-cvl-pipelines-image-build"
     }
 
 
@@ -154,3 +156,42 @@ def test_roles_made_before_without_the_account_condition_are_put_right(fresh, ca
         "aws:SourceAccount": ACCOUNT
     }
     assert set(_conditions("cvl-pipelines-codebuild")) == {"codebuild.amazonaws.com"}
+
+
+@pytest.mark.slow
+def test_a_role_under_a_path_is_granted_under_its_path(fresh, capsys):
+    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+    boto3.client("iam").create_role(RoleName="trainer", Path="/teams/ml/", AssumeRolePolicyDocument=trust)
+    assert bootstrap.main(["--role-name", "trainer"]) == 0
+    arn = f"arn:aws:iam::{ACCOUNT}:role/teams/ml/trainer"
+    assert f"export SAGEMAKER_ROLE_ARN={arn}" in capsys.readouterr().out
+    statements = {s["Sid"]: s for s in _policy("trainer", "cvl-pipelines-execution")["Statement"]}
+    assert statements["PassSelfToJobs"]["Resource"] == arn
+
+
+@pytest.mark.slow
+def test_grant_to_attaches_exactly_what_a_role_lacks_and_prints_it(fresh, capsys):
+    from tests.harness import iam_simulator
+
+    iam_simulator.install()
+    assert bootstrap.main([]) == 0
+    iam = boto3.client("iam")
+    allow_s3 = {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [allow_s3]})
+    iam.create_role(
+        RoleName="mine", Path="/service-role/", AssumeRolePolicyDocument=json.dumps({"Statement": []})
+    )
+    iam.put_role_policy(RoleName="mine", PolicyName="own", PolicyDocument=policy)
+    capsys.readouterr()
+    assert bootstrap.main(["--grant-to", "mine", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    arn = f"arn:aws:iam::{ACCOUNT}:role/service-role/mine"
+    assert report["role_arn"] == arn
+    sids = {s["Sid"]: s for s in report["attached"]["Statement"]}
+    assert "BucketObjects" not in sids and "BucketListing" not in sids  # it has s3:* already
+    assert {"PipelineJobs", "PassSelfToJobs", "ImageBuilds", "ProjectSecrets"} <= set(sids)
+    assert sids["PassSelfToJobs"]["Resource"] == arn
+    attached = _policy("mine", "cvl-pipelines-grants")
+    assert attached["Statement"] == report["attached"]["Statement"]
+    assert bootstrap.main(["--grant-to", arn]) == 0
+    assert "already has what runs need: nothing attached" in capsys.readouterr().out

@@ -75,7 +75,7 @@ def test_first_run_builds_and_second_run_is_cached(
     assert lines["cached"].startswith("no")
     assert lines["build"] == build_id
     assert lines["logs"].startswith("https://console.aws.amazon.com/cloudwatch/")
-    assert "created CodeBuild project cvl-pipelines-image-build" in err
+    assert "created CodeBuild project sagemaker-cvl-pipelines-image-build" in err
     assert "created ECR repository cvl-demo" in err
 
     assert run(examples) == 0

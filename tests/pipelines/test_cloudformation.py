@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from cfnlint.api import lint_file
 from pipelines import upsert
 from pipelines.deploy import cloudformation
 from steps.build_image.job.context import archive_digest
-from tests.conftest import BUCKET, REGION, ROLE_ARN
+from tests.conftest import ACCOUNT, BUCKET, REGION, ROLE_ARN
 from tests.harness.network import no_network
 from tests.pipelines.test_upsert import account  # noqa: F401  (the fixture: preflight passes)
 
@@ -161,3 +162,16 @@ def test_a_shell_variable_in_a_definition_survives_fn_sub() -> None:
     compiled = compile_pipeline(example, "shell", preset, target)
     properties = cloudformation.render([compiled], inline=True)["Resources"]["CvlNanogptShell"]["Properties"]
     assert _definition(properties, {"RoleArn": ROLE_ARN, "Bucket": BUCKET}) == compiled.definition
+
+
+@pytest.mark.slow
+def test_a_role_given_by_name_becomes_its_real_arn_with_its_path(account, tmp_path: Path, capsys) -> None:  # noqa: F811
+    boto3.client("iam").create_role(
+        RoleName="trainer", Path="/service-role/", AssumeRolePolicyDocument=json.dumps({"Statement": []})
+    )
+    argv = [*SMOKE, "--format", "cloudformation", "--out", str(tmp_path), "--role-arn", "trainer"]
+    assert upsert.main([*argv, "--skip-preflight"]) == 0
+    capsys.readouterr()
+    role = _template(tmp_path / "cvl-nanogpt-smoke.template.json")["Parameters"]["RoleArn"]
+    assert role["Default"] == f"arn:aws:iam::{ACCOUNT}:role/service-role/trainer"
+    assert re.match(role["AllowedPattern"], role["Default"])

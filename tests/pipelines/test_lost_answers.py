@@ -34,11 +34,13 @@ def assert_bootstrapped() -> None:
     ]
     assert sorted(iam.list_role_policies(RoleName="cvl-pipelines-codebuild")["PolicyNames"]) == [
         f"cvl-pipelines-build-{REGION}",
-        f"cvl-pipelines-contexts-{BOOTSTRAP_BUCKET}",
+        "cvl-pipelines-contexts",
     ]
     trust = iam.get_role(RoleName="cvl-sagemaker-execution")["Role"]["AssumeRolePolicyDocument"]
     assert all(s["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT} for s in trust["Statement"])
-    assert boto3.client("codebuild").batch_get_projects(names=["cvl-pipelines-image-build"])["projects"]
+    assert boto3.client("codebuild").batch_get_projects(names=["sagemaker-cvl-pipelines-image-build"])[
+        "projects"
+    ]
     block = s3.get_public_access_block(Bucket=BOOTSTRAP_BUCKET)["PublicAccessBlockConfiguration"]
     assert all(block.values())
     rules = s3.get_bucket_encryption(Bucket=BOOTSTRAP_BUCKET)["ServerSideEncryptionConfiguration"]["Rules"]

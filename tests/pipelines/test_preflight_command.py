@@ -76,7 +76,7 @@ def test_json_output_lists_every_check(account: MotoServer, capsys: pytest.Captu
     assert document["pipeline"] == "cvl-nanogpt-train" and document["region"] == "us-east-1"
     assert document["status"] == "fail"
     assert [check["name"] for check in document["checks"]] == [
-        "quota", "bucket", "role", "role-permissions", "ecr-codebuild", "preset",
+        "quota", "bucket", "role", "role-permissions", "secrets", "ecr-codebuild", "preset",
     ]  # fmt: skip
     quota = document["checks"][0]
     assert quota["status"] == "fail" and quota_code(G5_SPOT) in quota["fix"]

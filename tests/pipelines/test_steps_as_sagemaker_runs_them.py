@@ -1,201 +1,256 @@
-"""The Preflight and BuildImage jobs, run the way SageMaker runs them, under the role `bootstrap` made.
+"""bootstrap -> preflight -> upsert -> run -> the steps as SageMaker runs them, for the roles people have.
 
-A fresh account is bootstrapped with the real `bootstrap` code, the pipeline is upserted, and each
-processing step of the stored definition runs as SageMaker would: its bundle downloaded from S3 (as upsert
-uploaded it), its entry point and arguments taken from the definition with the pipeline's parameters at
-their defaults, `python3 -m steps.<x>.container` in a fresh interpreter with the execution role's own
-credentials (moto STS AssumeRole). Every AWS call they make must be allowed by the bootstrapped policy
-(the harness's IAM simulator) and declared in steps/common/permissions.py.
+Three execution roles, each in an account an admin bootstrapped once with the real `bootstrap`:
+
+- bootstrap's own (`cvl-sagemaker-execution`), the caller holding the user's declared grants;
+- Studio's: `AmazonSageMakerFullAccess` under `/service-role/`, the SDK default bucket, the commands run
+  with the role's own credentials (a Studio terminal) and the role named by its assumed-role ARN;
+- a hand-made minimal role under `/teams/ml/`, named by its name, the caller holding the user's grants.
+
+IAM is real for the Studio and minimal roles (`call_log.enforced`: their policies decide every call). The
+Preflight and BuildImage steps run as SageMaker runs them (`tests/harness/sagemaker_steps.py`) with the
+role's credentials; each call they make, and each call SageMaker Pipelines makes as the role for the
+Train step, must be allowed by the role's policies and declared in steps/common/permissions.py.
+Where a role lacks what a preset needs, preflight fails with the one fix, and after it, passes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import shutil
-import subprocess
-import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import boto3
 import pytest
 
-from pipelines import upsert
+from pipelines import bootstrap, preflight, run, upsert
 from steps.common import permissions
 from tests.conftest import BUCKET, REGION, ROLE_ARN
-from tests.harness import call_log, preflight_world
+from tests.harness import call_log, preflight_world, quotas, roles_world, sagemaker_pipelines
 from tests.harness.codebuild import FakeCodeBuild, patched_codebuild
-from tests.harness.iam_simulator import role_allows
+from tests.harness.moto_server import MotoServer
+from tests.harness.sagemaker_steps import definition, recorded_calls, refused, resolve, run_step
 
 ROOT = Path(__file__).resolve().parents[2]
-RECORDER = ROOT / "tests" / "harness" / "sitecustomize_calls"
 PIPELINE = "cvl-nanogpt-smoke"
+SECRET = "cvl/HF_TOKEN"
+
+
+class World(NamedTuple):
+    """An account with one role: its real ARN, how the user names it, the bucket, who runs the commands."""
+
+    role_arn: str
+    given: str
+    bucket: str
+    caller: Any  # a context manager: the Studio role's credentials, or the user's
+
+
+def _world(kind: str, aws: MotoServer, monkeypatch: pytest.MonkeyPatch) -> World:
+    if kind == "studio":
+        monkeypatch.setenv(roles_world.LOAD_MANAGED_POLICIES, "true")
+        aws.reset()  # IAM loads AWS's managed policies when its backend is made
+    preflight_world.ready_account(ROLE_ARN, BUCKET, REGION)  # the admin's one bootstrap
+    quotas.set_sagemaker_quota("ml.m5.xlarge for training job usage", 2)
+    if kind == "bootstrap":
+        return World(ROLE_ARN, ROLE_ARN, BUCKET, contextlib.nullcontext)
+    if kind == "studio":
+        arn = roles_world.studio_role(REGION)
+        with roles_world.as_role(arn) as assumed:
+            given = assumed  # what a Studio terminal's credentials say
+        return World(arn, given, roles_world.sdk_default_bucket(REGION), lambda: roles_world.as_role(arn))
+    arn = roles_world.minimal_role(BUCKET)
+    return World(arn, roles_world.MINIMAL_ROLE_NAME, BUCKET, contextlib.nullcontext)
+
+
+@contextlib.contextmanager
+def as_user(world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The world's user at a terminal: its role and bucket configured, its credentials, IAM deciding."""
+    monkeypatch.setenv("SAGEMAKER_ROLE_ARN", world.given)
+    monkeypatch.setenv("SAGEMAKER_OUTPUT_BUCKET", world.bucket)
+    with call_log.enforced(world.role_arn), world.caller():
+        yield
+
+
+def example_root(tmp_path: Path, secrets: dict[str, str] | None = None) -> Path:
+    """nanogpt in a temporary examples root; `secrets` given to its smoke preset (example.yaml's block)."""
+    examples = tmp_path / "examples"
+    shutil.copytree(
+        ROOT / "examples" / "nanogpt", examples / "nanogpt", ignore=shutil.ignore_patterns("*.bin", "*.pkl")
+    )
+    if secrets:
+        yaml = examples / "nanogpt" / "example.yaml"
+        block = "".join(f"      {name}: {secret}\n" for name, secret in secrets.items())
+        yaml.write_text(yaml.read_text() + f"sagemaker:\n  smoke:\n    secrets:\n{block}")
+    return examples
+
+
+def preflight_table(examples: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = preflight.main(["--example", "nanogpt", "--preset", "smoke", "--examples-root", str(examples)])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def statuses(table: str) -> dict[str, str]:
+    rows = [line.split() for line in table.splitlines() if line[:1].strip() and len(line.split()) > 1]
+    return {row[0]: row[1] for row in rows if row[1] in ("PASS", "WARN", "FAIL")}
+
+
+def fix_of(table: str, check: str) -> str:
+    """The `fix:` line printed under a check's row."""
+    lines = table.splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith(check + " "))
+    return lines[row + 1].strip().removeprefix("fix: ")
+
+
+def train_calls(role_arn: str, steps: dict[str, Any], defaults: dict[str, Any]) -> list[call_log.Call]:
+    """What SageMaker Pipelines asks of AWS as the role to run the Train step (and the job's image pull)."""
+    train = steps["Train"]["Arguments"]
+    image_repository = "cvl-nanogpt"
+    return [
+        call_log.Call(permissions.EXECUTION, "sagemaker", "CreateTrainingJob",
+                      {"TrainingJobName": "pipelines-abc-Train", "RoleArn": train["RoleArn"]}, REGION),
+        call_log.Call(permissions.EXECUTION, "ecr", "BatchGetImage", {"repositoryName": image_repository}, REGION),
+        call_log.Call(permissions.EXECUTION, "ecr", "GetDownloadUrlForLayer", {"repositoryName": image_repository}, REGION),
+        call_log.Call(permissions.EXECUTION, "logs", "CreateLogStream",
+                      {"logGroupName": "/aws/sagemaker/TrainingJobs", "logStreamName": "x"}, REGION),
+    ]  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["bootstrap", "studio", "minimal"])
+def test_each_role_preflights_upserts_runs_and_its_steps_run(
+    kind: str,
+    aws: MotoServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    world = _world(kind, aws, monkeypatch)
+    examples = example_root(tmp_path)
+    sagemaker_pipelines.install()
+    sagemaker_pipelines.reset()
+    with patched_codebuild() as codebuild:
+        with as_user(world, monkeypatch):
+            code, table = preflight_table(examples, capsys)
+            print(table)
+            assert code == 0, table
+            assert f"role {world.role_arn}" in table  # the real ARN, its path included
+            assert (
+                upsert.main(["--example", "nanogpt", "--preset", "smoke", "--examples-root", str(examples)])
+                == 0
+            )
+            run_args = [
+                "--example",
+                "nanogpt",
+                "--preset",
+                "smoke",
+                "--examples-root",
+                str(examples),
+                "--no-wait",
+            ]
+            assert run.main(run_args) == 0
+        expected = {
+            "bootstrap": {"PASS"},
+            # a Studio role may not ask quotas or simulate: those checks warn; nothing fails
+            "studio": {"PASS", "WARN"},
+            # no quota lookup nor simulation for the step: a warn naming the checks the step skips
+            "minimal": {"PASS", "WARN"},
+        }[kind]
+        assert set(statuses(table).values()) == expected, table
+        if kind == "minimal":
+            assert "a run works, but without the Preflight step's quota check" in table
+
+        steps, defaults = definition(PIPELINE)
+        log = tmp_path / "calls.jsonl"
+        assert steps["Train"]["Arguments"]["RoleArn"] == world.role_arn
+        step = run_step(steps["Preflight"], defaults, tmp_path / "preflight", log, world.role_arn)
+        print(step.stdout)
+        assert step.returncode == 0, step.stdout + step.stderr
+        if kind == "bootstrap":
+            assert "FAIL" not in step.stdout and "WARN" not in step.stdout, step.stdout
+        build = run_step(steps["BuildImage"], defaults, tmp_path / "build", log, world.role_arn)
+        assert build.returncode == 0, build.stdout + build.stderr
+        result = json.loads((tmp_path / "build" / "result" / "build.json").read_text())
+        assert result["cached"] is False and result["build_id"] == codebuild.started[-1].build_id
+        assert codebuild.started[-1].request["projectName"] == permissions.PROJECT_NAME
+
+        calls = recorded_calls(log) + train_calls(world.role_arn, steps, defaults)
+        assert ("codebuild", "StartBuild") in {(call.service, call.operation) for call in calls}
+        assert not any(
+            call.operation.startswith(("Put", "Delete")) for call in calls
+        )  # the role changes nothing
+        assert call_log.uncovered(calls) == []
+        # What IAM refused the role is only what a run does without (the step's own checks warn).
+        optional = {
+            a for g in permissions.EXECUTION_GRANTS if g.when == permissions.OPTIONAL for a in g.actions
+        }
+        assert [r for r in refused(world.role_arn, calls) if r.split()[0] not in optional] == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["studio", "minimal"])
+def test_a_preset_with_a_secret_fails_with_the_one_fix_then_passes(
+    kind: str,
+    aws: MotoServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    world = _world(kind, aws, monkeypatch)
+    boto3.client("secretsmanager").create_secret(Name=SECRET, SecretString="hf_" + "x" * 8)
+    examples = example_root(tmp_path, {"HF_TOKEN": SECRET})
+    with as_user(world, monkeypatch):
+        code, table = preflight_table(examples, capsys)
+    print(table)
+    assert code == 1 and statuses(table)["secrets"] == "FAIL", table
+    fix = fix_of(table, "secrets")
+    print(fix)
+    if kind == "studio":  # the managed policy reads secrets tagged SageMaker=true
+        assert f"aws secretsmanager tag-resource --secret-id {SECRET} --tags Key=SageMaker,Value=true" in fix
+        boto3.client("secretsmanager").tag_resource(
+            SecretId=SECRET, Tags=[{"Key": "SageMaker", "Value": "true"}]
+        )
+    else:  # nothing but a grant gives a hand-made role a secret
+        assert f"python -m pipelines.bootstrap --grant-to {world.role_arn}" in fix
+        assert bootstrap.main(["--grant-to", world.given, "--bucket", world.bucket]) == 0
+        attached = capsys.readouterr().out
+        print(attached)
+        assert "secretsmanager:GetSecretValue" in attached and "ProjectSecrets" in attached
+    with as_user(world, monkeypatch):
+        code, table = preflight_table(examples, capsys)
+    print(table)
+    assert code == 0 and statuses(table)["secrets"] == "PASS", table
 
 
 @pytest.fixture
-def bootstrapped(aws: Any, tmp_path: Path) -> Any:
+def bootstrapped(aws: MotoServer, tmp_path: Path) -> Iterator[FakeCodeBuild]:
+    """bootstrap's account with nanogpt smoke upserted by the user."""
     preflight_world.ready_account(ROLE_ARN, BUCKET, REGION)
     with patched_codebuild() as codebuild:
-        examples = tmp_path / "examples"
-        shutil.copytree(
-            ROOT / "examples" / "nanogpt",
-            examples / "nanogpt",
-            ignore=shutil.ignore_patterns("*.bin", "*.pkl"),
-        )
+        examples = example_root(tmp_path)
         assert (
             upsert.main(["--example", "nanogpt", "--preset", "smoke", "--examples-root", str(examples)]) == 0
         )
         yield codebuild
 
 
-def resolve(value: Any, defaults: dict[str, Any], files: dict[str, Any] | None = None) -> Any:
-    """A definition value with pipeline parameters at their defaults (as an execution without overrides)
-    and `Std:JsonGet`s read from the property files the steps wrote (`files`, by step.property-file)."""
-    if isinstance(value, dict) and set(value) == {"Std:JsonGet"} and files is not None:
-        spec = value["Std:JsonGet"]
-        step, _, name = spec["PropertyFile"]["Get"].removeprefix("Steps.").partition(".PropertyFiles.")
-        return files[f"{step}.{name}"][spec["Path"]]
-    if isinstance(value, dict):
-        if set(value) == {"Get"} and str(value["Get"]).startswith("Parameters."):
-            return defaults[value["Get"].removeprefix("Parameters.")]
-        if set(value) == {"Std:Join"}:
-            spec = value["Std:Join"]
-            # The service renders a Boolean parameter as JSON does: true, false.
-            rendered = [resolve(v, defaults) for v in spec["Values"]]
-            return spec["On"].join(json.dumps(v) if isinstance(v, bool) else str(v) for v in rendered)
-        if set(value) == {"Get"} and str(value["Get"]).startswith("Execution."):
-            return "execution-0123456789ab"
-        return {key: resolve(item, defaults, files) for key, item in value.items()}
-    if isinstance(value, list):
-        return [resolve(item, defaults, files) for item in value]
-    return value
-
-
-def execution_role_credentials() -> dict[str, str]:
-    """The execution role's credentials, as SageMaker hands them to a job."""
-    credentials = boto3.client("sts").assume_role(RoleArn=ROLE_ARN, RoleSessionName="SageMaker")[
-        "Credentials"
-    ]
-    return {
-        "AWS_ACCESS_KEY_ID": credentials["AccessKeyId"],
-        "AWS_SECRET_ACCESS_KEY": credentials["SecretAccessKey"],
-        "AWS_SESSION_TOKEN": credentials["SessionToken"],
-    }
-
-
-def run_step(
-    step: dict[str, Any], defaults: dict[str, Any], job_dir: Path, log: Path
-) -> subprocess.CompletedProcess:
-    """Run one processing step's container as SageMaker does, in `job_dir` standing in for /opt/ml."""
-    arguments = resolve(step["Arguments"], defaults)
-    s3 = boto3.client("s3")
-    local = {}
-    for channel in arguments["ProcessingInputs"]:
-        bucket, _, prefix = channel["S3Input"]["S3Uri"].removeprefix("s3://").partition("/")
-        target = job_dir / channel["S3Input"]["LocalPath"].lstrip("/")
-        for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]:
-            path = target / item["Key"].removeprefix(prefix)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
-        local[channel["S3Input"]["LocalPath"]] = str(target)
-    app = arguments["AppSpecification"]
-    command = [
-        local.get(part, part) for part in app["ContainerEntrypoint"] + app.get("ContainerArguments", [])
-    ]
-    assert command[:2] == ["python3", "-m"]
-    command[0] = sys.executable
-    # SageMaker's output folders, moved under the job dir (this machine has no /opt/ml to write to).
-    command += ["--result-dir", str(job_dir / "result")]
-    if command[2] == "steps.build_image.job.container":
-        command += ["--message-file", str(job_dir / "message")]
-    bundle = local["/opt/ml/processing/input/bundle"]
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("AWS_") or key in ("AWS_ENDPOINT_URL", "AWS_EC2_METADATA_DISABLED")
-    }
-    env |= {name: str(value) for name, value in arguments.get("Environment", {}).items()}
-    env |= execution_role_credentials()
-    env |= {
-        # As the definition says (the code archive in the bundle), then the call recorder.
-        "PYTHONPATH": env["PYTHONPATH"].replace("/opt/ml/processing/input/bundle", bundle)
-        + os.pathsep
-        + str(RECORDER),
-        "CVL_CALL_LOG": str(log),
-        "CVL_FAILURE_FILE": str(job_dir / "message"),
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    }
-    job_dir.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(command, cwd=job_dir, env=env, capture_output=True, text=True, timeout=180)
-
-
-def recorded_calls(log: Path) -> list[call_log.Call]:
-    calls = []
-    for line in log.read_text().splitlines():
-        entry = json.loads(line)
-        calls.append(
-            call_log.Call(
-                permissions.EXECUTION, entry["service"], entry["operation"], entry["params"], entry["region"]
-            )
-        )
-    return calls
-
-
-@pytest.mark.slow
-def test_preflight_and_build_image_pass_under_the_bootstrapped_role(
-    bootstrapped: FakeCodeBuild, tmp_path: Path
-) -> None:
-    definition = json.loads(
-        boto3.client("sagemaker").describe_pipeline(PipelineName=PIPELINE)["PipelineDefinition"]
-    )
-    defaults = {p["Name"]: p.get("DefaultValue") for p in definition["Parameters"]}
-    steps = {step["Name"]: step for step in definition["Steps"]}
-    log = tmp_path / "calls.jsonl"
-
-    preflight = run_step(steps["Preflight"], defaults, tmp_path / "preflight", log)
-    assert preflight.returncode == 0, preflight.stdout + preflight.stderr
-    assert "FAIL" not in preflight.stdout and "WARN" not in preflight.stdout, preflight.stdout
-    build = run_step(steps["BuildImage"], defaults, tmp_path / "build", log)
-    assert build.returncode == 0, build.stdout + build.stderr
-    result = json.loads((tmp_path / "build" / "result" / "build.json").read_text())
-    assert result["cached"] is False and result["build_id"] == bootstrapped.started[0].build_id
-
-    calls = recorded_calls(log)
-    operations = {(call.service, call.operation) for call in calls}
-    assert {
-        ("iam", "SimulatePrincipalPolicy"),
-        ("codebuild", "StartBuild"),
-        ("ecr", "DescribeImages"),
-    } <= operations
-    assert not any(call.operation.startswith(("Create", "Put")) for call in calls)  # the role creates nothing
-    assert call_log.uncovered(calls) == []
-    denied = [
-        f"{action} on {call_log.resource(call, action)}"
-        for call in calls
-        for action in call_log.actions(call)
-        if not role_allows(ROLE_ARN, action, call_log.resource(call, action))
-    ]
-    assert denied == []
-
-
 @pytest.mark.slow
 def test_with_instance_fallback_the_preflight_step_picks_a_type_with_room_and_train_runs_on_it(
-    bootstrapped: FakeCodeBuild, tmp_path: Path
+    bootstrapped: Any, tmp_path: Path
 ) -> None:
     from tests.harness.quotas import set_sagemaker_quota
 
     set_sagemaker_quota("ml.m5.xlarge for training job usage", 0)
     set_sagemaker_quota("ml.m5.2xlarge for training job usage", 1)
-    definition = json.loads(
-        boto3.client("sagemaker").describe_pipeline(PipelineName=PIPELINE)["PipelineDefinition"]
-    )
-    steps = {step["Name"]: step for step in definition["Steps"]}
-    defaults = {p["Name"]: p.get("DefaultValue") for p in definition["Parameters"]}
+    steps, defaults = definition(PIPELINE)
     log = tmp_path / "calls.jsonl"
 
-    refused = run_step(steps["Preflight"], defaults, tmp_path / "off", log)  # InstanceFallback: false
+    refused = run_step(
+        steps["Preflight"], defaults, tmp_path / "off", log, ROLE_ARN
+    )  # InstanceFallback: false
     assert refused.returncode == 1
     assert (
         "ml.m5.2xlarge on-demand: room for 1" in (tmp_path / "off" / "message").read_text() + refused.stdout
@@ -204,7 +259,7 @@ def test_with_instance_fallback_the_preflight_step_picks_a_type_with_room_and_tr
     started_with_fallback = defaults | {
         "InstanceFallback": True
     }  # Studio's "start" form, or a preset default
-    picked = run_step(steps["Preflight"], started_with_fallback, tmp_path / "on", log)
+    picked = run_step(steps["Preflight"], started_with_fallback, tmp_path / "on", log, ROLE_ARN)
     assert picked.returncode == 0, picked.stdout + picked.stderr
     assert "falling back to ml.m5.2xlarge (room for 1, $0.46/h" in picked.stdout
     written = json.loads((tmp_path / "on" / "result" / "preflight.json").read_text())

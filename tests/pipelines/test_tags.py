@@ -54,7 +54,7 @@ def test_the_examples_repository_and_the_build_project_are_tagged(upserted) -> N
     tags = ecr.list_tags_for_resource(resourceArn=repository["repositoryArn"])["tags"]
     assert _as_dict(tags) == OURS | {"cvl:example": "nanogpt"}
     project = boto3.client("codebuild", region_name=REGION).batch_get_projects(
-        names=["cvl-pipelines-image-build"]
+        names=["sagemaker-cvl-pipelines-image-build"]
     )
     assert _as_dict(project["projects"][0]["tags"], "key", "value") == OURS
 

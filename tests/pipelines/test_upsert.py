@@ -86,7 +86,7 @@ def test_upsert_puts_what_the_steps_read_in_s3_and_the_build_infrastructure_in_p
     s3.head_object(Bucket=BUCKET, Key=context_uri.removeprefix(f"s3://{BUCKET}/"))
     assert boto3.client("ecr", region_name=REGION).describe_repositories(repositoryNames=["cvl-nanogpt"])
     assert boto3.client("codebuild", region_name=REGION).batch_get_projects(
-        names=["cvl-pipelines-image-build"]
+        names=["sagemaker-cvl-pipelines-image-build"]
     )["projects"]
 
 
@@ -185,7 +185,7 @@ def test_command_line_bad_input_has_no_traceback(tmp_path):
             "--preset",
             "smoke",
             "--role-arn",
-            "nope",
+            "arn:aws:iam::123456789012:user/nope",
             "--dry-run",
         ],
         capture_output=True,
@@ -195,7 +195,8 @@ def test_command_line_bad_input_has_no_traceback(tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "error: role 'nope' is not an IAM role ARN: use arn:aws:iam::<account>:role/<name>"
+        "error: role 'arn:aws:iam::123456789012:user/nope' is not an IAM role: use its name, "
+        "arn:aws:iam::<account>:role/<path><name>, or arn:aws:sts::<account>:assumed-role/<name>/<session>"
     ]
 
 

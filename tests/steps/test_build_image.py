@@ -90,19 +90,22 @@ def test_project_and_role_are_created_once(session: Any) -> None:
     assert created == [
         f"IAM role {ROLE_NAME}",
         f"IAM policy cvl-pipelines-build-{REGION} on {ROLE_NAME}",
-        f"IAM policy cvl-pipelines-contexts-{BUCKET} on {ROLE_NAME}",
-        "CodeBuild project cvl-pipelines-image-build",
+        f"IAM policy cvl-pipelines-contexts on {ROLE_NAME}",
+        "CodeBuild project sagemaker-cvl-pipelines-image-build",
     ]
     assert ensure_project(session, FACTS, sleep=lambda _: None) == []
 
-    project = client(session, "codebuild").batch_get_projects(names=["cvl-pipelines-image-build"])[
+    project = client(session, "codebuild").batch_get_projects(names=["sagemaker-cvl-pipelines-image-build"])[
         "projects"
     ][0]
     assert project["environment"]["privilegedMode"] is True
     assert project["environment"]["image"] == "aws/codebuild/standard:7.0"
     assert project["environment"]["computeType"] == "BUILD_GENERAL1_MEDIUM"
     assert project["source"]["type"] == "S3" and project["artifacts"]["type"] == "NO_ARTIFACTS"
-    assert project["logsConfig"]["cloudWatchLogs"]["groupName"] == "/aws/codebuild/cvl-pipelines-image-build"
+    assert (
+        project["logsConfig"]["cloudWatchLogs"]["groupName"]
+        == "/aws/codebuild/sagemaker-cvl-pipelines-image-build"
+    )
     assert project["serviceRole"] == f"arn:aws:iam::{ACCOUNT}:role/{ROLE_NAME}"
 
     iam = client(session, "iam")
@@ -113,11 +116,12 @@ def test_project_and_role_are_created_once(session: Any) -> None:
     ]
     resources = {s["Sid"]: s["Resource"] for s in base["Statement"]}
     assert resources["EcrPushPull"] == f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/cvl-*"
-    assert resources["BuildLogs"][0].endswith(":log-group:/aws/codebuild/cvl-pipelines-image-build")
-    contexts = iam.get_role_policy(RoleName=ROLE_NAME, PolicyName=f"cvl-pipelines-contexts-{BUCKET}")
-    assert contexts["PolicyDocument"]["Statement"][0]["Resource"] == (
-        f"arn:aws:s3:::{BUCKET}/cvl-pipelines/contexts/*"
-    )
+    assert resources["BuildLogs"][0].endswith(":log-group:/aws/codebuild/sagemaker-cvl-pipelines-image-build")
+    contexts = iam.get_role_policy(RoleName=ROLE_NAME, PolicyName="cvl-pipelines-contexts")
+    read = contexts["PolicyDocument"]["Statement"][0]
+    # Any bucket of this account: a Studio user's SDK default bucket needs no change to the role.
+    assert read["Resource"] == "arn:aws:s3:::*/cvl-pipelines/contexts/*"
+    assert read["Condition"] == {"StringEquals": {"aws:ResourceAccount": ACCOUNT}}
 
 
 def test_one_upsert_sets_up_the_project_once_and_each_repository_once(session: Any) -> None:
@@ -136,8 +140,8 @@ def test_one_upsert_sets_up_the_project_once_and_each_repository_once(session: A
         [
             f"IAM role {ROLE_NAME}",
             f"IAM policy cvl-pipelines-build-{REGION} on {ROLE_NAME}",
-            f"IAM policy cvl-pipelines-contexts-{BUCKET} on {ROLE_NAME}",
-            "CodeBuild project cvl-pipelines-image-build",
+            f"IAM policy cvl-pipelines-contexts on {ROLE_NAME}",
+            "CodeBuild project sagemaker-cvl-pipelines-image-build",
             "ECR repository cvl-demo",
             "ECR repository cvl-other",
         ]
@@ -146,14 +150,12 @@ def test_one_upsert_sets_up_the_project_once_and_each_repository_once(session: A
     assert names == {"cvl-demo", "cvl-other"}
 
 
-def test_a_second_bucket_adds_access_without_removing_the_first(session: Any) -> None:
+def test_a_second_bucket_needs_no_change_to_the_role(session: Any) -> None:
     ensure_project(session, FACTS, sleep=lambda _: None)
     other = BuildFacts(region=REGION, account=ACCOUNT, bucket="cvl-other-bucket", repository="cvl-demo")
-    assert ensure_project(session, other, sleep=lambda _: None) == [
-        f"IAM policy cvl-pipelines-contexts-cvl-other-bucket on {ROLE_NAME}"
-    ]
+    assert ensure_project(session, other, owner=True, sleep=lambda _: None) == []
     names = client(session, "iam").list_role_policies(RoleName=ROLE_NAME)["PolicyNames"]
-    assert f"cvl-pipelines-contexts-{BUCKET}" in names and "cvl-pipelines-contexts-cvl-other-bucket" in names
+    assert sorted(names) == [f"cvl-pipelines-build-{REGION}", "cvl-pipelines-contexts"]
 
 
 def test_repository_is_created_once_with_scanning_and_lifecycle(session: Any) -> None:
@@ -196,7 +198,7 @@ def test_build_starts_from_the_uploaded_context_with_our_buildspec(
     [started] = codebuild.started
     assert result.build_id == started.build_id
     request = started.request
-    assert request["projectName"] == "cvl-pipelines-image-build"
+    assert request["projectName"] == "sagemaker-cvl-pipelines-image-build"
     assert request["sourceTypeOverride"] == "S3"
     assert request["sourceLocationOverride"] == f"{BUCKET}/cvl-pipelines/contexts/cvl-demo/{digest}.zip"
     assert request["idempotencyToken"].startswith(digest[:40])
@@ -286,7 +288,7 @@ def test_without_a_deep_link_the_log_link_is_built_from_the_stream(
     )
     assert failure.value.log_link == (
         "https://console.aws.amazon.com/cloudwatch/home?region=us-east-1"
-        f"#logEvent:group=/aws/codebuild/cvl-pipelines-image-build;stream={stream}"
+        f"#logEvent:group=/aws/codebuild/sagemaker-cvl-pipelines-image-build;stream={stream}"
     )
 
 
@@ -329,7 +331,7 @@ def test_without_the_project_the_error_says_how_to_create_it(
     session: Any, example: Path, entry: Path
 ) -> None:
     ensure_repository(client(session, "ecr"), "cvl-demo")
-    with patched_codebuild(), pytest.raises(ProjectMissing, match="python -m pipelines.build"):
+    with patched_codebuild(), pytest.raises(ProjectMissing, match="python -m pipelines.bootstrap"):
         build(session, example, entry)
 
 
@@ -424,7 +426,7 @@ def test_the_job_reports_a_failed_build_as_its_failure_reason(
     assert job.returncode == 1
     reason = (output / "message").read_text()
     assert "phase BUILD: COPY failed" in reason and codebuild.started[0].build_id in reason
-    assert "#logEvent:group=/aws/codebuild/cvl-pipelines-image-build" in reason
+    assert "#logEvent:group=/aws/codebuild/sagemaker-cvl-pipelines-image-build" in reason
     assert not (output / "result" / "build.json").exists()
 
 

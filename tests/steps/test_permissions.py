@@ -53,6 +53,7 @@ def test_every_star_resource_is_an_action_without_resource_types() -> None:
             "cloudwatch:PutMetricData",
             "ecr:GetAuthorizationToken",
             "ecr:GetAuthorizationToken",
+            "iam:ListRoles",
             "sagemaker:ListPipelines",
             "sagemaker:ListTrainingJobs",
             "sagemaker:ListTrainingJobs",

@@ -17,13 +17,14 @@ import pytest
 from configs import resolve_target
 from configs.nanogpt import PRESETS
 from pipelines.define.staging import base_facts as preflight_facts
+from steps.common import permissions
 from steps.common.limits import FAILURE_REASON_LIMIT
 from steps.common.run_facts import RunFacts
 from steps.preflight.job.check_support import CheckResult
 from steps.preflight.job.checks import exit_code, run_preflight
 from steps.preflight.job.quota import increase_command
 from steps.preflight.job.report import failure_reason
-from steps.sdk.bundle import make_bundle
+from steps.sdk.bundle import CODE_ARCHIVE, make_bundle
 from tests.conftest import BUCKET, REGION, ROLE_ARN
 from tests.harness import faults, preflight_world
 from tests.harness.moto_server import ACCOUNT, MotoServer
@@ -62,7 +63,15 @@ def checks(
 def test_a_ready_account_passes_every_check(account: MotoServer) -> None:
     set_sagemaker_quota(G5, 1)
     results = checks(ON_DEMAND)
-    assert list(results) == ["quota", "bucket", "role", "role-permissions", "ecr-codebuild", "preset"]
+    assert list(results) == [
+        "quota",
+        "bucket",
+        "role",
+        "role-permissions",
+        "secrets",
+        "ecr-codebuild",
+        "preset",
+    ]
     assert {name: r.status for name, r in results.items()} == dict.fromkeys(results, "pass")
     assert f"({quota_code(G5)}) is 1 in us-east-1: 0 in use" in results["quota"].detail
 
@@ -213,6 +222,45 @@ def test_a_role_that_may_not_write_logs_fails_naming_the_actions(account: MotoSe
     assert "s3:" not in result.detail and "ecr:" not in result.detail
 
 
+@pytest.mark.slow
+def test_a_run_is_asked_only_what_it_does(account: MotoServer) -> None:
+    # No secrets in the preset, no quota lookup or simulation for the step: nothing here fails a run.
+    without = (
+        "ProjectSecrets",
+        "PreflightQuotas",
+        "PreflightRunningJobs",
+        "PreflightSelf",
+        "StopImageBuilds",
+    )
+    preflight_world.put_role_policy(preflight_world.role_policy(BUCKET, without=without))
+    set_sagemaker_quota(G5, 1)
+    results = checks(ON_DEMAND)
+    assert results["secrets"].status == "pass" and "names no secrets" in results["secrets"].detail
+    role = results["role-permissions"]
+    assert role.status == "warn" and "secretsmanager" not in role.detail
+    assert "a run works, but without" in role.detail and "the Preflight step's quota check" in role.detail
+    assert "the Preflight step's role-permissions check" in role.detail
+    assert exit_code(list(results.values())) == 0
+
+
+@pytest.mark.slow
+def test_a_preset_with_a_secret_is_asked_for_that_secret_only(account: MotoServer) -> None:
+    secrets = boto3.client("secretsmanager")
+    secrets.create_secret(Name="cvl/HF_TOKEN", SecretString="x")
+    preset = {**ON_DEMAND, "secrets": {"HF_TOKEN": "cvl/HF_TOKEN"}}
+    assert checks(preset)["secrets"].status == "pass"
+    preflight_world.put_role_policy(preflight_world.role_policy(BUCKET, without=("ProjectSecrets",)))
+    result = checks(preset)["secrets"]
+    assert (
+        result.status == "fail"
+        and "secretsmanager:GetSecretValue on cvl/HF_TOKEN (HF_TOKEN)" in result.detail
+    )
+    assert "python -m pipelines.bootstrap" in result.fix  # bootstrap's role: bootstrap puts it right
+    assert checks({**ON_DEMAND, "secrets": {"HF_TOKEN": "cvl/MISSING"}})["secrets"].detail == (
+        "secret cvl/MISSING (HF_TOKEN) does not exist in us-east-1"
+    )
+
+
 # --- ECR and CodeBuild -----------------------------------------------------------------------------------
 
 
@@ -229,12 +277,26 @@ def test_a_caller_that_may_not_start_builds_fails(account: MotoServer) -> None:
     )
 
 
-def test_inside_the_step_the_role_is_checked_instead_of_the_caller(account: MotoServer) -> None:
+@pytest.mark.slow
+def test_the_roles_build_permissions_are_checked_from_the_laptop_and_in_the_step(account: MotoServer) -> None:
     boto3.client("iam").delete_user_policy(UserName="moto", PolicyName=preflight_world.CALLER_POLICY_NAME)
-    assert checks(ON_DEMAND, in_step=True)["ecr-codebuild"].status == "pass"
+    in_step = checks(ON_DEMAND, in_step=True)
+    assert "ecr-codebuild" not in in_step  # the caller's check: the step has no caller but the role
+    assert in_step["role-permissions"].status == "pass"
     preflight_world.put_role_policy(preflight_world.role_policy(BUCKET, without=("ImageBuilds",)))
-    result = checks(ON_DEMAND, in_step=True)["ecr-codebuild"]
-    assert result.status == "fail" and f"the role {ROLE_ARN} may not codebuild:StartBuild" in result.detail
+    boto3.client("iam").put_user_policy(
+        UserName="moto",
+        PolicyName=preflight_world.CALLER_POLICY_NAME,
+        PolicyDocument=json.dumps(preflight_world.user_policy(BUCKET)),
+    )
+    for result in (
+        checks(ON_DEMAND)["role-permissions"],
+        checks(ON_DEMAND, in_step=True)["role-permissions"],
+    ):
+        assert result.status == "fail"
+        assert f"the role {ROLE_ARN} may not codebuild:StartBuild" in result.detail
+        assert f"project/{permissions.PROJECT_NAME}" in result.detail
+        assert result.fix == "run python -m pipelines.bootstrap (it puts the role's policy right)"
 
 
 @pytest.mark.slow
@@ -296,12 +358,20 @@ def test_spot_without_a_checkpoint_warns(account: MotoServer) -> None:
 
 
 @pytest.mark.slow
+def test_a_role_iam_will_not_get_is_found_by_listing_roles(account: MotoServer) -> None:
+    with faults.deny("iam", "GetRole"):
+        assert checks(ON_DEMAND)["role"].status == "pass"
+        with faults.deny("iam", "ListRoles"):
+            result = checks(ON_DEMAND)["role"]
+    assert result.status == "warn" and "iam:GetRole and iam:ListRoles were denied" in result.detail
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("service", "operation", "check", "permission"),
     [
         ("iam", "SimulatePrincipalPolicy", "role-permissions", "iam:SimulatePrincipalPolicy"),
         ("iam", "SimulatePrincipalPolicy", "ecr-codebuild", "iam:SimulatePrincipalPolicy"),
-        ("iam", "GetRole", "role", "iam:GetRole"),
         (
             "service-quotas",
             "ListAWSDefaultServiceQuotas",
@@ -392,7 +462,7 @@ def run_container(
         (bundle / name).write_bytes(content)
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "SAGEMAKER_"))}
     env |= {
-        "PYTHONPATH": str(bundle),
+        "PYTHONPATH": str(bundle / CODE_ARCHIVE),  # as the step's definition says: the code archive
         "AWS_ENDPOINT_URL": endpoint,
         "CVL_FAILURE_FILE": str(tmp_path / "opt/ml/output/message"),
         "CVL_RESULT_DIR": str(tmp_path / "opt/ml/processing/output/result"),
@@ -428,7 +498,7 @@ def test_the_container_passes_when_the_account_is_ready(account: MotoServer, tmp
     facts = preflight_facts("nanogpt", "train", _target())
     done = run_container(PRESETS["train"].model_dump_json(), facts, tmp_path, account.endpoint)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.count("PASS") == 6
+    assert done.stdout.count("PASS") == 6  # every check of the step (ecr-codebuild is the caller's)
     assert not (tmp_path / "opt/ml/output/message").exists()
 
 

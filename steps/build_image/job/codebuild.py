@@ -13,9 +13,12 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
+from botocore.exceptions import ClientError
+
 from steps.build_image.job.build_facts import BuildFacts, console_host
 from steps.build_image.job.iam import ensure_role
 from steps.common.aws import client
+from steps.common.errors import is_access_denied
 from steps.common.limits import POLL_SECONDS
 from steps.common.tags import resource_tags, tag_list
 
@@ -90,21 +93,32 @@ def buildspec() -> str:
     return json.dumps(spec, indent=2)
 
 
-def project_exists(codebuild: Any, project: str) -> bool:
-    """Whether the CodeBuild project exists in the client's region."""
-    return bool(codebuild.batch_get_projects(names=[project]).get("projects"))
+def project_exists(codebuild: Any, project: str) -> bool | None:
+    """Whether the CodeBuild project exists in the client's region; None when the caller may not ask
+    (AmazonSageMakerFullAccess may start builds of `sagemaker*` projects, not describe them)."""
+    try:
+        return bool(codebuild.batch_get_projects(names=[project]).get("projects"))
+    except ClientError as error:
+        if is_access_denied(error):
+            return None
+        raise
 
 
 def ensure_project(
-    session: Any, facts: BuildFacts, *, sleep: Callable[[float], None] = time.sleep
+    session: Any, facts: BuildFacts, *, owner: bool = False, sleep: Callable[[float], None] = time.sleep
 ) -> list[str]:
     """Create the service role and the CodeBuild project when missing; return what was created or updated.
 
-    Idempotent; needs IAM rights, so only the user's machine calls it.
+    Idempotent. With `owner` (bootstrap) the service role is put right even when the project exists;
+    otherwise (upsert, build) an existing project, or one the caller may not see, is left to bootstrap,
+    so a user without IAM rights (a Studio role) needs none here.
     """
-    changed, role_arn = ensure_role(client(session, "iam"), facts)
     codebuild = client(session, "codebuild")
-    if project_exists(codebuild, facts.project):
+    exists = project_exists(codebuild, facts.project)
+    if exists is None or (exists and not owner):
+        return []
+    changed, role_arn = ensure_role(client(session, "iam"), facts)
+    if exists:
         return changed
     request = {
         "name": facts.project,
@@ -171,9 +185,7 @@ def start_build(
     except codebuild.exceptions.ResourceNotFoundException:
         raise ProjectMissing(
             f"CodeBuild project {facts.project} does not exist in {facts.region}: run "
-            "`python -m pipelines.build --example <example> --preset <preset>` or "
-            "`python -m pipelines.upsert` once from a machine with IAM rights (it creates the project "
-            "and its role)"
+            "`python -m pipelines.bootstrap` once with IAM rights (it creates the project and its role)"
         ) from None
     except codebuild.exceptions.AccountLimitExceededException as error:
         # New accounts often start with a concurrent-build quota of 0 or 1 ("Cannot have more than 0

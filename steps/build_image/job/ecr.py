@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from steps.common.errors import is_access_denied
 from steps.common.tags import missing_tags, resource_tags, tag_list
 
 KEEP_TAGGED_IMAGES = 20
@@ -48,6 +51,9 @@ def ensure_repository(ecr: Any, name: str, *, tags: Mapping[str, str] | None = N
     Runs with the user's credentials (upsert, build): the pipeline's execution role cannot create
     repositories. Missing tags are added, a lifecycle policy the user wrote is kept. A create whose answer
     was lost (the retry hears RepositoryAlreadyExists) is configured like any existing repository.
+    A user whose policy allows creating repositories but not tagging them or setting their lifecycle
+    (AmazonSageMakerFullAccess, a Studio role) gets a working repository; its upkeep is left to the next
+    upsert by someone who may (tags and lifecycle are housekeeping, not what a build needs).
     """
     wanted = tags or resource_tags()
     try:
@@ -56,13 +62,36 @@ def ensure_repository(ecr: Any, name: str, *, tags: Mapping[str, str] | None = N
         found = None
     if found is None:
         try:
-            ecr.create_repository(
-                repositoryName=name, imageScanningConfiguration={"scanOnPush": True}, tags=tag_list(wanted)
+            try:
+                ecr.create_repository(
+                    repositoryName=name,
+                    imageScanningConfiguration={"scanOnPush": True},
+                    tags=tag_list(wanted),
+                )
+            except ClientError as error:
+                if not is_access_denied(error):  # tagging on create needs ecr:TagResource too
+                    raise
+                ecr.create_repository(repositoryName=name, imageScanningConfiguration={"scanOnPush": True})
+            _upkeep(
+                lambda: ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=lifecycle_policy())
             )
-            ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=lifecycle_policy())
             return True
         except ecr.exceptions.RepositoryAlreadyExistsException:
             found = ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
+    _upkeep(lambda: _put_right(ecr, found, wanted))
+    return False
+
+
+def _upkeep(call: Callable[[], Any]) -> None:
+    try:
+        call()
+    except ClientError as error:
+        if not is_access_denied(error):
+            raise
+
+
+def _put_right(ecr: Any, found: Mapping[str, Any], wanted: Mapping[str, str]) -> None:
+    name = found["repositoryName"]
     present = ecr.list_tags_for_resource(resourceArn=found["repositoryArn"]).get("tags", [])
     missing = missing_tags(wanted, present)
     if missing:
@@ -75,7 +104,6 @@ def ensure_repository(ecr: Any, name: str, *, tags: Mapping[str, str] | None = N
         ecr.get_lifecycle_policy(repositoryName=name)
     except ecr.exceptions.LifecyclePolicyNotFoundException:
         ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=lifecycle_policy())
-    return False
 
 
 class RepositoryMissing(RuntimeError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from steps.build_image.job.build_facts import BuildFacts
-from steps.common import permissions
+from steps.common import permissions, trust
 from steps.common.roles import ensure_role as ensure_owned_role
 
 ROLE_NAME = permissions.CODEBUILD_ROLE_NAME
@@ -26,7 +26,7 @@ def _facts(facts: BuildFacts) -> permissions.Facts:
 
 def trust_policy(facts: BuildFacts) -> dict[str, Any]:
     """Who may assume the role: CodeBuild, for this account's image-build project only."""
-    return permissions.trust_policy(permissions.CODEBUILD, facts.partition, facts.account)
+    return trust.trust_policy(permissions.CODEBUILD, facts.partition, facts.account)
 
 
 def base_policy(facts: BuildFacts) -> dict[str, Any]:
@@ -39,22 +39,22 @@ def base_policy_name(region: str) -> str:
     return f"cvl-pipelines-build-{region}"
 
 
-def context_policy_name(bucket: str) -> str:
-    """The inline policy that lets the role read one bucket's build contexts (one per bucket)."""
-    return f"cvl-pipelines-contexts-{bucket}"
+# Before build contexts could be read from any bucket of the account, one policy per bucket was
+# `cvl-pipelines-contexts-<bucket>`; those left on the role grant nothing more than this one.
+CONTEXT_POLICY_NAME = "cvl-pipelines-contexts"
 
 
 def context_policy(facts: BuildFacts) -> dict[str, Any]:
-    """Read access to the build contexts in `facts.bucket`, and to where the bucket is."""
+    """Read access to the build contexts in any bucket of the account, and to where the bucket is."""
     return permissions.policy_document(permissions.CODEBUILD_BUCKET_GRANTS, _facts(facts))
 
 
 def ensure_role(iam: Any, facts: BuildFacts) -> tuple[list[str], str]:
     """Create the role and put its trust and inline policies right; return (changes, role ARN).
 
-    Policies are per region and per bucket, and additive, so users of one account with different
-    regions or buckets share the role without taking each other's access away (a role holds up to
-    10,240 characters of inline policy: about ten region/bucket pairs).
+    The repository and log policy is per region, and additive, so users of one account in different
+    regions share the role without taking each other's access away; build contexts are read from any
+    bucket of the account (a Studio user's SDK default bucket needs no change to the role).
     """
     outcome = ensure_owned_role(
         iam,
@@ -62,7 +62,7 @@ def ensure_role(iam: Any, facts: BuildFacts) -> tuple[list[str], str]:
         trust_policy(facts),
         {
             base_policy_name(facts.region): base_policy(facts),
-            context_policy_name(facts.bucket): context_policy(facts),
+            CONTEXT_POLICY_NAME: context_policy(facts),
         },
         "Service role of the cvl-pipelines image build (CodeBuild)",
     )

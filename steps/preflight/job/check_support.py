@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
 from steps.common.aws import CANNOT_CONNECT, endpoint_override, error_lacks_api
+from steps.common.errors import error_code, is_access_denied
 from steps.common.messages import one_line
 from steps.common.run_facts import RunFacts
 from steps.preflight.job.alternatives import Alternative
@@ -21,16 +22,6 @@ from steps.preflight.job.alternatives import Alternative
 Status = Literal["pass", "warn", "fail"]
 T = TypeVar("T")
 
-ACCESS_DENIED_CODES = frozenset(
-    {
-        "AccessDenied",
-        "AccessDeniedException",
-        "UnauthorizedOperation",
-        "AuthorizationError",
-        "403",
-        "Forbidden",
-    }
-)
 NOT_FOUND_CODES = frozenset({"404", "NoSuchBucket", "NotFound", "NoSuchEntity"})
 RETRY_FIX = "check the credentials, region and network, then run preflight again"
 MAX_THREADS = 16
@@ -81,6 +72,8 @@ class PreflightInput:
     output_path: str | None = None
     channels: Mapping[str, str] = field(default_factory=dict)
     has_checkpoint: bool = False
+    secrets: tuple[tuple[str, str], ...] = ()
+    optional_secrets: tuple[str, ...] = ()
 
     @classmethod
     def from_run(cls, preset: Mapping[str, Any], facts: RunFacts) -> PreflightInput:
@@ -100,6 +93,8 @@ class PreflightInput:
             output_path=preset.get("output_path"),
             channels=dict(preset.get("channels") or {}),
             has_checkpoint=preset.get("checkpoint") is not None,
+            secrets=tuple(sorted((str(k), str(v)) for k, v in (preset.get("secrets") or {}).items())),
+            optional_secrets=tuple(str(name) for name in preset.get("optional_secrets") or ()),
         )
 
     @property
@@ -163,16 +158,6 @@ class Context:
     def client(self, service: str) -> Any:
         """The boto3 client for `service`."""
         return self.clients[service]
-
-
-def error_code(error: ClientError) -> str:
-    """The AWS error code of a ClientError (the HTTP status for body-less S3 HEAD errors)."""
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def is_access_denied(error: BaseException) -> bool:
-    """Whether `error` is AWS refusing the caller permission."""
-    return isinstance(error, ClientError) and error_code(error) in ACCESS_DENIED_CODES
 
 
 def permission_of(error: ClientError) -> str:

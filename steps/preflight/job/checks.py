@@ -1,4 +1,4 @@
-"""The preflight checks, run together: quota, bucket, role, role permissions, ECR/CodeBuild, preset.
+"""The preflight checks, run together: quota, bucket, role, role permissions, secrets, ECR/CodeBuild, preset.
 
 The same code runs from the laptop (`python -m pipelines.preflight`, and before `upsert`/`run` send
 anything) and inside the Preflight processing job, so it imports only the stdlib, boto3 and `steps.*`.
@@ -25,6 +25,7 @@ from steps.preflight.job.iam import (
     check_role_permissions,
 )
 from steps.preflight.job.quota import check_quota
+from steps.preflight.job.secrets import SECRETS, check_secrets
 from steps.preflight.job.storage import BUCKET, PRESET, check_bucket, check_preset
 
 if TYPE_CHECKING:
@@ -47,10 +48,13 @@ CHECKS: tuple[tuple[str, Callable[[Context], CheckResult], str], ...] = (
     (BUCKET, check_bucket, "the output bucket"),
     (ROLE, check_role, "the execution role"),
     (ROLE_PERMISSIONS, check_role_permissions, "the role's permissions"),
+    (SECRETS, check_secrets, "the preset's secrets"),
     (ECR_CODEBUILD, check_ecr_codebuild, "ECR and CodeBuild permissions"),
     (PRESET, check_preset, "the preset's S3 locations"),
 )
-SERVICES: tuple[Service, ...] = ("s3", "iam", "sts", "service-quotas", "sagemaker")
+SERVICES: tuple[Service, ...] = ("s3", "iam", "sts", "service-quotas", "sagemaker", "secretsmanager")
+# Checks of what the caller (not the role) may do: the laptop's only.
+CALLER_ONLY = frozenset({ECR_CODEBUILD})
 _SEVERITY = {"pass": 0, "warn": 1, "fail": 2}
 
 
@@ -70,7 +74,9 @@ def run_checks(
     """
     clients = clients or {service: client(session, service) for service in SERVICES}
     context = Context(input=spec, clients=clients, parallel=Parallel(concurrent), in_step=in_step)
-    checks = [guarded(name, check, what) for name, check, what in CHECKS]
+    checks = [
+        guarded(name, check, what) for name, check, what in CHECKS if not (in_step and name in CALLER_ONLY)
+    ]
     return context.parallel.all([partial(check, context) for check in checks])
 
 

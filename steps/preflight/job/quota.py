@@ -14,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from steps.common.errors import error_code, is_access_denied
 from steps.common.statuses import JobStatus
 from steps.preflight.job.alternatives import Alternative, quota_name, quota_values, rank
 from steps.preflight.job.check_support import (
@@ -22,8 +23,6 @@ from steps.preflight.job.check_support import (
     Outcome,
     attempt,
     denied_result,
-    error_code,
-    is_access_denied,
     permission_of,
 )
 

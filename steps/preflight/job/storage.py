@@ -11,14 +11,13 @@ from typing import Any, NamedTuple
 
 from botocore.exceptions import ClientError
 
+from steps.common.errors import error_code, is_access_denied
 from steps.preflight.job.check_support import (
     NOT_FOUND_CODES,
     CheckResult,
     Context,
     PreflightInput,
     Status,
-    error_code,
-    is_access_denied,
     permission_of,
 )
 
