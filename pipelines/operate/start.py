@@ -83,7 +83,7 @@ def execute_remote(
     staged = stage(example, preset_name, preset, target, image_uri)
     session = aws_session(target.region)
     pipelines = ExecutionApi.of(session)
-    unfollowable = cannot_follow(pipelines, target, staged.name) if wait else ""
+    unfollowable = cannot_follow(pipelines, target, staged.name)
     if unfollowable:
         progress.say(f"note: {unfollowable}: the pipeline is upserted and started, but nothing trains")
     chosen = choose_fallback(session, staged, overrides) if fallback else None
