@@ -86,10 +86,10 @@ def test_a_broken_definition_names_the_step_and_field(definition, step, change, 
 
 def test_upsert_refuses_a_definition_the_api_would_reject(monkeypatch, capsys, tmp_path):
     from pipelines import upsert
+    from pipelines.define import compile_pool
     from pipelines.define.compile import CompiledPipeline
-    from pipelines.deploy import deployer as deploy
 
-    real = deploy.compile_staged
+    real = compile_pool.compile_staged
 
     def compile_with_a_bug(*args, **kwargs) -> CompiledPipeline:
         compiled = real(*args, **kwargs)
@@ -97,7 +97,7 @@ def test_upsert_refuses_a_definition_the_api_would_reject(monkeypatch, capsys, t
         document["Steps"][2]["Arguments"]["StoppingCondition"]["MaxRuntimeInSeconds"] = 0
         return compiled._replace(definition=json.dumps(document))
 
-    monkeypatch.setattr(deploy, "compile_staged", compile_with_a_bug)
+    monkeypatch.setattr(compile_pool, "compile_staged", compile_with_a_bug)
     assert (
         upsert.main(["--example", "nanogpt", "--preset", "smoke", "--dry-run", "--out", str(tmp_path)]) == 2
     )
