@@ -28,9 +28,8 @@ EXECUTION_ROLE_NAME = "cvl-sagemaker-execution"
 CODEBUILD_ROLE_NAME = "cvl-pipelines-codebuild"
 # AmazonSageMakerFullAccess (Studio's default execution role) may start builds of projects named
 # `sagemaker*`: with this name a Studio role runs the BuildImage step with no IAM change. Before it,
-# the project was `cvl-pipelines-image-build` (LEGACY_PROJECT_NAME); bootstrap and upsert make the new one.
+# the project was `cvl-pipelines-image-build`; bootstrap and upsert make the new one.
 PROJECT_NAME = "sagemaker-cvl-pipelines-image-build"
-LEGACY_PROJECT_NAME = "cvl-pipelines-image-build"
 SCHEDULE_GROUP = "cvl-pipelines"
 
 # Resource templates use these fields; `repository` is `cvl-*` in a policy and the example's own
