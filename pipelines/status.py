@@ -74,9 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{summary.arn}\n{_row(summary)}")
         for step in steps:
             reason = step_failure(step) if step.get("StepStatus") == "Failed" else ""
-            print(
-                f"    {step['StepName']:<12} {step.get('StepStatus', ''):<11}{'  ' + reason if reason else ''}"
-            )
+            line = f"    {step['StepName']:<12} {step.get('StepStatus', ''):<11}  {reason}"
+            print(line.rstrip())
         if package:
             print(
                 f"model package {package} (registered PendingManualApproval; Studio's Model Registry approves it)"
