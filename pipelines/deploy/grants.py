@@ -41,7 +41,9 @@ def _denied(iam: Any, role_arn: str, actions: tuple[str, ...], resource: str, co
 def missing_policy(iam: Any, role_arn: str, facts: permissions.Facts) -> dict[str, Any] | None:
     """The policy of what `role_arn` lacks for a run (None: nothing), its resources rendered with `facts`."""
     statements = []
-    for grant in permissions.needed(permissions.EXECUTION, permissions.RUN_PARTS, secrets=True):
+    for grant in permissions.needed(
+        permissions.EXECUTION, permissions.RUN_PARTS, secrets=True, register=True
+    ):
         condition = facts.render_condition(grant.condition)
         resources = [facts.render(r) for r in grant.resources]
         denied = sorted({a for r in resources for a in _denied(iam, role_arn, grant.actions, r, condition)})

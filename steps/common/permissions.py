@@ -9,7 +9,7 @@ Three principals call AWS:
 
 `bootstrap` puts `policy_document(EXECUTION, ...)` and the CodeBuild policies on the roles it makes (their
 trust policies are `steps.common.trust`), `bootstrap --grant-to` gives an existing role what it lacks of them,
-preflight simulates exactly these grants, the table in docs/permissions.md is `markdown_table()`, and a test
+preflight simulates exactly these grants, the table in docs/permissions.md is `permission_table.markdown_table()`, and a test
 checks every AWS call the code makes against the grants of the principal that makes it. Adding a
 permission is one `Grant` line here.
 
@@ -79,6 +79,7 @@ ANY_TRAINING_JOB = _jobs("training-job", "*")
 # stopping a build when its step is stopped). A missing optional grant is a warn naming what is lost.
 ALWAYS = "always"
 SECRETS = "secrets"
+REGISTER = "register"  # only for a gated preset (one that registers its model)
 OPTIONAL = "optional"
 QUOTA_CHECK = "the Preflight step's quota check"
 # The parts of a run the execution role does (the scheduler's part only with a schedule).
@@ -127,7 +128,7 @@ EXECUTION_GRANTS: tuple[Grant, ...] = (
     _g("PassSelfToJobs", "iam:PassRole", EXECUTION_ROLE, "pipelines", "the jobs run as this role",
        {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}),
     _g("RegisterModels", "sagemaker:CreateModelPackage", (MODEL_PACKAGE_GROUPS, MODEL_PACKAGES), "pipelines",
-       "a gated preset's Register step adds the trained model to its cvl-* model package group"),
+       "a gated preset's Register step adds the trained model to its cvl-* model package group", when=REGISTER),
     _g("ScheduledRuns", "sagemaker:StartPipelineExecution", PIPELINES, "scheduler",
        "EventBridge Scheduler starts scheduled executions"),
     _g("BucketObjects", "s3:GetObject s3:PutObject s3:AbortMultipartUpload", OBJECTS,
@@ -286,10 +287,14 @@ class Facts(NamedTuple):
         }
 
 
-def needed(principal: str, parts: tuple[str, ...], *, secrets: bool) -> tuple[Grant, ...]:
+def needed(
+    principal: str, parts: tuple[str, ...], *, secrets: bool, register: bool = False
+) -> tuple[Grant, ...]:
     """The grants of `principal` a run needs for `parts` (e.g. "pipelines", "build-image", "train"): the
-    secrets grant only when the preset names secrets; OPTIONAL grants are included (the caller tells them apart)."""
-    return tuple(g for g in used_by(principal, *parts) if g.when != SECRETS or secrets)
+    secrets grant only when the preset names secrets, the registry's only when it registers its model;
+    OPTIONAL grants are included (the caller tells them apart)."""
+    wanted = {ALWAYS, OPTIONAL} | ({SECRETS} if secrets else set()) | ({REGISTER} if register else set())
+    return tuple(g for g in used_by(principal, *parts) if g.when in wanted)
 
 
 def statements(grants: tuple[Grant, ...], facts: Facts) -> list[dict[str, Any]]:
@@ -317,34 +322,3 @@ def policy_document(grants: tuple[Grant, ...], facts: Facts) -> dict[str, Any]:
 def used_by(principal: str, *parts: str) -> tuple[Grant, ...]:
     """The grants of `principal` that any of `parts` (e.g. "preflight", "build-image") needs."""
     return tuple(g for g in GRANTS[principal] if set(parts) & set(g.used_by))
-
-
-def markdown_table() -> str:
-    """The permissions table of docs/permissions.md, one row per grant."""
-    rows = ["| principal | actions | resources | needed by | why |", "|---|---|---|---|---|"]
-    for principal, grants in GRANTS.items():
-        for grant in grants:
-            actions = ", ".join(f"`{a}`" for a in grant.actions)
-            resources = ", ".join(f"`{_readable(r)}`" for r in grant.resources)
-            why = grant.why
-            if grant.when == OPTIONAL:
-                why += f" (optional: a run works without it; it gives {grant.enables})"
-            elif grant.when == SECRETS:
-                why += " (only for presets that name secrets)"
-            rows.append(
-                f"| {PRINCIPAL_TITLES[principal]} | {actions} | {resources} | {', '.join(grant.used_by)} | {why} |"
-            )
-    return "\n".join(rows)
-
-
-def _readable(template: str) -> str:
-    readable = {
-        "partition": "aws",
-        "repository": "cvl-*",
-        "role": EXECUTION_ROLE_NAME,
-        "role_path": "/",
-        "project": PROJECT_NAME,
-    }
-    for field, value in readable.items():
-        template = template.replace("{" + field + "}", value)
-    return template

@@ -74,6 +74,7 @@ class PreflightInput:
     has_checkpoint: bool = False
     secrets: tuple[tuple[str, str], ...] = ()
     optional_secrets: tuple[str, ...] = ()
+    registers: bool = False  # a gated preset: its model is registered in a model package group
 
     @classmethod
     def from_run(cls, preset: Mapping[str, Any], facts: RunFacts) -> PreflightInput:
@@ -95,6 +96,7 @@ class PreflightInput:
             has_checkpoint=preset.get("checkpoint") is not None,
             secrets=tuple(sorted((str(k), str(v)) for k, v in (preset.get("secrets") or {}).items())),
             optional_secrets=tuple(str(name) for name in preset.get("optional_secrets") or ()),
+            registers=preset.get("register") is not None,
         )
 
     @property

@@ -110,7 +110,12 @@ def role_needs(spec: PreflightInput) -> Needs:
     """What the execution role does in this run (the grants of every part it runs; the secrets are the
     secrets check's), plus the preset's own S3 locations outside the bucket."""
     p = spec.partition
-    needs = grant_needs(permissions.needed(permissions.EXECUTION, permissions.RUN_PARTS, secrets=False), spec)
+    needs = grant_needs(
+        permissions.needed(
+            permissions.EXECUTION, permissions.RUN_PARTS, secrets=False, register=spec.registers
+        ),
+        spec,
+    )
     if spec.output_path:
         out = spec.output_path.removeprefix("s3://").rstrip("/")
         needs.append(Need(["s3:PutObject"], f"arn:{p}:s3:::{out}/{PROBE}"))
