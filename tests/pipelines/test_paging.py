@@ -35,6 +35,7 @@ def _listed(capsys: pytest.CaptureFixture[str], *args: str) -> list[str]:
     return [execution["arn"] for execution in json.loads(capsys.readouterr().out)["executions"]]
 
 
+@pytest.mark.slow  # a hundred and more pipelines or executions made first
 def test_status_reads_executions_past_the_first_page(
     sagemaker: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -48,6 +49,7 @@ def test_status_reads_executions_past_the_first_page(
     assert _listed(capsys, "--max-results", "3") == newest_first[:3]
 
 
+@pytest.mark.slow  # a hundred and more pipelines or executions made first
 def test_status_sees_pipelines_past_the_first_page(
     sagemaker: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
