@@ -28,7 +28,11 @@ def test_all_with_a_preset_writes_only_that_preset(
     assert upsert.main(["--all", "--preset", "smoke", "--dry-run", "--out", str(tmp_path), "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert [p["pipeline"] for p in document["pipelines"]] == ["cvl-nanogpt-smoke"]
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["cvl-nanogpt-smoke.json"]
+    # The definition, and the record that lets a second dry run skip an unchanged one (pipelines.deploy.dry_run).
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        ".cvl-fingerprints.json",
+        "cvl-nanogpt-smoke.json",
+    ]
     assert upsert.main(["--all", "--preset", "nosuch", "--dry-run", "--out", str(tmp_path)]) == 2
     assert "no example has a preset named 'nosuch'" in capsys.readouterr().err
 

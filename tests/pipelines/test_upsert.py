@@ -1,9 +1,11 @@
 """`python -m pipelines.upsert` against the moto server over real HTTP: create, update, unchanged, --all."""
 
+import io
 import json
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import boto3
@@ -81,8 +83,11 @@ def test_upsert_puts_what_the_steps_read_in_s3_and_the_build_infrastructure_in_p
     assert {
         f"{bundle_prefix}preset.json",
         f"{bundle_prefix}run.json",
-        f"{bundle_prefix}steps/preflight/job/container.py",
+        f"{bundle_prefix}steps.zip",  # the job code, imported from the zip (PYTHONPATH)
     } <= keys
+    code = s3.get_object(Bucket=BUCKET, Key=f"{bundle_prefix}steps.zip")["Body"].read()
+    with zipfile.ZipFile(io.BytesIO(code)) as archive:
+        assert "steps/preflight/job/container.py" in archive.namelist()
     s3.head_object(Bucket=BUCKET, Key=context_uri.removeprefix(f"s3://{BUCKET}/"))
     assert boto3.client("ecr", region_name=REGION).describe_repositories(repositoryNames=["cvl-nanogpt"])
     assert boto3.client("codebuild", region_name=REGION).batch_get_projects(
