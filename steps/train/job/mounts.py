@@ -123,7 +123,8 @@ def runs_under_torchrun(preset: dict[str, Any], command: list[str]) -> bool:
     return preset.get("distribution") == "torchrun" and not launches_itself(command)
 
 
-def shared_memory_note(preset: dict[str, Any], shm: str = "/dev/shm") -> str:
+# bandit B108: /dev/shm is only measured (os.statvfs), never written.
+def shared_memory_note(preset: dict[str, Any], shm: str = "/dev/shm") -> str:  # nosec B108
     """A warning when this job's /dev/shm is smaller than the script's `--shm-size`, else ""."""
     wanted = preset.get("shm_size_gb")
     try:
