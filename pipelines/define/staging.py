@@ -7,6 +7,7 @@ read and hashed once per example and command, nothing compressed); it is packed 
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -73,8 +74,14 @@ def base_facts(example: str, preset_name: str, target: DeployTarget) -> RunFacts
         repository=build_facts(target, example).repository,
         codebuild_project=PROJECT_NAME,
         output_prefix=default_output_path(target.bucket, example, preset_name) + "/",
-        instance_types=tuple(InstanceFacts.from_row(row) for row in instance_rows()),
+        instance_types=_instance_facts(),
     )
+
+
+@cache
+def _instance_facts() -> tuple[InstanceFacts, ...]:
+    """The listed training types as the jobs read them: the same for every pipeline of a command."""
+    return tuple(InstanceFacts.from_row(row) for row in instance_rows())
 
 
 def shipped_context(

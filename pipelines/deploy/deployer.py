@@ -25,12 +25,11 @@ from pipelines.deploy.model_registry import ensure_model_package_group
 from pipelines.deploy.pipeline_api import PipelineApi
 from pipelines.deploy.preflight_answers import remembered_clients
 from pipelines.deploy.schedules import ensure_schedule
-from pipelines.deploy.uploads import ensure_bundle
+from pipelines.deploy.uploads import ensure_bundle, present
 from steps.build_image.job.context import ContextChanged
 from steps.build_image.job.image_builder import SharedInfrastructure, ensure_infrastructure, upload_context
 from steps.common.aws import aws_session, require_credentials
 from steps.common.aws import client as aws_client
-from steps.common.s3 import object_exists
 from steps.preflight.job.checks import run_preflight
 from steps.preflight.job.prices import estimate_preset
 from steps.preflight.job.report import failure_reason, format_table
@@ -200,18 +199,20 @@ def _unchanged(aws: Any, client: Any, staged: list[Staged]) -> dict[str, Deploye
 
 def _uploads_there(s3: Any, staged: list[Staged]) -> set[str]:
     """The pipelines whose step bundle and build context (when they have one) are still in S3; each
-    object is asked about once (the presets of an example share its context)."""
+    object is asked about once (the presets of an example share its context), in bulk (`present`)."""
     wanted = {}
     for s in staged:
         keys = {(s.target.bucket, f"{s.bundle.key_prefix}/{MANIFEST}")}
         if s.image_uri is None:  # a given image: no context was uploaded
             keys.add((s.target.bucket, s.build.context_key(s.context.digest)))
         wanted[s.name] = keys
-    objects = sorted(set().union(*wanted.values()))
-    with ThreadPoolExecutor(max_workers=_IO_THREADS) as pool:
-        found = pool.map(lambda where: object_exists(s3, *where), objects)
-        present = {where for where, exists in zip(objects, found, strict=True) if exists}
-    return {name for name, keys in wanted.items() if keys <= present}
+    objects = set().union(*wanted.values())
+    there = {
+        (bucket, key)
+        for bucket in {bucket for bucket, _ in objects}
+        for key in present(s3, bucket, (key for where, key in objects if where == bucket))
+    }
+    return {name for name, keys in wanted.items() if keys <= there}
 
 
 def _full_path(

@@ -19,6 +19,7 @@ from moto.core.exceptions import AccessDeniedError, JsonRESTError
 from moto.core.exceptions import _RESTError as RESTError
 from moto.iam.responses import IamResponse
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.s3.exceptions import S3AccessDeniedError
 from moto.s3.responses import S3Response
 from moto.sagemaker.responses import SageMakerResponse
 from moto.servicequotas.responses import ServiceQuotasResponse
@@ -58,6 +59,8 @@ def deny(service: str, operation: str) -> Iterator[None]:
             return 403, {"x-amz-bucket-region": headers["x-amz-bucket-region"]}, ""
         if service in _JSON_SERVICES:
             raise JsonRESTError("AccessDeniedException", message)
+        if service == "s3":  # S3's own error body: <Error><Code>AccessDenied</Code>..., status 403
+            raise S3AccessDeniedError()
         raise AccessDeniedError(CALLER_ARN, f"{prefix}:{operation}")
 
     with mock.patch.object(response_class, _snake(operation), refuse):

@@ -46,10 +46,15 @@ class Token(NamedTuple):
     line: int = 0
 
 
-_OPERATORS = ("&&", "||", ";;", ";&", "|&", ";", "|", "&", "(", ")")
+_OPERATORS = ("&&", "||", ";;", ";&", "|&", ";", "|", "&", "(", ")")  # longest first
+_OPERATOR = re.compile("|".join(re.escape(op) for op in _OPERATORS))
+_BLANKS = re.compile(r"[ \t]*")
 _REDIRECT = re.compile(r"(\d*|&)(>>|>&|<&|>\||<>|>|<)")
 _ASSIGN_PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=$")
 _SPECIAL = "@*#?$!-0123456789"
+# Runs of characters with no meaning of their own in a word, and inside double quotes: read at once.
+_UNQUOTED_PLAIN = re.compile(r"[^ \t\n;&|()<>\\'\"$`]*")
+_DOUBLE_QUOTED_PLAIN = re.compile(r"[^\"\\$`]*")
 
 
 class ShellSyntaxError(ValueError):
@@ -152,10 +157,11 @@ class _Scanner:
                     parts.append(Lit(buffer, True))
                     buffer = ""
                 parts.append(self.backtick(True) if char == "`" else self.dollar(True))
-            else:
-                self.line += char == "\n"
-                buffer += char
-                self.i += 1
+            else:  # a run of plain characters at once: scripts are mostly plain text
+                end = _run_end(_DOUBLE_QUOTED_PLAIN, self.text, self.i + 1)  # this one may be a lone `\\`
+                self.line += self.text.count("\n", self.i, end)
+                buffer += self.text[self.i : end]
+                self.i = end
         self.i += 1
         return parts + [Lit(buffer, True)] if buffer or not parts else parts
 
@@ -190,8 +196,9 @@ class _Scanner:
             elif char == "`":
                 parts.append(self.backtick(False))
             else:
-                parts.append(Lit(char, False))
-                self.i += 1
+                end = _run_end(_UNQUOTED_PLAIN, self.text, self.i + 1)
+                parts.append(Lit(self.text[self.i : end], False))
+                self.i = end
         return _merge(parts)
 
     def skip_heredocs(self) -> None:
@@ -204,6 +211,11 @@ class _Scanner:
                 if (line.lstrip("\t") if strip_tabs else line) == delimiter:
                     break
         self.heredocs = []
+
+
+def _run_end(plain: re.Pattern[str], text: str, start: int) -> int:
+    match = plain.match(text, start)
+    return match.end() if match else start
 
 
 def _merge(parts: list[Part]) -> tuple[Part, ...]:
@@ -226,9 +238,9 @@ def tokenize(text: str) -> list[Token]:
     scan = _Scanner(text)
     tokens: list[Token] = []
     while scan.i < len(text):
-        char = scan.peek()
+        char = text[scan.i]
         if char in " \t":
-            scan.i += 1
+            scan.i = _run_end(_BLANKS, text, scan.i + 1)
         elif char == "\\" and scan.peek(1) == "\n":
             scan.i += 2
             scan.line += 1
@@ -242,10 +254,9 @@ def tokenize(text: str) -> list[Token]:
             scan.i = len(text) if end < 0 else end
         elif _redirect(scan):
             continue
-        elif any(text.startswith(op, scan.i) for op in _OPERATORS):
-            op = next(op for op in _OPERATORS if text.startswith(op, scan.i))
-            scan.i += len(op)
-            tokens.append(Token(op=op, line=scan.line))
+        elif operator := _OPERATOR.match(text, scan.i):
+            scan.i = operator.end()
+            tokens.append(Token(op=operator.group(), line=scan.line))
         else:
             line = scan.line
             parts = scan.word()
