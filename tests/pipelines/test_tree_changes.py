@@ -7,10 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import boto3
 import pytest
 
 from pipelines import upsert
 from pipelines.deploy.dry_run import RECORD
+from tests.conftest import BUCKET, REGION
 from tests.pipelines.test_fingerprint import account  # noqa: F401  (the fixture: preflight passes)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,3 +123,23 @@ def test_a_dry_run_compiles_again_only_what_changed(tree, tmp_path, monkeypatch,
         "cvl-gamma-quick": "written"
     }
     assert json.loads((out / "cvl-gamma-quick.json").read_text()) == json.loads(first["cvl-gamma-quick.json"])
+
+
+@pytest.mark.slow
+def test_uploads_lost_from_s3_are_sent_again(account, tree, capsys):  # noqa: F811
+    # Six pipelines: their nine uploads are confirmed by listing, as in a whole tree.
+    argv = ["--all", "--examples-root", str(tree)]
+    assert upsert.main(argv) == 0
+    capsys.readouterr()
+    s3 = boto3.client("s3", region_name=REGION)
+    keys = {item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="cvl-pipelines/")["Contents"]}
+    context = next(key for key in sorted(keys) if key.startswith("cvl-pipelines/contexts/cvl-beta/"))
+    manifest = sorted(key for key in keys if key.endswith("/manifest.json"))[3]
+    s3.delete_objects(
+        Bucket=BUCKET, Delete={"Objects": [{"Key": context}, {"Key": manifest}]}
+    )  # a lifecycle rule
+
+    assert upsert.main(argv) == 0
+    assert set(_actions(capsys.readouterr().out).values()) == {"unchanged"}  # compared: the same definitions
+    after = {item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="cvl-pipelines/")["Contents"]}
+    assert after == keys
