@@ -49,6 +49,9 @@ class Token(NamedTuple):
 _OPERATORS = ("&&", "||", ";;", ";&", "|&", ";", "|", "&", "(", ")")  # longest first
 _OPERATOR = re.compile("|".join(re.escape(op) for op in _OPERATORS))
 _BLANKS = re.compile(r"[ \t]*")
+# What `balanced` stops at: escapes, quotes, newlines (counted), the opener and the closer.
+_BALANCED_STOPS = {"(": re.compile(r"[\\'\"`\n()]"), "{": re.compile(r"[\\'\"`\n{}]")}
+_QUOTE_STOPS = {quote: re.compile(rf"[\\{quote}]") for quote in "'\"`"}
 _REDIRECT = re.compile(r"(\d*|&)(>>|>&|<&|>\||<>|>|<)")
 _ASSIGN_PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=$")
 _SPECIAL = "@*#?$!-0123456789"
@@ -74,37 +77,36 @@ class _Scanner:
 
     def balanced(self, opener: str, closer: str) -> str:
         """Text up to the `closer` matching an already consumed `opener` (quotes respected)."""
-        depth, start = 1, self.i
-        while self.i < len(self.text):
-            char = self.text[self.i]
+        depth, start, text = 1, self.i, self.text
+        stops = _BALANCED_STOPS[opener]
+        while (stop := stops.search(text, self.i)) is not None:  # the next character that matters
+            self.i = stop.start()
+            char = text[self.i]
             if char == "\\":
                 self.i += 2
                 continue
             if char in "'\"`":
-                end = self.text.find(char, self.i + 1) if char == "'" else self._quote_end(char)
-                self.i = (end if end >= 0 else len(self.text)) + 1
+                end = text.find(char, self.i + 1) if char == "'" else self._quote_end(char)
+                self.i = (end if end >= 0 else len(text)) + 1
                 continue
             if char == "\n":
                 self.line += 1
-            if char == opener:
+            elif char == opener:
                 depth += 1
             elif char == closer:
                 depth -= 1
                 if depth == 0:
                     self.i += 1
-                    return self.text[start : self.i - 1]
+                    return text[start : self.i - 1]
             self.i += 1
         raise ShellSyntaxError(f"unbalanced {opener!r} on line {self.line}")
 
     def _quote_end(self, quote: str) -> int:
-        index = self.i + 1
-        while index < len(self.text):
-            if self.text[index] == "\\":
-                index += 2
-                continue
-            if self.text[index] == quote:
-                return index
-            index += 1
+        index, stops = self.i + 1, _QUOTE_STOPS[quote]
+        while (stop := stops.search(self.text, index)) is not None:
+            if stop.group() == quote:
+                return stop.start()
+            index = stop.start() + 2  # an escaped character
         return -1
 
     def dollar(self, quoted: bool) -> Part:

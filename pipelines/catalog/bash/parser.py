@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import NamedTuple
 
 from pipelines.catalog.bash.lexer import Lit, ShellSyntaxError, Token, tokenize
@@ -267,8 +268,11 @@ class _Parser:
         return Function(name, body.body if isinstance(body, Group) else (body,))
 
 
+@lru_cache(maxsize=1024)
 def parse(text: str) -> tuple[Node, ...]:
-    """The commands of a bash script; ShellSyntaxError when it cannot be read."""
+    """The commands of a bash script; ShellSyntaxError when it cannot be read.
+
+    Remembered by text (the tree is immutable): presets of an example walk the same scripts."""
     parser = _Parser(tokenize(text))
     try:
         nodes = parser.command_list(frozenset())
