@@ -2,7 +2,7 @@
 
 Against one moto server, for each code version (`--baseline DIR`, a checkout of the code before, then
 this checkout), in this order: `upsert --all --skip-preflight` with nothing deployed or uploaded (all
-created), the same again (all unchanged); then `upsert --all --dry-run` into an empty folder (cold) for
+created), the same again three times (all unchanged; the median is the figure); then `upsert --all --dry-run` into an empty folder (cold) for
 each version, then again for each (nothing changed). Each figure comes with the load average (1 min)
 when it started and what the command reported, counted by action.
 """
@@ -26,14 +26,26 @@ GOALS = {"created": 90.0, "unchanged": 5.0, "dry run, cold": 120.0, "dry run, ag
 
 
 class Figure:
-    """One timed command: seconds, the load average when it started, its exit code and actions."""
+    """One timed command: seconds, the load average when it started, its exit code and actions; for a
+    repeated one, the median run, with every run's seconds in `runs`."""
 
-    def __init__(self, seconds: float, load: float, code: int, actions: Counter[str]) -> None:
-        self.seconds, self.load, self.code, self.actions = seconds, load, code, actions
+    def __init__(
+        self, seconds: float, load: float, code: int, actions: Counter[str], runs: tuple[float, ...] = ()
+    ) -> None:
+        self.seconds, self.load, self.code, self.actions, self.runs = seconds, load, code, actions, runs
 
     def cell(self) -> str:
         done = ", ".join(f"{count} {action}" for action, count in sorted(self.actions.items()))
-        return f"{self.seconds:.1f} s (load {self.load:.1f}; {done}; exit {self.code})"
+        spread = f"median of {', '.join(f'{run:.1f}' for run in self.runs)}; " if len(self.runs) > 1 else ""
+        return f"{self.seconds:.1f} s ({spread}load {self.load:.1f}; {done}; exit {self.code})"
+
+
+def median_figure(figures: list[Figure]) -> Figure:
+    """The median of repeated runs of one command (an odd number of them), every run's seconds kept."""
+    ordered = sorted(figures, key=lambda figure: figure.seconds)
+    middle = ordered[len(ordered) // 2]
+    runs = tuple(figure.seconds for figure in figures)
+    return Figure(middle.seconds, middle.load, middle.code, middle.actions, runs)
 
 
 def timed_upsert(checkout: Path, arguments: list[str], env: dict[str, str]) -> Figure:
@@ -81,7 +93,8 @@ def measure(
     for label, checkout in versions.items():
         nothing_deployed(env["AWS_ENDPOINT_URL"])
         figures[label]["created"] = timed_upsert(checkout, upsert, env)
-        figures[label]["unchanged"] = timed_upsert(checkout, upsert, env)
+        # A few seconds each, so the machine's noise is a large part: the median of three.
+        figures[label]["unchanged"] = median_figure([timed_upsert(checkout, upsert, env) for _ in range(3)])
         print(f"{label}: created {figures[label]['created'].cell()}", file=sys.stderr)
         print(f"{label}: unchanged {figures[label]['unchanged'].cell()}", file=sys.stderr)
     for name in ("dry run, cold", "dry run, again"):
