@@ -9,7 +9,6 @@ from pipelines.catalog.offers import (
     Offers,
     Pairs,
     Skipped,
-    Unreadable,
     all_pairs,
     discover,
     offers_of,
@@ -17,6 +16,7 @@ from pipelines.catalog.offers import (
     read,
     resolve,
 )
+from pipelines.catalog.tree import Unreadable
 
 __all__ = [
     "NotOffered",

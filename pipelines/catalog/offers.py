@@ -18,7 +18,7 @@ from configs.example import with_time_limits
 from pipelines.catalog.derive import derive_presets
 from pipelines.catalog.image_facts import choose_instance, image_facts
 from pipelines.catalog.runtime import Flag, missing_files
-from pipelines.catalog.tree import Tree, Unreadable, find_example, read_tree
+from pipelines.catalog.tree import Tree, find_example, read_tree
 
 SOURCE_CONFIG = "config module"
 SOURCE_DEFAULT = "default (python train.py)"
@@ -188,19 +188,3 @@ def all_pairs(root: Path, only: str | None = None, strict: bool = False) -> Pair
                 continue
             pairs.append((example, name, offer.preset))
     return Pairs(pairs, skipped)
-
-
-__all__ = [
-    "NotOffered",
-    "Offer",
-    "Offers",
-    "Pairs",
-    "Skipped",
-    "Unreadable",
-    "all_pairs",
-    "discover",
-    "offers_of",
-    "presets_of",
-    "read",
-    "resolve",
-]

@@ -206,12 +206,10 @@ def _uploads_there(s3: Any, staged: list[Staged]) -> set[str]:
         if s.image_uri is None:  # a given image: no context was uploaded
             keys.add((s.target.bucket, s.build.context_key(s.context.digest)))
         wanted[s.name] = keys
-    objects = set().union(*wanted.values())
-    there = {
-        (bucket, key)
-        for bucket in {bucket for bucket, _ in objects}
-        for key in present(s3, bucket, (key for where, key in objects if where == bucket))
-    }
+    by_bucket: dict[str, set[str]] = {}
+    for bucket, key in set().union(*wanted.values()):
+        by_bucket.setdefault(bucket, set()).add(key)
+    there = {(bucket, key) for bucket, keys in by_bucket.items() for key in present(s3, bucket, keys)}
     return {name for name, keys in wanted.items() if keys <= there}
 
 

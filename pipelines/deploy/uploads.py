@@ -44,8 +44,8 @@ def present(s3: Any, bucket: str, keys: Iterable[str]) -> set[str]:
 
     A few keys get a HEAD each. Many are split into up to eight runs of neighbouring keys (in S3's
     order), and each run is listed from its first key to its last, the runs on threads: a listing page
-    answers for up to 1,000 keys, so 500 uploads cost a handful of requests, not 500, however many old
-    uploads lie between them. A run whose listing is denied falls back to a HEAD for each of its keys.
+    answers for up to 1,000 keys, so 500 uploads cost a handful of requests, not 500; older uploads
+    lying between the keys add pages. A run whose listing is denied falls back to a HEAD for each key.
     """
     wanted = sorted(set(keys))  # Python's order of str is S3's order of their UTF-8 bytes
     if len(wanted) <= _HEAD_AT_MOST:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from configs import DeployTarget
-from steps.sdk.processing import container_step
+from steps.sdk.processing import container_step, execution_result_uri
 
 STEP_NAME = "BuildImage"
 PROPERTY_FILE = "BuildResult"
@@ -27,19 +27,10 @@ def build_image_step(
     tags: Mapping[str, str] | None = None,
 ) -> tuple[Any, Any]:
     """The BuildImage step and the PropertyFile (`image_uri`, `cached`, `build_id`) that Train reads."""
-    from sagemaker.core.workflow.execution_variables import ExecutionVariables
-    from sagemaker.core.workflow.functions import Join
     from sagemaker.core.workflow.properties import PropertyFile
 
     property_file = PropertyFile(name=PROPERTY_FILE, output_name=RESULT_OUTPUT, path=RESULT_FILE)
-    result_uri = Join(
-        on="/",
-        values=[
-            f"s3://{target.bucket}/cvl-pipelines/executions",
-            ExecutionVariables.PIPELINE_EXECUTION_ID,
-            "build",
-        ],
-    )
+    result_uri = execution_result_uri(target.bucket, "build")
     step = container_step(
         name=STEP_NAME,
         display_name="Build training image",

@@ -7,7 +7,7 @@ from typing import Any
 
 from configs import DeployTarget
 from steps.preflight.job.container import RESULT_FILE, RESULT_OUTPUT
-from steps.sdk.processing import container_step
+from steps.sdk.processing import container_step, execution_result_uri
 
 STEP_NAME = "Preflight"
 PROPERTY_FILE = "PreflightResult"
@@ -34,19 +34,11 @@ def preflight_step(
     `parameters` (the pipeline's, by name) supply the execution's instance type, count, output path and
     fallback as container arguments, so the step checks what this execution launches.
     """
-    from sagemaker.core.workflow.execution_variables import ExecutionVariables
     from sagemaker.core.workflow.functions import Join
     from sagemaker.core.workflow.properties import PropertyFile
 
     property_file = PropertyFile(name=PROPERTY_FILE, output_name=RESULT_OUTPUT, path=RESULT_FILE)
-    result_uri = Join(
-        on="/",
-        values=[
-            f"s3://{target.bucket}/cvl-pipelines/executions",
-            ExecutionVariables.PIPELINE_EXECUTION_ID,
-            "preflight",
-        ],
-    )
+    result_uri = execution_result_uri(target.bucket, "preflight")
 
     arguments: list[Any] = []
     for flag, name in CHECKED_PARAMETERS:

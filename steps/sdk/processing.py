@@ -16,6 +16,7 @@ OUTPUT_DIR = "/opt/ml/processing/output"
 PROCESSING_FRAMEWORK = ("sklearn", "1.2-1")
 PROCESSING_INSTANCE_TYPE = "ml.t3.medium"
 PROCESSING_MAX_RUNTIME_SECONDS = 3 * 60 * 60
+EXECUTIONS_PREFIX = "cvl-pipelines/executions"
 
 
 def processing_image(region: str) -> str:
@@ -24,6 +25,22 @@ def processing_image(region: str) -> str:
 
     framework, version = PROCESSING_FRAMEWORK
     return image_uris.retrieve(framework, region, version=version)
+
+
+def execution_result_uri(bucket: str, step_folder: str) -> Any:
+    """Where a step writes the result Train reads: `s3://<bucket>/cvl-pipelines/executions/<execution
+    id>/<step_folder>`, one folder per execution (a pipeline expression)."""
+    from sagemaker.core.workflow.execution_variables import ExecutionVariables
+    from sagemaker.core.workflow.functions import Join
+
+    return Join(
+        on="/",
+        values=[
+            f"s3://{bucket}/{EXECUTIONS_PREFIX}",
+            ExecutionVariables.PIPELINE_EXECUTION_ID,
+            step_folder,
+        ],
+    )
 
 
 def container_step(

@@ -160,7 +160,9 @@ class _Scanner:
                     buffer = ""
                 parts.append(self.backtick(True) if char == "`" else self.dollar(True))
             else:  # a run of plain characters at once: scripts are mostly plain text
-                end = _run_end(_DOUBLE_QUOTED_PLAIN, self.text, self.i + 1)  # this one may be a lone `\\`
+                end = _run_end(
+                    _DOUBLE_QUOTED_PLAIN, self.text, self.i + 1
+                )  # this one may be a lone backslash
                 self.line += self.text.count("\n", self.i, end)
                 buffer += self.text[self.i : end]
                 self.i = end
