@@ -13,7 +13,10 @@ import pytest
 from pipelines import upsert
 from pipelines.deploy.dry_run import RECORD
 from tests.conftest import BUCKET, REGION
+from tests.harness import sagemaker_pipelines
+from tests.harness.codebuild import patched_codebuild
 from tests.pipelines.test_fingerprint import account  # noqa: F401  (the fixture: preflight passes)
+from tests.pipelines.test_steps_as_sagemaker_runs_them import _world, as_user
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE_YAML = """name: {name}
@@ -143,3 +146,32 @@ def test_uploads_lost_from_s3_are_sent_again(account, tree, capsys):  # noqa: F8
     assert set(_actions(capsys.readouterr().out).values()) == {"unchanged"}  # compared: the same definitions
     after = {item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="cvl-pipelines/")["Contents"]}
     assert after == keys
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["studio", "minimal"])
+def test_a_tree_is_found_unchanged_and_its_lost_uploads_sent_again_with_the_roles_people_have(
+    kind, aws, monkeypatch, tree, capsys
+):
+    # Studio's terminal runs upsert with AmazonSageMakerFullAccess (IAM deciding every call); the minimal
+    # role is the execution role a user names. Nine uploads: the listing path, not a HEAD each.
+    world = _world(kind, aws, monkeypatch)
+    sagemaker_pipelines.install()
+    sagemaker_pipelines.reset()
+    argv = ["--all", "--skip-preflight", "--examples-root", str(tree)]
+    with patched_codebuild(), as_user(world, monkeypatch):
+        assert upsert.main(argv) == 0
+        assert set(_actions(capsys.readouterr().out).values()) == {"created"}
+        assert upsert.main(argv) == 0
+        assert set(_actions(capsys.readouterr().out).values()) == {"unchanged"}
+    s3 = boto3.client("s3", region_name=REGION)
+    keys = {
+        item["Key"] for item in s3.list_objects_v2(Bucket=world.bucket, Prefix="cvl-pipelines/")["Contents"]
+    }
+    lost = next(key for key in sorted(keys) if key.startswith("cvl-pipelines/contexts/cvl-alpha/"))
+    s3.delete_object(Bucket=world.bucket, Key=lost)
+
+    with patched_codebuild(), as_user(world, monkeypatch):
+        assert upsert.main(argv) == 0
+    assert set(_actions(capsys.readouterr().out).values()) == {"unchanged"}
+    s3.head_object(Bucket=world.bucket, Key=lost)  # sent again
